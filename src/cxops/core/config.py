@@ -1,0 +1,73 @@
+"""Process configuration, read once from the environment (CXOPS_*)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+
+from cxops.core.errors import ConfigurationError
+
+
+class Settings(BaseModel):
+    """Everything a process needs to start; every field has an environment variable CXOPS_<NAME>."""
+
+    data_dir: Path = Field(default=Path("./.cxops-data"))
+    database_url: str = ""
+    nats_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    log_level: str = "INFO"
+    max_request_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    max_json_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    max_line_bytes: int = Field(default=1024 * 1024, ge=1024)
+    ingest_batch_size: int = Field(default=500, ge=1, le=10_000)
+    rate_limit_per_minute: int = Field(default=6000, ge=0)
+    session_secret: str = ""
+    llm_url: str = ""
+    embedded_dispatch: bool = True
+
+    @property
+    def effective_database_url(self) -> str:
+        """The SQLAlchemy URL: CXOPS_DATABASE_URL, else SQLite in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'cxops.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+
+_BOOL_TRUE = {"1", "true", "yes", "on"}
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build Settings from CXOPS_* variables; a bad value raises ConfigurationError naming it."""
+    env = os.environ if environ is None else environ
+    raw: dict[str, object] = {}
+    for name, field in Settings.model_fields.items():
+        key = f"CXOPS_{name.upper()}"
+        if key not in env:
+            continue
+        value: object = env[key]
+        if field.annotation is bool:
+            value = str(value).strip().lower() in _BOOL_TRUE
+        raw[name] = value
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field_name = str(first["loc"][0]) if first["loc"] else "?"
+        raise ConfigurationError(
+            f"CXOPS_{field_name.upper()}: {first['msg']}", field=f"CXOPS_{field_name.upper()}"
+        ) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings for this process (cached; tests build their own with load_settings)."""
+    return load_settings()

@@ -1,0 +1,182 @@
+"""Domain events through a transactional outbox.
+
+A service calls `emit(session, event)` inside its transaction; the row commits (or rolls back) with the
+change it announces. After commit a dispatcher hands each pending event to every subscribed consumer, once:
+a consumer's effect and its `EventConsumption` marker commit in one transaction, so a redelivery is a no-op.
+The embedded dispatcher runs in-process (SQLite or PostgreSQL); the NATS relay lives in integrations/.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from cxops.core.clock import utcnow
+from cxops.core.ids import new_id
+from cxops.core.models import EventConsumption, OutboxEvent
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+
+
+class DomainEvent(BaseModel):
+    """Base of event payloads; subclasses (in contracts/) set `event_type`."""
+
+    event_type: ClassVar[str] = "event"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """What a consumer receives: the event's id, type, organisation and payload."""
+
+    id: uuid.UUID
+    type: str
+    org_id: uuid.UUID
+    payload: dict[str, Any]
+
+
+Handler = Callable[[Session, Delivered], None]
+
+
+class EventSink(Protocol):
+    """Where committed events go next (the in-process registry, or a NATS relay)."""
+
+    def deliver(self, event: Delivered) -> None: ...
+
+
+def emit(session: Session, *, org_id: uuid.UUID, event: DomainEvent) -> uuid.UUID:
+    """Record an event in the caller's transaction; it is dispatched only after that commits."""
+    row = OutboxEvent(id=new_id(), org_id=org_id, type=event.event_type, payload=event.model_dump(mode="json"))
+    session.add(row)
+    return row.id
+
+
+class Subscriptions:
+    """Consumers by event type; each consumer has a stable name used for its idempotency markers."""
+
+    def __init__(self) -> None:
+        self._by_type: dict[str, list[tuple[str, Handler]]] = defaultdict(list)
+
+    def subscribe(self, event_type: str, consumer: str, handler: Handler) -> None:
+        """Register `handler` as `consumer` for events of `event_type` ('*' for all)."""
+        self._by_type[event_type].append((consumer, handler))
+
+    def for_type(self, event_type: str) -> list[tuple[str, Handler]]:
+        return [*self._by_type.get(event_type, []), *self._by_type.get("*", [])]
+
+
+def apply_once(
+    factory: sessionmaker[Session], consumer: str, handler: Handler, event: Delivered
+) -> bool:
+    """Run one consumer on one event exactly once; False if it had already been applied."""
+    with factory() as session:
+        already = session.get(EventConsumption, (consumer, event.id))
+        if already is not None:
+            return False
+        try:
+            session.add(EventConsumption(consumer=consumer, event_id=event.id))
+            session.flush()
+            handler(session, event)
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            return False
+        except BaseException:
+            session.rollback()
+            raise
+    return True
+
+
+class OutboxDispatcher:
+    """Moves committed outbox rows to their consumers, in order, with bounded retries."""
+
+    def __init__(self, factory: sessionmaker[Session], subscriptions: Subscriptions) -> None:
+        self._factory = factory
+        self._subs = subscriptions
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def notify(self) -> None:
+        """Tell the dispatcher that a commit may have produced events."""
+        self._wake.set()
+
+    def run_once(self, limit: int = 200) -> int:
+        """Dispatch up to `limit` pending events; returns how many were completed."""
+        with self._factory() as session:
+            rows = session.scalars(
+                select(OutboxEvent)
+                .where(OutboxEvent.published_at.is_(None))
+                .order_by(OutboxEvent.id)
+                .limit(limit)
+            ).all()
+            pending = [Delivered(r.id, r.type, r.org_id, r.payload) for r in rows]
+        done = 0
+        for event in pending:
+            error = self._deliver(event)
+            with self._factory() as session:
+                if error is None:
+                    session.execute(
+                        update(OutboxEvent).where(OutboxEvent.id == event.id).values(published_at=utcnow())
+                    )
+                    done += 1
+                else:
+                    self._record_failure(session, event.id, error)
+                session.commit()
+        return done
+
+    def _deliver(self, event: Delivered) -> str | None:
+        for consumer, handler in self._subs.for_type(event.type):
+            try:
+                apply_once(self._factory, consumer, handler, event)
+            except Exception as exc:
+                log.warning("consumer failed", extra={"consumer": consumer, "event_type": event.type})
+                return f"{consumer}: {type(exc).__name__}: {exc}"[:2000]
+        return None
+
+    @staticmethod
+    def _record_failure(session: Session, event_id: uuid.UUID, error: str) -> None:
+        row = session.get(OutboxEvent, event_id)
+        if row is None:
+            return
+        row.attempts += 1
+        row.last_error = error
+        if row.attempts >= MAX_ATTEMPTS:
+            # Dead-lettered: kept with its error for an operator; no longer blocks the queue.
+            row.published_at = utcnow()
+            log.error("event dead-lettered", extra={"event_type": row.type, "attempts": row.attempts})
+
+    def start(self, interval_s: float = 0.5) -> None:
+        """Run in a daemon thread until stop()."""
+        if self._thread is not None:
+            return
+
+        def loop() -> None:
+            while not self._stop.is_set():
+                try:
+                    if self.run_once() == 0:
+                        self._wake.wait(interval_s)
+                        self._wake.clear()
+                except Exception:
+                    log.exception("dispatcher loop error")
+                    self._stop.wait(interval_s)
+
+        self._thread = threading.Thread(target=loop, name="cxops-outbox", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None

@@ -1,0 +1,1 @@
+"""Directory: the organisation's structure (regions, sites, teams, agents), queues and customers."""

@@ -1,0 +1,1 @@
+"""Interactions: contacts, their participants and turns, agent state events, and ingestion."""

@@ -1,0 +1,16 @@
+"""The `cxops` command line: serve, demo, import, keys, bench, and each domain's commands."""
+
+from __future__ import annotations
+
+import typer
+
+from cxops.entrypoints.cli import bench, keys, serve
+
+app = typer.Typer(name="cxops", help="cxops: orchestration and intelligence for CX operations.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+app.add_typer(keys.app, name="keys")
+app.command("bench")(bench.bench)
+app.command("serve")(serve.serve)
+
+if __name__ == "__main__":
+    app()

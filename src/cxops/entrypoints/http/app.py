@@ -1,0 +1,131 @@
+"""The HTTP application: composition root binding domains, storage, auth, console and metrics."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import cxops
+from cxops.core.config import Settings, get_settings
+from cxops.core.db import make_engine, make_session_factory
+from cxops.core.errors import CxopsError
+from cxops.core.events import OutboxDispatcher, Subscriptions
+from cxops.core.logging import configure_logging
+from cxops.core.migrate import upgrade
+from cxops.core.web import KeyCache
+from cxops.domains.directory.router import router as directory_router
+from cxops.domains.interactions.router import router as interactions_router
+from cxops.entrypoints.console.routes import router as console_router
+from cxops.entrypoints.http.middleware import LimitsMiddleware, MetricsMiddleware
+from cxops.entrypoints.http.session_routes import router as session_router
+
+log = logging.getLogger("cxops.app")
+
+
+def build_subscriptions() -> Subscriptions:
+    """Wire every domain's event consumers (domains register theirs here as they are added)."""
+    return Subscriptions()
+
+
+def _error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, **{k: v for k, v in extra.items() if v is not None}}}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """One rendering of errors: {"error": {"code", "message", "field"?, "details"?}}."""
+
+    @app.exception_handler(CxopsError)
+    async def _cxops(_: Request, exc: CxopsError) -> JSONResponse:
+        return JSONResponse({"error": exc.to_dict()}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "message": e["msg"]}
+            for e in exc.errors()[:50]
+        ]
+        first = errors[0] if errors else {"field": "body", "message": "invalid request"}
+        return JSONResponse(
+            _error_body("validation_failed", f"{first['field']}: {first['message']}", field=first["field"],
+                        details=errors),
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(_error_body(code, str(exc.detail)), status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error", extra={"exc_type": type(exc).__name__})
+        return JSONResponse(_error_body("internal_error", "internal error; see server logs"), status_code=500)
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True, dispatch: bool | None = None) -> FastAPI:
+    """Build the app for `settings`; runs migrations and starts the embedded event dispatcher."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.effective_database_url)
+    factory = make_session_factory(engine)
+    run_dispatch = settings.embedded_dispatch if dispatch is None else dispatch
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if migrate:
+            upgrade(engine)
+        if run_dispatch:
+            app.state.dispatcher.start()
+        yield
+        app.state.dispatcher.stop()
+        engine.dispose()
+
+    app = FastAPI(title="cxops", version=cxops.__version__, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = factory
+    app.state.key_cache = KeyCache()
+    app.state.dispatcher = OutboxDispatcher(factory, build_subscriptions())
+    install_error_handlers(app)
+    for router in (directory_router, interactions_router, session_router, console_router):
+        app.include_router(router)
+    _ops_routes(app)
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(LimitsMiddleware, max_json_bytes=settings.max_json_bytes,
+                       max_stream_bytes=settings.max_request_bytes, per_minute=settings.rate_limit_per_minute)
+    return app
+
+
+def _ops_routes(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"])
+    def readyz() -> JSONResponse:
+        """Readiness: the database answers and the schema is migrated."""
+        try:
+            with app.state.engine.connect() as conn:
+                version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except Exception as exc:
+            return JSONResponse(
+                {"status": "not_ready", "database": f"unreachable or not migrated ({type(exc).__name__})"},
+                status_code=503)
+        return JSONResponse({"status": "ready", "database": "ok", "schema": version})
+
+    @app.get("/metrics", tags=["ops"], include_in_schema=False)
+    def metrics() -> Response:
+        """Prometheus metrics."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

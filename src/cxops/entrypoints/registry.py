@@ -1,0 +1,8 @@
+"""Imports every domain's models so the shared metadata is complete (for migrations and tests)."""
+
+from cxops.core import models as _core_models  # noqa: F401
+from cxops.core.db import Base
+from cxops.domains.directory import models as _directory_models  # noqa: F401
+from cxops.domains.interactions import models as _interactions_models  # noqa: F401
+
+metadata = Base.metadata

@@ -1,0 +1,112 @@
+"""Shared fixtures: a migrated database (SQLite always; PostgreSQL too when CXOPS_TEST_POSTGRES_URL is set),
+the app on it, and API keys of every role for one organisation."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from cxops.core import keys
+from cxops.core.auth import Role
+from cxops.core.config import Settings, load_settings
+from cxops.core.db import make_engine, make_session_factory, unit_of_work
+from cxops.core.migrate import upgrade
+from cxops.entrypoints.http.app import create_app
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+POSTGRES_URL = os.environ.get("CXOPS_TEST_POSTGRES_URL", "")
+BACKENDS = ["sqlite", *(["postgres"] if POSTGRES_URL else [])]
+
+
+def _pg_admin_url() -> str:
+    return POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str | None]:
+    """A migrated template database; each test clones it (CREATE DATABASE ... TEMPLATE)."""
+    if not POSTGRES_URL:
+        yield None
+        return
+    name = f"cxops_tmpl_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}")
+    upgrade(engine)
+    engine.dispose()
+    yield name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, pg_template: str | None) -> Iterator[str]:
+    """A fresh, migrated database for one test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'cxops.db'}"
+        return
+    name = f"cxops_t_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
+    yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return load_settings({"CXOPS_DATA_DIR": str(tmp_path), "CXOPS_DATABASE_URL": db_url,
+                          "CXOPS_RATE_LIMIT_PER_MINUTE": "0", "CXOPS_LOG_LEVEL": "WARNING"})
+
+
+@pytest.fixture
+def session_factory(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(settings.effective_database_url)
+    upgrade(engine)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings):  # type: ignore[no-untyped-def]
+    return create_app(settings, dispatch=False)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app) as c:
+        yield c
+
+
+def make_org_keys(factory: sessionmaker[Session], slug: str) -> dict[str, str]:
+    """One key per role for organisation `slug`."""
+    out: dict[str, str] = {}
+    with unit_of_work(factory) as session:
+        org = keys.ensure_organisation(session, slug=slug)
+        out["org_id"] = str(org.id)
+        for role in Role:
+            _, secret = keys.create_key(session, org_id=org.id, role=role, name=f"test-{role.value}")
+            out[role.value] = secret
+    return out
+
+
+@pytest.fixture
+def org_keys(client: TestClient, app) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Keys of every role for organisation 'acme' (the client fixture has already migrated)."""
+    return make_org_keys(app.state.session_factory, "acme")
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}

@@ -1,0 +1,29 @@
+"""Builders of valid ingestion records, varied by arguments."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+
+def interaction(n: int = 1, *, source: str = "test", turns: int = 4, **overrides: Any) -> dict[str, Any]:
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC) + timedelta(minutes=n)
+    record: dict[str, Any] = {
+        "source": source,
+        "external_id": f"c-{n}",
+        "channel": "voice",
+        "queue": "billing-voice",
+        "started_at": start.isoformat(),
+        "ended_at": (start + timedelta(minutes=6)).isoformat(),
+        "customer": {"external_id": f"cust-{n % 7}"},
+        "participants": [{"agent": "bot-1", "kind": "ai"}, {"agent": f"a-{n % 3}", "role": "handoff"}],
+        "talk_s": 300, "hold_s": 20, "wrap_s": 40,
+        "outcome": "resolved", "intent": "billing_dispute", "csat": 4,
+        "turns": [
+            {"speaker": "customer" if i % 2 == 0 else "agent", "offset_ms": i * 1000, "text": f"utterance {i}",
+             "sentiment": 1.0 if i % 2 == 0 else None}
+            for i in range(turns)
+        ],
+    }
+    record.update(overrides)
+    return record
