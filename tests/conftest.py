@@ -67,8 +67,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, pg_template: str | No
 
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
-    return load_settings({"CXOPS_DATA_DIR": str(tmp_path), "CXOPS_DATABASE_URL": db_url,
-                          "CXOPS_RATE_LIMIT_PER_MINUTE": "0", "CXOPS_LOG_LEVEL": "WARNING"})
+    return load_settings(
+        {
+            "CXOPS_DATA_DIR": str(tmp_path),
+            "CXOPS_DATABASE_URL": db_url,
+            "CXOPS_RATE_LIMIT_PER_MINUTE": "0",
+            "CXOPS_LOG_LEVEL": "WARNING",
+        }
+    )
 
 
 @pytest.fixture

@@ -17,11 +17,19 @@ def interaction(n: int = 1, *, source: str = "test", turns: int = 4, **overrides
         "ended_at": (start + timedelta(minutes=6)).isoformat(),
         "customer": {"external_id": f"cust-{n % 7}"},
         "participants": [{"agent": "bot-1", "kind": "ai"}, {"agent": f"a-{n % 3}", "role": "handoff"}],
-        "talk_s": 300, "hold_s": 20, "wrap_s": 40,
-        "outcome": "resolved", "intent": "billing_dispute", "csat": 4,
+        "talk_s": 300,
+        "hold_s": 20,
+        "wrap_s": 40,
+        "outcome": "resolved",
+        "intent": "billing_dispute",
+        "csat": 4,
         "turns": [
-            {"speaker": "customer" if i % 2 == 0 else "agent", "offset_ms": i * 1000, "text": f"utterance {i}",
-             "sentiment": 1.0 if i % 2 == 0 else None}
+            {
+                "speaker": "customer" if i % 2 == 0 else "agent",
+                "offset_ms": i * 1000,
+                "text": f"utterance {i}",
+                "sentiment": 1.0 if i % 2 == 0 else None,
+            }
             for i in range(turns)
         ],
     }

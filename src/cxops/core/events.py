@@ -75,9 +75,7 @@ class Subscriptions:
         return [*self._by_type.get(event_type, []), *self._by_type.get("*", [])]
 
 
-def apply_once(
-    factory: sessionmaker[Session], consumer: str, handler: Handler, event: Delivered
-) -> bool:
+def apply_once(factory: sessionmaker[Session], consumer: str, handler: Handler, event: Delivered) -> bool:
     """Run one consumer on one event exactly once; False if it had already been applied."""
     with factory() as session:
         already = session.get(EventConsumption, (consumer, event.id))
@@ -115,10 +113,7 @@ class OutboxDispatcher:
         """Dispatch up to `limit` pending events; returns how many were completed."""
         with self._factory() as session:
             rows = session.scalars(
-                select(OutboxEvent)
-                .where(OutboxEvent.published_at.is_(None))
-                .order_by(OutboxEvent.id)
-                .limit(limit)
+                select(OutboxEvent).where(OutboxEvent.published_at.is_(None)).order_by(OutboxEvent.id).limit(limit)
             ).all()
             pending = [Delivered(r.id, r.type, r.org_id, r.payload) for r in rows]
         done = 0
@@ -126,9 +121,7 @@ class OutboxDispatcher:
             error = self._deliver(event)
             with self._factory() as session:
                 if error is None:
-                    session.execute(
-                        update(OutboxEvent).where(OutboxEvent.id == event.id).values(published_at=utcnow())
-                    )
+                    session.execute(update(OutboxEvent).where(OutboxEvent.id == event.id).values(published_at=utcnow()))
                     done += 1
                 else:
                     self._record_failure(session, event.id, error)

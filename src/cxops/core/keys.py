@@ -37,8 +37,15 @@ def create_key(
     if not name.strip() or len(name) > 200:
         raise ValidationFailed("key name must be 1-200 characters", field="name")
     secret, prefix, digest = generate_key()
-    row = ApiKey(id=new_id(), org_id=org_id, name=name.strip(), role=role.value, prefix=prefix,
-                 secret_hash=digest, subject=subject)
+    row = ApiKey(
+        id=new_id(),
+        org_id=org_id,
+        name=name.strip(),
+        role=role.value,
+        prefix=prefix,
+        secret_hash=digest,
+        subject=subject,
+    )
     session.add(row)
     session.flush()
     return row, secret
@@ -61,8 +68,11 @@ def list_keys(session: Session, *, org_id: uuid.UUID) -> list[ApiKey]:
 def open_console_session(session: Session, *, key_id: uuid.UUID) -> str:
     """A console session for a key; returns the cookie token."""
     token = secrets.token_urlsafe(32)
-    session.add(ConsoleSession(token_hash=hash_secret(token), api_key_id=key_id,
-                               expires_at=utcnow() + timedelta(hours=SESSION_HOURS)))
+    session.add(
+        ConsoleSession(
+            token_hash=hash_secret(token), api_key_id=key_id, expires_at=utcnow() + timedelta(hours=SESSION_HOURS)
+        )
+    )
     return token
 
 

@@ -30,8 +30,16 @@ def ensure_queues(session: Session, org_id: uuid.UUID, wanted: dict[str, str]) -
     missing = [c for c in wanted if c not in found]
     if missing:
         rows = [
-            {"id": new_id(), "org_id": org_id, "code": c, "name": c, "channel": wanted[c],
-             "sl_target_pct": 80.0, "sl_threshold_s": 20.0, "auto_created": True}
+            {
+                "id": new_id(),
+                "org_id": org_id,
+                "code": c,
+                "name": c,
+                "channel": wanted[c],
+                "sl_target_pct": 80.0,
+                "sl_threshold_s": 20.0,
+                "auto_created": True,
+            }
             for c in missing
         ]
         insert_ignore(session, Queue.__table__, rows, ["org_id", "code"])  # type: ignore[arg-type]
@@ -45,8 +53,16 @@ def ensure_agents(session: Session, org_id: uuid.UUID, wanted: dict[str, str]) -
     missing = [c for c in wanted if c not in found]
     if missing:
         rows = [
-            {"id": new_id(), "org_id": org_id, "code": c, "name": c, "kind": wanted[c], "skills": [],
-             "status": "active", "auto_created": True}
+            {
+                "id": new_id(),
+                "org_id": org_id,
+                "code": c,
+                "name": c,
+                "kind": wanted[c],
+                "skills": [],
+                "status": "active",
+                "auto_created": True,
+            }
             for c in missing
         ]
         insert_ignore(session, Agent.__table__, rows, ["org_id", "code"])  # type: ignore[arg-type]
@@ -67,13 +83,26 @@ def ensure_customers(
         for source, ext in missing:
             cid = new_id()
             info = refs[(source, ext)]
-            customers.append({"id": cid, "org_id": org_id, "display_name": info.get("display_name"),
-                              "tier": info.get("tier"), "region": info.get("region"), "attributes": {}})
-            identities.append({"id": new_id(), "org_id": org_id, "customer_id": cid, "source": source,
-                               "external_id": ext})
+            customers.append(
+                {
+                    "id": cid,
+                    "org_id": org_id,
+                    "display_name": info.get("display_name"),
+                    "tier": info.get("tier"),
+                    "region": info.get("region"),
+                    "attributes": {},
+                }
+            )
+            identities.append(
+                {"id": new_id(), "org_id": org_id, "customer_id": cid, "source": source, "external_id": ext}
+            )
         session.execute(Customer.__table__.insert(), customers)
-        insert_ignore(session, CustomerIdentity.__table__, identities,  # type: ignore[arg-type]
-                      ["org_id", "source", "external_id"])
+        insert_ignore(
+            session,
+            CustomerIdentity.__table__,
+            identities,  # type: ignore[arg-type]
+            ["org_id", "source", "external_id"],
+        )
         found |= _identities(session, org_id, missing)
     return found
 
@@ -102,7 +131,8 @@ def hierarchy(session: Session, org_id: uuid.UUID) -> list[dict[str, Any]]:
     counts: dict[tuple[uuid.UUID | None, str], int] = {
         (team_id, kind): n
         for team_id, kind, n in session.execute(
-            select(Agent.team_id, Agent.kind, func.count()).where(Agent.org_id == org_id)
+            select(Agent.team_id, Agent.kind, func.count())
+            .where(Agent.org_id == org_id)
             .group_by(Agent.team_id, Agent.kind)
         )
     }
@@ -115,12 +145,18 @@ def hierarchy(session: Session, org_id: uuid.UUID) -> list[dict[str, Any]]:
         locs = []
         for loc in locations.get(region.id, []):
             team_rows = [
-                {"id": str(t.id), "code": t.code, "name": t.name,
-                 "humans": counts.get((t.id, "human"), 0), "ai": counts.get((t.id, "ai"), 0)}
+                {
+                    "id": str(t.id),
+                    "code": t.code,
+                    "name": t.name,
+                    "humans": counts.get((t.id, "human"), 0),
+                    "ai": counts.get((t.id, "ai"), 0),
+                }
                 for t in teams.get(loc.id, [])
             ]
-            locs.append({"id": str(loc.id), "code": loc.code, "name": loc.name, "timezone": loc.timezone,
-                         "teams": team_rows})
+            locs.append(
+                {"id": str(loc.id), "code": loc.code, "name": loc.name, "timezone": loc.timezone, "teams": team_rows}
+            )
         out.append({"id": str(region.id), "code": region.code, "name": region.name, "locations": locs})
     return out
 

@@ -58,8 +58,12 @@ def post_team(data: schemas.TeamCreate, session: DbSession, who: Manager) -> Any
 
 @router.get("/agents", response_model=list[schemas.AgentRead])
 def list_agents(
-    session: DbSession, who: Reader, limit: Limit = 100, offset: Offset = 0,
-    kind: Annotated[str | None, Query(pattern="^(human|ai)$")] = None, team_id: uuid.UUID | None = None,
+    session: DbSession,
+    who: Reader,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    kind: Annotated[str | None, Query(pattern="^(human|ai)$")] = None,
+    team_id: uuid.UUID | None = None,
 ) -> list[Any]:
     return repository.list_rows(session, Agent, who.org_id, limit=limit, offset=offset, kind=kind, team_id=team_id)
 

@@ -52,8 +52,16 @@ def create_team(session: Session, *, org_id: uuid.UUID, data: schemas.TeamCreate
 def create_agent(session: Session, *, org_id: uuid.UUID, data: schemas.AgentCreate) -> Agent:
     """Create a human or AI agent, optionally in a team."""
     team_id = _ref(session, Team, org_id, data.team, "team").id if data.team else None
-    row = Agent(org_id=org_id, code=data.code, name=data.name, kind=data.kind.value, team_id=team_id,
-                skills=list(data.skills), status="active", auto_created=False)
+    row = Agent(
+        org_id=org_id,
+        code=data.code,
+        name=data.name,
+        kind=data.kind.value,
+        team_id=team_id,
+        skills=list(data.skills),
+        status="active",
+        auto_created=False,
+    )
     return _add(session, row, "agent", data.code)
 
 
@@ -73,6 +81,13 @@ def update_agent(session: Session, *, agent: Agent, data: schemas.AgentUpdate) -
 
 def create_queue(session: Session, *, org_id: uuid.UUID, data: schemas.QueueCreate) -> Queue:
     """Create a queue with its service-level target."""
-    row = Queue(org_id=org_id, code=data.code, name=data.name, channel=data.channel.value,
-                sl_target_pct=data.sl_target_pct, sl_threshold_s=data.sl_threshold_s, auto_created=False)
+    row = Queue(
+        org_id=org_id,
+        code=data.code,
+        name=data.name,
+        channel=data.channel.value,
+        sl_target_pct=data.sl_target_pct,
+        sl_threshold_s=data.sl_threshold_s,
+        auto_created=False,
+    )
     return _add(session, row, "queue", data.code)

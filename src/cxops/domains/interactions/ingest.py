@@ -32,6 +32,7 @@ from cxops.core.events import emit
 from cxops.core.ids import new_id
 from cxops.domains.directory.public import ensure_agents, ensure_customers, ensure_queues
 from cxops.domains.interactions.models import Interaction, InteractionParticipant, Turn
+from cxops.domains.interactions.ports import Redactor
 
 MAX_REPORTED_ERRORS = 1000
 
@@ -75,16 +76,25 @@ class _Plan:
     interaction_id: uuid.UUID = field(default_factory=new_id)
 
 
-def ingest_batch(session: Session, *, org_id: uuid.UUID, items: list[tuple[int, InteractionIn]]) -> list[LineResult]:
-    """Write one batch in the caller's transaction; returns one result per item, in order."""
+def ingest_batch(
+    session: Session, *, org_id: uuid.UUID, items: list[tuple[int, InteractionIn]], redactor: Redactor | None = None
+) -> list[LineResult]:
+    """Write one batch in the caller's transaction; returns one result per item, in order.
+
+    The content hash is taken before redaction, so a re-sent record is recognised as unchanged.
+    """
     results: dict[int, LineResult] = {}
     plans: list[_Plan] = []
     seen: dict[tuple[str, str], int] = {}
     for line, rec in items:
         key = (rec.source, rec.external_id)
         if key in seen:
-            results[line] = LineResult(line=line, status="error", external_id=rec.external_id, errors=[
-                FieldError(field="external_id", message=f"duplicate of line {seen[key]} in the same batch")])
+            results[line] = LineResult(
+                line=line,
+                status="error",
+                external_id=rec.external_id,
+                errors=[FieldError(field="external_id", message=f"duplicate of line {seen[key]} in the same batch")],
+            )
             continue
         seen[key] = line
         plans.append(_Plan(line=line, record=rec, digest=content_hash(rec)))
@@ -93,22 +103,42 @@ def ingest_batch(session: Session, *, org_id: uuid.UUID, items: list[tuple[int, 
     for plan in plans:
         hit = existing.get((plan.record.source, plan.record.external_id))
         if hit is not None and hit[1] == plan.digest:
-            results[plan.line] = LineResult(line=plan.line, status="unchanged", external_id=plan.record.external_id,
-                                            id=str(hit[0]))
+            results[plan.line] = LineResult(
+                line=plan.line, status="unchanged", external_id=plan.record.external_id, id=str(hit[0])
+            )
             continue
         if hit is not None:
             plan.existing_id = plan.interaction_id = hit[0]
         to_write.append(plan)
     if to_write:
+        originals = _redact(to_write, redactor) if redactor is not None else {}
         _write(session, org_id, to_write)
+        for plan in to_write:
+            if redactor is not None and originals.get(plan.line):
+                redactor.keep_originals(
+                    session, org_id=org_id, interaction_id=plan.interaction_id, originals=originals[plan.line]
+                )
     for plan in to_write:
         status = "updated" if plan.existing_id else "created"
-        results[plan.line] = LineResult(line=plan.line, status=status, external_id=plan.record.external_id,
-                                        id=str(plan.interaction_id))
+        results[plan.line] = LineResult(
+            line=plan.line, status=status, external_id=plan.record.external_id, id=str(plan.interaction_id)
+        )
     ended = [str(p.interaction_id) for p in to_write if p.record.ended_at is not None]
     if ended:
         emit(session, org_id=org_id, event=InteractionsEnded(interaction_ids=ended, source=to_write[0].record.source))
     return [results[line] for line, _ in items]
+
+
+def _redact(plans: list[_Plan], redactor: Redactor) -> dict[int, list[tuple[int, str]]]:
+    """Replace each turn's text by its redacted form; returns the changed originals per line."""
+    out: dict[int, list[tuple[int, str]]] = {}
+    for plan in plans:
+        for seq, turn in enumerate(plan.record.turns):
+            clean = redactor.redact(turn.text)
+            if clean != turn.text:
+                out.setdefault(plan.line, []).append((seq, turn.text))
+                turn.text = clean
+    return out
 
 
 def _existing(
@@ -138,8 +168,10 @@ def _write(session: Session, org_id: uuid.UUID, plans: list[_Plan]) -> None:
             if turn.agent:
                 agents.setdefault(turn.agent, AgentKind.AI.value if turn.speaker == Speaker.AI else "human")
         if rec.customer:
-            customers.setdefault((rec.customer.source or rec.source, rec.customer.external_id),
-                                 rec.customer.model_dump(exclude={"source", "external_id"}))
+            customers.setdefault(
+                (rec.customer.source or rec.source, rec.customer.external_id),
+                rec.customer.model_dump(exclude={"source", "external_id"}),
+            )
     queue_rows = ensure_queues(session, org_id, queues)
     agent_rows = ensure_agents(session, org_id, agents)
     customer_ids = ensure_customers(session, org_id, customers)
@@ -154,17 +186,33 @@ def _write(session: Session, org_id: uuid.UUID, plans: list[_Plan]) -> None:
         if p.existing_id is None:
             new_rows.append(row)
         else:
-            session.execute(update(Interaction).where(Interaction.id == p.existing_id).values(
-                {k: v for k, v in row.items() if k not in ("id", "created_at")}))
+            session.execute(
+                update(Interaction)
+                .where(Interaction.id == p.existing_id)
+                .values({k: v for k, v in row.items() if k not in ("id", "created_at")})
+            )
         part_rows.extend(
-            {"interaction_id": p.interaction_id, "seq": i, "agent_id": agent_rows[part.agent].id,
-             "kind": part.kind.value, "role": part.role.value, "joined_offset_ms": part.joined_offset_ms}
+            {
+                "interaction_id": p.interaction_id,
+                "seq": i,
+                "agent_id": agent_rows[part.agent].id,
+                "kind": part.kind.value,
+                "role": part.role.value,
+                "joined_offset_ms": part.joined_offset_ms,
+            }
             for i, part in enumerate(p.record.participants)
         )
         turn_rows.extend(
-            {"interaction_id": p.interaction_id, "seq": i, "speaker": t.speaker.value, "offset_ms": t.offset_ms,
-             "end_offset_ms": t.end_offset_ms, "text": t.text,
-             "agent_id": agent_rows[t.agent].id if t.agent else None, "sentiment": t.sentiment}
+            {
+                "interaction_id": p.interaction_id,
+                "seq": i,
+                "speaker": t.speaker.value,
+                "offset_ms": t.offset_ms,
+                "end_offset_ms": t.end_offset_ms,
+                "text": t.text,
+                "agent_id": agent_rows[t.agent].id if t.agent else None,
+                "sentiment": t.sentiment,
+            }
             for i, t in enumerate(p.record.turns)
         )
     if new_rows:
@@ -176,8 +224,12 @@ def _write(session: Session, org_id: uuid.UUID, plans: list[_Plan]) -> None:
 
 
 def _interaction_row(
-    org_id: uuid.UUID, p: _Plan, queues: dict[str, Any], agents: dict[str, Any],
-    customers: dict[tuple[str, str], uuid.UUID], now: Any,
+    org_id: uuid.UUID,
+    p: _Plan,
+    queues: dict[str, Any],
+    agents: dict[str, Any],
+    customers: dict[tuple[str, str], uuid.UUID],
+    now: Any,
 ) -> dict[str, Any]:
     rec = p.record
     primary = next((a for a in rec.participants if a.role == ParticipantRole.PRIMARY), None)
@@ -185,23 +237,40 @@ def _interaction_row(
     agent = agents[primary.agent] if primary else None
     kinds = [a.kind for a in rec.participants]
     ai_involved = AgentKind.AI in kinds or any(t.speaker == Speaker.AI for t in rec.turns)
-    handed_off = AgentKind.AI in kinds and AgentKind.HUMAN in kinds[kinds.index(AgentKind.AI):]
+    handed_off = AgentKind.AI in kinds and AgentKind.HUMAN in kinds[kinds.index(AgentKind.AI) :]
     sentiments = [t.sentiment for t in rec.turns if t.sentiment is not None and t.speaker == Speaker.CUSTOMER]
     cust_key = (rec.customer.source or rec.source, rec.customer.external_id) if rec.customer else None
     return {
-        "id": p.interaction_id, "org_id": org_id, "source": rec.source, "external_id": rec.external_id,
-        "content_hash": p.digest, "channel": rec.channel.value,
+        "id": p.interaction_id,
+        "org_id": org_id,
+        "source": rec.source,
+        "external_id": rec.external_id,
+        "content_hash": p.digest,
+        "channel": rec.channel.value,
         "queue_id": queues[rec.queue].id if rec.queue else None,
         "customer_id": customers.get(cust_key) if cust_key else None,
-        "primary_agent_id": agent.id if agent else None, "team_id": agent.team_id if agent else None,
-        "started_at": rec.started_at, "ended_at": rec.ended_at, "talk_s": rec.talk_s, "hold_s": rec.hold_s,
-        "wrap_s": rec.wrap_s, "outcome": rec.outcome.value if rec.outcome else None,
-        "disposition": rec.disposition, "intent": rec.intent, "csat": rec.csat,
-        "survey_answered": rec.survey_answered, "language": rec.language, "ai_involved": ai_involved,
-        "handed_off": handed_off, "turn_count": len(rec.turns),
+        "primary_agent_id": agent.id if agent else None,
+        "team_id": agent.team_id if agent else None,
+        "started_at": rec.started_at,
+        "ended_at": rec.ended_at,
+        "talk_s": rec.talk_s,
+        "hold_s": rec.hold_s,
+        "wrap_s": rec.wrap_s,
+        "outcome": rec.outcome.value if rec.outcome else None,
+        "disposition": rec.disposition,
+        "intent": rec.intent,
+        "csat": rec.csat,
+        "survey_answered": rec.survey_answered,
+        "language": rec.language,
+        "ai_involved": ai_involved,
+        "handed_off": handed_off,
+        "turn_count": len(rec.turns),
         "sentiment_start": sentiments[0] if sentiments else None,
         "sentiment_end": sentiments[-1] if sentiments else None,
-        "attributes": dict(rec.attributes), "documentation": None, "created_at": now, "updated_at": now,
+        "attributes": dict(rec.attributes),
+        "documentation": None,
+        "created_at": now,
+        "updated_at": now,
     }
 
 
@@ -212,8 +281,16 @@ class BatchIngestor:
     (the second pass sees the other writer's rows as existing), so concurrent re-sends never duplicate.
     """
 
-    def __init__(self, factory: Any, org_id: uuid.UUID, batch_size: int = 500, on_commit: Any = None) -> None:
+    def __init__(
+        self,
+        factory: Any,
+        org_id: uuid.UUID,
+        batch_size: int = 500,
+        on_commit: Any = None,
+        redactor: Redactor | None = None,
+    ) -> None:
         self.factory = factory
+        self.redactor = redactor
         self.org_id = org_id
         self.batch_size = batch_size
         self.summary = BatchSummary()
@@ -238,7 +315,7 @@ class BatchIngestor:
         for attempt in range(2):
             session: Session = self.factory()
             try:
-                results = ingest_batch(session, org_id=self.org_id, items=batch)
+                results = ingest_batch(session, org_id=self.org_id, items=batch, redactor=self.redactor)
                 session.commit()
                 break
             except IntegrityError:
@@ -316,5 +393,8 @@ def iter_lines(chunks: Iterable[bytes], max_line_bytes: int) -> Iterator[tuple[i
 
 def oversized(line: int, limit: int) -> LineResult:
     """The report for a line over the size limit."""
-    return LineResult(line=line, status="error", errors=[
-        FieldError(field="(line)", message=f"line is longer than the limit of {limit} bytes")])
+    return LineResult(
+        line=line,
+        status="error",
+        errors=[FieldError(field="(line)", message=f"line is longer than the limit of {limit} bytes")],
+    )

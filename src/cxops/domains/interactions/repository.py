@@ -38,10 +38,13 @@ def turns_of(session: Session, interaction_id: uuid.UUID) -> list[Turn]:
 
 
 def participants_of(session: Session, interaction_id: uuid.UUID) -> list[InteractionParticipant]:
-    return list(session.scalars(
-        select(InteractionParticipant).where(InteractionParticipant.interaction_id == interaction_id)
-        .order_by(InteractionParticipant.seq)
-    ))
+    return list(
+        session.scalars(
+            select(InteractionParticipant)
+            .where(InteractionParticipant.interaction_id == interaction_id)
+            .order_by(InteractionParticipant.seq)
+        )
+    )
 
 
 def insert_states(session: Session, rows: list[dict[str, Any]]) -> int:
@@ -49,15 +52,21 @@ def insert_states(session: Session, rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
     keys = {(r["agent_id"], r["started_at"], r["state"]) for r in rows}
-    existing = set(session.execute(
-        select(AgentStateEvent.agent_id, AgentStateEvent.started_at, AgentStateEvent.state).where(
-            AgentStateEvent.org_id == rows[0]["org_id"],
-            AgentStateEvent.agent_id.in_({r["agent_id"] for r in rows}),
-            AgentStateEvent.started_at.in_({r["started_at"] for r in rows}),
+    existing = set(
+        session.execute(
+            select(AgentStateEvent.agent_id, AgentStateEvent.started_at, AgentStateEvent.state).where(
+                AgentStateEvent.org_id == rows[0]["org_id"],
+                AgentStateEvent.agent_id.in_({r["agent_id"] for r in rows}),
+                AgentStateEvent.started_at.in_({r["started_at"] for r in rows}),
+            )
         )
-    ))
-    insert_ignore(session, AgentStateEvent.__table__, rows,  # type: ignore[arg-type]
-                  ["org_id", "agent_id", "started_at", "state"])
+    )
+    insert_ignore(
+        session,
+        AgentStateEvent.__table__,
+        rows,  # type: ignore[arg-type]
+        ["org_id", "agent_id", "started_at", "state"],
+    )
     return len(keys - existing)
 
 
@@ -66,19 +75,30 @@ def daily_overview(session: Session, org_id: uuid.UUID, since: datetime) -> list
     day = func.date(Interaction.started_at)
     rows = session.execute(
         select(
-            day.label("day"), Interaction.channel, func.count().label("n"),
+            day.label("day"),
+            Interaction.channel,
+            func.count().label("n"),
             func.sum((Interaction.outcome == "resolved").cast(type_=Interaction.turn_count.type)),
             func.sum((Interaction.outcome == "abandoned").cast(type_=Interaction.turn_count.type)),
             func.sum(Interaction.ai_involved.cast(type_=Interaction.turn_count.type)),
             func.avg(Interaction.talk_s + Interaction.hold_s + Interaction.wrap_s),
             func.avg(Interaction.csat),
-        ).where(Interaction.org_id == org_id, Interaction.started_at >= since)
-        .group_by(day, Interaction.channel).order_by(day)
+        )
+        .where(Interaction.org_id == org_id, Interaction.started_at >= since)
+        .group_by(day, Interaction.channel)
+        .order_by(day)
     )
     return [
-        {"day": str(d), "channel": ch, "volume": n, "resolved": int(res or 0), "abandoned": int(ab or 0),
-         "ai_involved": int(ai or 0), "aht_s": round(float(aht or 0), 1),
-         "csat": round(float(cs), 2) if cs is not None else None}
+        {
+            "day": str(d),
+            "channel": ch,
+            "volume": n,
+            "resolved": int(res or 0),
+            "abandoned": int(ab or 0),
+            "ai_involved": int(ai or 0),
+            "aht_s": round(float(aht or 0), 1),
+            "csat": round(float(cs), 2) if cs is not None else None,
+        }
         for d, ch, n, res, ab, ai, aht, cs in rows
     ]
 

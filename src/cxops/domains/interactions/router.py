@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import ValidationError
 
 from cxops.contracts.events import AgentStatesRecorded
 from cxops.contracts.interactions import BatchSummary, Channel, InteractionIn, Outcome
@@ -26,7 +25,6 @@ from cxops.domains.interactions.ingest import (
     ingest_batch,
     oversized,
     parse_line,
-    validation_errors,
 )
 from cxops.domains.interactions.models import Interaction
 
@@ -37,9 +35,12 @@ MAX_RANGE = timedelta(days=366)
 
 
 @router.post("/interactions", response_model=schemas.IngestResult)
-def post_interaction(record: InteractionIn, session: DbSession, who: Ingester, response: Response) -> Any:
+def post_interaction(
+    record: InteractionIn, request: Request, session: DbSession, who: Ingester, response: Response
+) -> Any:
     """Ingest one interaction; 201 when created, 200 when updated or unchanged (idempotent)."""
-    result = ingest_batch(session, org_id=who.org_id, items=[(1, record)])[0]
+    redactor = getattr(request.app.state, "redactor", None)
+    result = ingest_batch(session, org_id=who.org_id, items=[(1, record)], redactor=redactor)[0]
     response.status_code = 201 if result.status == "created" else 200
     return {"status": result.status, "id": result.id, "external_id": result.external_id}
 
@@ -47,8 +48,9 @@ def post_interaction(record: InteractionIn, session: DbSession, who: Ingester, r
 @router.post(
     "/interactions/bulk",
     response_model=BatchSummary,
-    openapi_extra={"requestBody": {"content": {"application/x-ndjson": {"schema": {"type": "string"}}},
-                                   "required": True}},
+    openapi_extra={
+        "requestBody": {"content": {"application/x-ndjson": {"schema": {"type": "string"}}}, "required": True}
+    },
 )
 async def post_interactions_bulk(request: Request, who: Ingester) -> BatchSummary:
     """Ingest NDJSON streamed line by line, committed in batches; bad lines reported, good ones kept."""
@@ -57,15 +59,21 @@ async def post_interactions_bulk(request: Request, who: Ingester) -> BatchSummar
         raise UnsupportedMediaType(f"send NDJSON (application/x-ndjson), not {ctype!r}")
     settings = request.app.state.settings
     dispatcher = getattr(request.app.state, "dispatcher", None)
-    ingestor = BatchIngestor(request.app.state.session_factory, who.org_id, settings.ingest_batch_size,
-                             on_commit=dispatcher.notify if dispatcher else None)
+    ingestor = BatchIngestor(
+        request.app.state.session_factory,
+        who.org_id,
+        settings.ingest_batch_size,
+        on_commit=dispatcher.notify if dispatcher else None,
+        redactor=getattr(request.app.state, "redactor", None),
+    )
     splitter = LineSplitter(settings.max_line_bytes)
     pending: list[tuple[int, bytes | None]] = []
 
     def consume(lines: list[tuple[int, bytes | None]]) -> None:
         for line_no, raw in lines:
-            ingestor.add(oversized(line_no, settings.max_line_bytes) if raw is None else parse_line(line_no, raw),
-                         line_no)
+            ingestor.add(
+                oversized(line_no, settings.max_line_bytes) if raw is None else parse_line(line_no, raw), line_no
+            )
 
     async for chunk in request.stream():
         pending.extend(splitter.feed(chunk))
@@ -82,21 +90,36 @@ async def post_interactions_bulk(request: Request, who: Ingester) -> BatchSummar
 
 @router.get("/interactions", response_model=schemas.InteractionPage)
 def list_interactions(
-    session: DbSession, who: Reader,
-    since: datetime | None = None, until: datetime | None = None,
-    channel: Channel | None = None, outcome: Outcome | None = None,
-    queue_id: uuid.UUID | None = None, team_id: uuid.UUID | None = None,
-    agent_id: uuid.UUID | None = None, customer_id: uuid.UUID | None = None,
+    session: DbSession,
+    who: Reader,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    channel: Channel | None = None,
+    outcome: Outcome | None = None,
+    queue_id: uuid.UUID | None = None,
+    team_id: uuid.UUID | None = None,
+    agent_id: uuid.UUID | None = None,
+    customer_id: uuid.UUID | None = None,
     intent: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Any:
     """A page of interactions, newest first, with filters."""
     _check_range(since, until)
-    stmt = repository.filtered(who.org_id, {
-        "since": since, "until": until, "channel": channel.value if channel else None,
-        "outcome": outcome.value if outcome else None, "queue_id": queue_id, "team_id": team_id,
-        "primary_agent_id": agent_id, "customer_id": customer_id, "intent": intent})
+    stmt = repository.filtered(
+        who.org_id,
+        {
+            "since": since,
+            "until": until,
+            "channel": channel.value if channel else None,
+            "outcome": outcome.value if outcome else None,
+            "queue_id": queue_id,
+            "team_id": team_id,
+            "primary_agent_id": agent_id,
+            "customer_id": customer_id,
+            "intent": intent,
+        },
+    )
     items, total = repository.page(session, stmt, limit=limit, offset=offset)
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
@@ -114,16 +137,30 @@ def get_interaction(interaction_id: uuid.UUID, session: DbSession, who: Reader) 
     """One interaction with its participants and turns."""
     row = get_scoped(session, Interaction, who.org_id, interaction_id, "interaction")
     data = schemas.InteractionRead.model_validate(row).model_dump()
-    return {**data, "attributes": row.attributes, "documentation": row.documentation,
-            "participants": repository.participants_of(session, row.id), "turns": repository.turns_of(session, row.id)}
+    return {
+        **data,
+        "attributes": row.attributes,
+        "documentation": row.documentation,
+        "participants": repository.participants_of(session, row.id),
+        "turns": repository.turns_of(session, row.id),
+    }
 
 
 @router.post("/agent-states", response_model=schemas.AgentStateSummary)
 def post_agent_states(body: schemas.AgentStateBatch, session: DbSession, who: Ingester) -> Any:
     """Record agent state changes (idempotent: an exact repeat is ignored)."""
     agents = ensure_agents(session, who.org_id, {e.agent: "human" for e in body.events})
-    rows = [{"id": uuid.uuid4(), "org_id": who.org_id, "agent_id": agents[e.agent].id, "state": e.state.value,
-             "started_at": e.started_at, "source": e.source} for e in body.events]
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "org_id": who.org_id,
+            "agent_id": agents[e.agent].id,
+            "state": e.state.value,
+            "started_at": e.started_at,
+            "source": e.source,
+        }
+        for e in body.events
+    ]
     created = repository.insert_states(session, rows)
     if created:
         emit(session, org_id=who.org_id, event=AgentStatesRecorded(count=created))
@@ -138,6 +175,3 @@ def get_daily_overview(
     latest = repository.latest_start(session, who.org_id)
     since = repository.window_start(latest, days) or utcnow()
     return {"since": since.isoformat(), "rows": repository.daily_overview(session, who.org_id, since)}
-
-
-__all__ = ["ValidationError", "router", "validation_errors"]

@@ -33,9 +33,11 @@ def open_db(settings: Settings | None = None) -> sessionmaker[Session]:
     try:
         upgrade(engine)
     except Exception as exc:
-        fail(f"cannot reach or migrate the database at {_safe_url(settings.effective_database_url)}: "
-             f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}. Check CXOPS_DATABASE_URL and that "
-             "the server is running.")
+        fail(
+            f"cannot reach or migrate the database at {_safe_url(settings.effective_database_url)}: "
+            f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}. Check CXOPS_DATABASE_URL and that "
+            "the server is running."
+        )
     return make_session_factory(engine)
 
 

@@ -6,8 +6,12 @@ import typer
 
 from cxops.entrypoints.cli import bench, keys, serve
 
-app = typer.Typer(name="cxops", help="cxops: orchestration and intelligence for CX operations.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    name="cxops",
+    help="cxops: orchestration and intelligence for CX operations.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 app.add_typer(keys.app, name="keys")
 app.command("bench")(bench.bench)
 app.command("serve")(serve.serve)

@@ -15,5 +15,11 @@ def serve(
 ) -> None:
     """Serve the HTTP API and the web console."""
     settings = get_settings()
-    uvicorn.run("cxops.entrypoints.http.asgi:app", host=host or settings.host, port=port or settings.port,
-                workers=workers or settings.workers, log_config=None, access_log=False)
+    uvicorn.run(
+        "cxops.entrypoints.http.asgi:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        log_config=None,
+        access_log=False,
+    )

@@ -29,9 +29,13 @@ def _shell() -> str:
 
 @router.get("/", response_class=HTMLResponse)
 def index() -> HTMLResponse:
-    return HTMLResponse(_shell(), headers={
-        "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'",
-        "X-Content-Type-Options": "nosniff"})
+    return HTMLResponse(
+        _shell(),
+        headers={
+            "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 @router.get("/static/{path:path}")

@@ -55,8 +55,9 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         first = errors[0] if errors else {"field": "body", "message": "invalid request"}
         return JSONResponse(
-            _error_body("validation_failed", f"{first['field']}: {first['message']}", field=first["field"],
-                        details=errors),
+            _error_body(
+                "validation_failed", f"{first['field']}: {first['message']}", field=first["field"], details=errors
+            ),
             status_code=422,
         )
 
@@ -102,8 +103,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
         app.include_router(router)
     _ops_routes(app)
     app.add_middleware(MetricsMiddleware)
-    app.add_middleware(LimitsMiddleware, max_json_bytes=settings.max_json_bytes,
-                       max_stream_bytes=settings.max_request_bytes, per_minute=settings.rate_limit_per_minute)
+    app.add_middleware(
+        LimitsMiddleware,
+        max_json_bytes=settings.max_json_bytes,
+        max_stream_bytes=settings.max_request_bytes,
+        per_minute=settings.rate_limit_per_minute,
+    )
     return app
 
 
@@ -122,7 +127,8 @@ def _ops_routes(app: FastAPI) -> None:
         except Exception as exc:
             return JSONResponse(
                 {"status": "not_ready", "database": f"unreachable or not migrated ({type(exc).__name__})"},
-                status_code=503)
+                status_code=503,
+            )
         return JSONResponse({"status": "ready", "database": "ok", "schema": version})
 
     @app.get("/metrics", tags=["ops"], include_in_schema=False)

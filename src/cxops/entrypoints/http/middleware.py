@@ -17,7 +17,9 @@ log = logging.getLogger("cxops.http")
 
 REQUESTS = Counter("cxops_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
-    "cxops_http_request_seconds", "HTTP request latency", ["method", "route"],
+    "cxops_http_request_seconds",
+    "HTTP request latency",
+    ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120),
 )
 STREAMING_PATHS = ("/v1/interactions/bulk",)
@@ -25,8 +27,11 @@ STREAMING_PATHS = ("/v1/interactions/bulk",)
 
 def _error(status: int, code: str, message: str) -> tuple[dict[str, Any], dict[str, Any]]:
     body = orjson.dumps({"error": {"code": code, "message": message}})
-    start = {"type": "http.response.start", "status": status,
-             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]}
+    start = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+    }
     return start, {"type": "http.response.body", "body": body}
 
 

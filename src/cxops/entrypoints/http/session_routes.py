@@ -55,8 +55,14 @@ def sign_in(body: SignIn, request: Request, response: Response, session: DbSessi
     """Exchange an API key for an HttpOnly session cookie (console sign-in)."""
     principal = authenticate(request, session, ("key", body.api_key))
     token = keys.open_console_session(session, key_id=principal.key_id)
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", max_age=keys.SESSION_HOURS * 3600,
-                        secure=request.url.scheme == "https")
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        max_age=keys.SESSION_HOURS * 3600,
+        secure=request.url.scheme == "https",
+    )
     return Me(org_id=principal.org_id, role=principal.role.value, key_id=principal.key_id)
 
 
