@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from cxops.core.events import DomainEvent
+from cxops.core.event_types import DomainEvent
 
 
 class InteractionsEnded(DomainEvent):

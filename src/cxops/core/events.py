@@ -14,25 +14,19 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 
-from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cxops.core.clock import utcnow
+from cxops.core.event_types import DomainEvent
 from cxops.core.ids import new_id
 from cxops.core.models import EventConsumption, OutboxEvent
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
-
-
-class DomainEvent(BaseModel):
-    """Base of event payloads; subclasses (in contracts/) set `event_type`."""
-
-    event_type: ClassVar[str] = "event"
 
 
 @dataclass(frozen=True, slots=True)

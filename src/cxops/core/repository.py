@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -17,13 +17,13 @@ T = TypeVar("T")
 MAX_PAGE_SIZE = 500
 
 
-def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]], conflict: Sequence[str]) -> None:
+def insert_ignore(session: Session, model: Any, rows: Sequence[dict[str, Any]], conflict: Sequence[str]) -> None:
     """INSERT ... ON CONFLICT (conflict) DO NOTHING on SQLite and PostgreSQL."""
     if not rows:
         return
     dialect = session.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    stmt = module.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+    stmt = module.insert(model).on_conflict_do_nothing(index_elements=list(conflict))
     session.execute(stmt, list(rows))
 
 

@@ -121,4 +121,5 @@ def require(roles: frozenset[Role]) -> Callable[..., Principal]:
         return principal
 
     dependency.__name__ = f"require_{'_'.join(sorted(r.value for r in roles))}"
+    dependency.roles = roles  # type: ignore[attr-defined]  # read by the auth-matrix test over every route
     return dependency

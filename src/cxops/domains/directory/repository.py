@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from cxops.core.ids import new_id
@@ -42,7 +42,7 @@ def ensure_queues(session: Session, org_id: uuid.UUID, wanted: dict[str, str]) -
             }
             for c in missing
         ]
-        insert_ignore(session, Queue.__table__, rows, ["org_id", "code"])  # type: ignore[arg-type]
+        insert_ignore(session, Queue, rows, ["org_id", "code"])
         found |= by_codes(session, Queue, org_id, missing)
     return found
 
@@ -65,7 +65,7 @@ def ensure_agents(session: Session, org_id: uuid.UUID, wanted: dict[str, str]) -
             }
             for c in missing
         ]
-        insert_ignore(session, Agent.__table__, rows, ["org_id", "code"])  # type: ignore[arg-type]
+        insert_ignore(session, Agent, rows, ["org_id", "code"])
         found |= by_codes(session, Agent, org_id, missing)
     return found
 
@@ -79,7 +79,8 @@ def ensure_customers(
     found = _identities(session, org_id, refs.keys())
     missing = [k for k in refs if k not in found]
     if missing:
-        customers, identities = [], []
+        customers: list[dict[str, Any]] = []
+        identities: list[dict[str, Any]] = []
         for source, ext in missing:
             cid = new_id()
             info = refs[(source, ext)]
@@ -96,11 +97,11 @@ def ensure_customers(
             identities.append(
                 {"id": new_id(), "org_id": org_id, "customer_id": cid, "source": source, "external_id": ext}
             )
-        session.execute(Customer.__table__.insert(), customers)
+        session.execute(insert(Customer), customers)
         insert_ignore(
             session,
-            CustomerIdentity.__table__,
-            identities,  # type: ignore[arg-type]
+            CustomerIdentity,
+            identities,
             ["org_id", "source", "external_id"],
         )
         found |= _identities(session, org_id, missing)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -154,7 +154,8 @@ def _existing(
     return {(s, e): (i, h) for s, e, i, h in rows}
 
 
-def _write(session: Session, org_id: uuid.UUID, plans: list[_Plan]) -> None:
+def _references(plans: list[_Plan]) -> tuple[dict[str, str], dict[str, str], dict[tuple[str, str], dict[str, Any]]]:
+    """Queue codes (with channel), agent codes (with kind) and customer keys the batch refers to."""
     queues: dict[str, str] = {}
     agents: dict[str, str] = {}
     customers: dict[tuple[str, str], dict[str, Any]] = {}
@@ -172,6 +173,11 @@ def _write(session: Session, org_id: uuid.UUID, plans: list[_Plan]) -> None:
                 (rec.customer.source or rec.source, rec.customer.external_id),
                 rec.customer.model_dump(exclude={"source", "external_id"}),
             )
+    return queues, agents, customers
+
+
+def _write(session: Session, org_id: uuid.UUID, plans: list[_Plan]) -> None:
+    queues, agents, customers = _references(plans)
     queue_rows = ensure_queues(session, org_id, queues)
     agent_rows = ensure_agents(session, org_id, agents)
     customer_ids = ensure_customers(session, org_id, customers)
@@ -180,7 +186,9 @@ def _write(session: Session, org_id: uuid.UUID, plans: list[_Plan]) -> None:
         session.execute(delete(Turn).where(Turn.interaction_id.in_(updated)))
         session.execute(delete(InteractionParticipant).where(InteractionParticipant.interaction_id.in_(updated)))
     now = utcnow()
-    new_rows, turn_rows, part_rows = [], [], []
+    new_rows: list[dict[str, Any]] = []
+    turn_rows: list[dict[str, Any]] = []
+    part_rows: list[dict[str, Any]] = []
     for p in plans:
         row = _interaction_row(org_id, p, queue_rows, agent_rows, customer_ids, now)
         if p.existing_id is None:
@@ -216,11 +224,11 @@ def _write(session: Session, org_id: uuid.UUID, plans: list[_Plan]) -> None:
             for i, t in enumerate(p.record.turns)
         )
     if new_rows:
-        session.execute(Interaction.__table__.insert(), new_rows)
+        session.execute(insert(Interaction), new_rows)
     if part_rows:
-        session.execute(InteractionParticipant.__table__.insert(), part_rows)
+        session.execute(insert(InteractionParticipant), part_rows)
     if turn_rows:
-        session.execute(Turn.__table__.insert(), turn_rows)
+        session.execute(insert(Turn), turn_rows)
 
 
 def _interaction_row(

@@ -63,8 +63,8 @@ def insert_states(session: Session, rows: list[dict[str, Any]]) -> int:
     )
     insert_ignore(
         session,
-        AgentStateEvent.__table__,
-        rows,  # type: ignore[arg-type]
+        AgentStateEvent,
+        rows,
         ["org_id", "agent_id", "started_at", "state"],
     )
     return len(keys - existing)

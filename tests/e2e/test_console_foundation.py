@@ -1,0 +1,62 @@
+"""The console in real Chromium: sign-in, role-aware navigation, overview, drill to a transcript, keyboard use."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import shot, sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+def test_sign_in_overview_and_transcript(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    base, keys = live_server["base"], live_server["keys"]
+    page.goto(base + "/")
+    assert page.get_by_role("heading", name="Sign in to cxops").is_visible()
+    page.get_by_label("API key").fill("cx_wrong-key-000000")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("invalid or revoked API key").wait_for()
+    sign_in(page, base, keys["supervisor"])
+    page.get_by_role("heading", name="Daily overview").wait_for()
+    page.get_by_role("group", name="Contacts").get_by_text("30").wait_for()
+    assert page.locator("figure.chart svg rect").count() > 0
+    shot(page, "foundation-overview")
+    page.get_by_role("link", name="Interactions").click()
+    page.get_by_text("30 interactions").wait_for()
+    page.locator("table.data tbody a").first.click()
+    page.get_by_test_id("transcript").wait_for()
+    assert page.locator(".turn").count() == 6
+    shot(page, "foundation-transcript")
+
+
+def test_roles_shape_navigation(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    base, keys = live_server["base"], live_server["keys"]
+    sign_in(page, base, keys["analyst"])
+    assert page.get_by_role("link", name="API keys").count() == 0
+    page.goto(base + "/#/keys")
+    page.get_by_role("heading", name="Not allowed").wait_for()
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, base, keys["admin"])
+    page.get_by_role("link", name="API keys").click()
+    page.get_by_label("Name").fill("e2e key")
+    page.get_by_role("button", name="Create key").click()
+    page.get_by_text("New key (shown once)").wait_for()
+    shot(page, "foundation-keys")
+
+
+def test_keyboard_only_sign_in_and_navigation(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    base, keys = live_server["base"], live_server["keys"]
+    page.goto(base + "/")
+    page.get_by_label("API key").wait_for()
+    assert page.evaluate("document.activeElement.name") == "api_key"
+    page.keyboard.type(keys["analyst"])
+    page.keyboard.press("Enter")
+    page.wait_for_selector("nav a")
+    focused = []
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        focused.append(page.evaluate("document.activeElement.textContent.trim()"))
+    assert "Organisation" in focused
+    page.locator("nav a", has_text="Organisation").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Organisation").wait_for()
