@@ -4,6 +4,7 @@ the app on it, and API keys of every role for one organisation."""
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cxops.core import keys
@@ -57,8 +59,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, pg_template: str | No
         return
     name = f"cxops_t_{uuid.uuid4().hex[:10]}"
     admin = create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
+    for attempt in range(20):
+        # Cloning fails while another session is still connected to the template: wait and retry.
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
+            break
+        except OperationalError:
+            if attempt == 19:
+                raise
+            time.sleep(0.25)
     yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

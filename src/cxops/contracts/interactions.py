@@ -9,11 +9,20 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-AttrValue = str | int | float | bool
+
+def _no_nul(value: str) -> str:
+    """NUL characters are refused: PostgreSQL text cannot store them and no real transcript has them."""
+    if "\x00" in value:
+        raise ValueError("text contains a NUL (\\u0000) character")
+    return value
+
+
+NoNul = AfterValidator(_no_nul)
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoNul]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NoNul]
+AttrValue = Annotated[str, NoNul] | int | float | bool
 
 MAX_TURNS = 5000
 MAX_TURN_CHARS = 20_000
@@ -89,7 +98,7 @@ class TurnIn(_Strict):
     speaker: Speaker
     offset_ms: int = Field(ge=0, le=7 * 24 * 3600 * 1000)
     end_offset_ms: int | None = Field(default=None, ge=0)
-    text: str = Field(max_length=MAX_TURN_CHARS)
+    text: Annotated[str, NoNul] = Field(max_length=MAX_TURN_CHARS)
     agent: Code | None = None
     sentiment: float | None = Field(default=None, ge=-5, le=5)
 
@@ -119,9 +128,9 @@ class InteractionIn(_Strict):
     intent: Code | None = None
     csat: int | None = Field(default=None, ge=1, le=5)
     survey_answered: bool = False
-    language: Annotated[str, StringConstraints(max_length=16)] = "en"
+    language: Annotated[str, StringConstraints(max_length=16), NoNul] = "en"
     turns: list[TurnIn] = Field(default_factory=list, max_length=MAX_TURNS)
-    attributes: dict[Annotated[str, StringConstraints(max_length=64)], AttrValue] = Field(
+    attributes: dict[Annotated[str, StringConstraints(max_length=64), NoNul], AttrValue] = Field(
         default_factory=dict, max_length=50
     )
 
