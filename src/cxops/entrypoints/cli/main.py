@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cxops.entrypoints.cli import bench, keys, serve
+from cxops.entrypoints.cli import bench, importer, keys, serve
 
 app = typer.Typer(
     name="cxops",
@@ -15,6 +15,7 @@ app = typer.Typer(
 app.add_typer(keys.app, name="keys")
 app.command("bench")(bench.bench)
 app.command("serve")(serve.serve)
+app.command("import")(importer.import_file)
 
 if __name__ == "__main__":
     app()
