@@ -118,3 +118,11 @@ def test_a_single_corrupt_ticket_file_is_unusable_not_silently_empty() -> None:
     with pytest.raises(UnusableInput):
         run("zendesk", b'{\n "ticket": {"id": 1,\n')
     assert isinstance(run("zendesk", b'[{"id": 1}]')[0][1], LineResult)
+
+
+def test_incremental_export_pages_one_per_line_are_all_read() -> None:
+    page = json.loads(PAGE.read_text())
+    second = {**page, "tickets": [{**t, "id": t["id"] + 100} for t in page["tickets"]]}
+    results = run("zendesk", (json.dumps(page) + "\n" + json.dumps(second) + "\n").encode())
+    assert [n for n, _ in results] == [1, 2, 3, 4, 5, 6]
+    assert [r.external_id for _, r in results] == ["35436", "35437", "35440", "35536", "35537", "35540"]  # type: ignore[union-attr]

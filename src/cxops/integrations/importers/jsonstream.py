@@ -107,7 +107,7 @@ def iter_items(stream: BinaryIO, prefix: str) -> Iterator[tuple[int, Any]]:
     """
     count = 0
     try:
-        for count, value in enumerate(ijson.items(stream, prefix, use_float=True), 1):
+        for count, value in enumerate(ijson.items(stream, prefix, use_float=True, multiple_values=True), 1):
             yield count, value
     except (ijson.JSONError, UnicodeDecodeError) as exc:
         message = _why(exc)
