@@ -37,6 +37,16 @@ def test_ndjson_lines_validate_and_bad_lines_are_reported_by_line() -> None:
     assert isinstance(results[4][1], InteractionIn)
 
 
+def test_ndjson_line_in_another_encoding_is_reported_and_the_rest_kept() -> None:
+    lines = [
+        json.dumps(interaction(1)).encode(),
+        json.dumps({**interaction(2), "disposition": "réglé"}, ensure_ascii=False).encode("latin-1"),
+    ]
+    results = run("ndjson", b"\n".join([*lines, json.dumps(interaction(3)).encode()]))
+    assert [type(r).__name__ for _, r in results] == ["InteractionIn", "LineResult", "InteractionIn"]
+    assert errors_of(results[1][1]) == {"(line)": "invalid JSON: not valid UTF-8 text"}
+
+
 def test_ndjson_source_option_fills_only_missing_sources() -> None:
     rec = interaction(1)
     del rec["source"]

@@ -109,8 +109,24 @@ def test_corrupt_json_after_good_records_keeps_them() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "message"),
-    [(b"", "empty"), (b"\xef\xbb\xbf", "empty"), (b"conversationId\n", "not JSON"), (b"[{,}]", "not valid JSON")],
+    [
+        (b"", "empty"),
+        (b"\xef\xbb\xbf", "empty"),
+        (b"conversationId\n", "not JSON"),
+        (b"[{,}]", "not valid JSON"),
+        ('{"conversationId": "x"}'.encode("utf-16"), "UTF-16"),
+        ('[{"conversationId": "café"}]'.encode("latin-1"), "not valid UTF-8"),
+        ('{\n"conversationId": "café"\n}'.encode("latin-1"), "not valid UTF-8"),
+    ],
 )
 def test_unusable_files(raw: bytes, message: str) -> None:
     with pytest.raises(UnusableInput, match=message):
         run("genesys", raw)
+
+
+def test_a_non_utf8_document_after_good_ones_is_reported_and_the_good_ones_kept() -> None:
+    good = CALL.read_text()
+    raw = b"[" + good.encode() + b"," + '{"conversationId": "café"}'.encode("latin-1") + b"]"
+    results = run("genesys", raw)
+    assert isinstance(results[0][1], InteractionIn)
+    assert "not valid UTF-8" in errors_of(results[1][1])["(record)"]

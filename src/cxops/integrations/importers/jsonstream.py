@@ -93,10 +93,13 @@ def iter_json_lines(stream: BinaryIO, max_bytes: int = MAX_LINE_BYTES) -> Iterat
 
 
 def _why(exc: Exception) -> str:
-    text = str(exc)
-    if "utf-8" in text.lower() or "surrogate" in text.lower():
-        return "the line is not valid UTF-8"
-    return text.split("\n")[0][:200]
+    """A one-line reason from orjson or ijson (whose yajl backend gives bytes with a caret drawing)."""
+    raw = exc.args[0] if exc.args else exc
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    lowered = text.lower()
+    if "utf-8" in lowered or "utf8" in lowered or "surrogate" in lowered or isinstance(exc, UnicodeDecodeError):
+        return "not valid UTF-8 text"
+    return text.strip().split("\n")[0][:200]
 
 
 def iter_items(stream: BinaryIO, prefix: str) -> Iterator[tuple[int, Any]]:
