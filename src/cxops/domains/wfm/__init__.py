@@ -1,0 +1,1 @@
+"""Workforce management: forecasting, AI-aware demand, staffing, scheduling and intraday."""
