@@ -22,7 +22,7 @@ from cxops.core.db import unit_of_work
 from cxops.core.keys import ensure_organisation
 from cxops.domains.interactions.public import BatchIngestor, parse_obj
 from cxops.entrypoints.cli.common import cli_errors, console, fail, is_tty, open_db
-from cxops.integrations.importers import ImportOptions, UnusableInput, get_importer
+from cxops.integrations.importers import Importer, ImportOptions, UnusableInput, get_importer
 
 LINE_NUMBERED = {"ndjson", "csv"}
 PROGRESS_EVERY = 200
@@ -64,7 +64,15 @@ def import_file(
     factory = open_db()
     with cli_errors(), unit_of_work(factory) as session:
         org_id = ensure_organisation(session, slug=org).id
-    ingestor = BatchIngestor(factory, org_id, batch_size)
+    summary = _run(importer, file, options, BatchIngestor(factory, org_id, batch_size))
+    if summary.received == 0:
+        fail(f"{file.name}: the file holds no records")
+    _report(summary, file, importer.name, show_errors, as_json)
+    raise typer.Exit(1 if summary.failed else 0)
+
+
+def _run(importer: Importer, file: Path, options: ImportOptions, ingestor: BatchIngestor) -> BatchSummary:
+    """Stream the file's records into the ingestor; unusable input exits 2 (batches already written stay)."""
     try:
         with file.open("rb") as stream, _progress(file) as advance:
             for count, (number, item) in enumerate(importer.records(stream, options), 1):
@@ -77,11 +85,7 @@ def import_file(
         fail(f"{file.name}: {exc.message}")
     except UnicodeDecodeError:
         fail(f"{file.name}: the file is not valid UTF-8 text")
-    summary = ingestor.summary
-    if summary.received == 0:
-        fail(f"{file.name}: the file holds no records")
-    _report(summary, file, importer.name, show_errors, as_json)
-    raise typer.Exit(1 if summary.failed else 0)
+    return ingestor.summary
 
 
 def _code(value: str | None, option: str) -> str | None:
