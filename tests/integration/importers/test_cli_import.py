@@ -139,3 +139,18 @@ def test_unusable_input_exits_2(tmp_path: Path, content: bytes | None, args: lis
     code, out = cli(path, *args)
     assert code == 2, out
     assert message in " ".join(out.split())
+
+
+def test_progress_bar_on_a_terminal_for_large_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, session_factory: sessionmaker[Session]
+) -> None:
+    monkeypatch.setattr("cxops.entrypoints.cli.importer.is_tty", lambda: True)
+    path = tmp_path / "large.ndjson"
+    with path.open("w") as f:
+        for n in range(1200):
+            f.write(json.dumps(interaction(n, turns=6)) + "\n")
+    assert path.stat().st_size > 1024 * 1024
+    code, out = cli(path, "--format", "ndjson", "--batch-size", "400")
+    assert code == 0, out
+    assert "received 1200  created 1200" in out
+    assert counts(session_factory) == (1200, 1200 * 6)
