@@ -1,0 +1,1 @@
+"""Pure statistics for pilots (numpy/scipy only)."""

@@ -1,0 +1,76 @@
+/* Pilots: plan (power before start), list, report with every look, the gate decision and its reasons, export. */
+(function () {
+  "use strict";
+  const { h, api, table, kpi, form, notify, fmt } = window.cx;
+  const READ = ["admin", "supervisor", "analyst"];
+  const pct = v => (v === null || v === undefined ? "–" : `${(v * 100).toFixed(1)}%`);
+  const signed = v => `${v >= 0 ? "+" : ""}${(v * 100).toFixed(1)} pts`;
+
+  function ciBar(c) {
+    // A confidence interval drawn on a symmetric axis around zero.
+    const W = 320, H = 26, span = Math.max(Math.abs(c.ci_low), Math.abs(c.ci_high), 0.01) * 1.2;
+    const x = v => W / 2 + (v / span) * (W / 2 - 8);
+    return cx.svg("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img", "aria-label": `${c.metric} 95% interval ${c.ci_low.toFixed(3)} to ${c.ci_high.toFixed(3)}` },
+      cx.svg("line", { x1: W / 2, x2: W / 2, y1: 2, y2: H - 2, stroke: "#999", "stroke-dasharray": "3 3" }),
+      cx.svg("line", { x1: x(c.ci_low), x2: x(c.ci_high), y1: H / 2, y2: H / 2, stroke: c.ci_low > 0 ? "#1a7f37" : c.ci_high < 0 ? "#c62828" : "#1f6feb", "stroke-width": 4 }),
+      cx.svg("circle", { cx: x(c.diff), cy: H / 2, r: 5, fill: "#10233d" }));
+  }
+
+  cx.page({ id: "pilots", title: "Pilots", section: "Prove value", order: 60, roles: READ, async render(el) {
+    const pilots = await api("/v1/pilots");
+    el.append(h("p", { class: "muted", text: "Randomised holdout by customer, outcomes verified across time, every look recorded so peeking cannot inflate false wins." }));
+    el.append(table([
+      { key: "name", label: "Pilot", format: (v, r) => h("a", { href: `#/pilot?id=${r.id}`, text: v }) },
+      { key: "treatment", label: "Treatment" }, { key: "status", label: "Status" },
+      { key: "planned_n_per_arm", label: "Planned n / arm" },
+      { key: "decision", label: "Gate", format: v => h("span", { class: "pill " + ({ scale: "ok", stop: "bad", extend: "warn" }[v] || ""), text: v || "–" }) },
+    ], pilots));
+    if (!["admin", "supervisor"].includes(cx.state.me.role)) return;
+    el.append(h("h3", { text: "Plan a new pilot" }));
+    const preview = h("div", { "aria-live": "polite" });
+    const fields = [
+      { name: "name", label: "Name", required: true }, { name: "treatment", label: "Treatment", type: "select", options: [["ai_agent", "AI agent"], ["assist", "Agent assist"]] },
+      { name: "intents", label: "Intents in scope (comma separated, empty = all)" },
+      { name: "baseline_rate", label: "Baseline verified resolution (0-1)", type: "number", step: "0.01", value: 0.6 },
+      { name: "mde", label: "Smallest effect worth finding (e.g. 0.05 = +5 pts)", type: "number", step: "0.01", value: 0.05 },
+      { name: "holdout_share", label: "Holdout share", type: "number", step: "0.05", value: 0.5 },
+      { name: "starts_at", label: "Starts (ISO date)", value: new Date().toISOString().slice(0, 10) },
+    ];
+    const body = v => ({ name: v.name, treatment: v.treatment, baseline_rate: v.baseline_rate, mde: v.mde, holdout_share: v.holdout_share,
+      scope: { intents: (v.intents || "").split(",").map(s => s.trim()).filter(Boolean) }, starts_at: `${v.starts_at}T00:00:00Z` });
+    el.append(form(fields, async v => {
+      const b = body(v);
+      const p = await api("/v1/pilots/plan", { method: "POST", body: { baseline_rate: b.baseline_rate, mde: b.mde, holdout_share: b.holdout_share } });
+      preview.replaceChildren(h("p", { class: "card", text: `Needs ${fmt(p.planned_n_per_arm)} verified contacts per arm (${fmt(p.total_n)} in all) for ${(0.85 * 100).toFixed(0)}% power; looks at 25/50/75/100% with boundaries |z| ≥ ${p.boundaries.map(x => x.toFixed(2)).join(", ")}.` }));
+      const created = await api("/v1/pilots", { method: "POST", body: b });
+      notify(`Pilot "${created.name}" created as a draft`);
+      cx.go("pilot", { id: created.id });
+    }, { submit: "Plan and create" }), preview);
+  } });
+
+  cx.page({ id: "pilot", title: "Pilot report", section: "Prove value", order: 61, roles: READ, hidden: true, async render(el, params) {
+    const p = await api(`/v1/pilots/${encodeURIComponent(params.id)}`);
+    const looks = await api(`/v1/pilots/${encodeURIComponent(params.id)}/looks`);
+    el.append(h("h3", { text: p.name }), p.hypothesis ? h("p", { text: p.hypothesis }) : null);
+    el.append(h("div", { class: "grid" }, kpi("Status", p.status), kpi("Treatment", p.treatment), kpi("Holdout", pct(p.holdout_share)),
+      kpi("Planned n / arm", p.planned_n_per_arm), kpi("Gate", p.decision || "no look yet"), kpi("Looks taken", looks.length)));
+    const actions = h("div", { class: "row" });
+    const canManage = ["admin", "supervisor"].includes(cx.state.me.role);
+    if (canManage && p.status === "draft") actions.append(h("button", { text: "Start pilot", onclick: async () => { await api(`/v1/pilots/${p.id}/start`, { method: "POST" }); cx.go("pilot", { id: p.id, t: Date.now() }); } }));
+    if (p.status !== "draft") actions.append(h("button", { text: "Take a look now", onclick: async () => {
+      try { await api(`/v1/pilots/${p.id}/looks`, { method: "POST" }); cx.go("pilot", { id: p.id, t: Date.now() }); } catch (e) { notify(e.message, "error"); } } }));
+    if (canManage && p.status === "running") actions.append(h("button", { class: "secondary", text: "Stop pilot", onclick: async () => { await api(`/v1/pilots/${p.id}/stop`, { method: "POST" }); cx.go("pilot", { id: p.id, t: Date.now() }); } }));
+    actions.append(h("a", { class: "btn", href: `/v1/pilots/${p.id}/export?format=csv`, text: "Export CSV" }));
+    el.append(actions);
+    if (!looks.length) { el.append(h("p", { class: "muted", text: "No look yet. Each look is recorded and spends part of the error budget." })); return; }
+    const last = looks[looks.length - 1].report;
+    el.append(h("h3", { text: `Decision at look ${looks.length}: ${looks[looks.length - 1].decision}` }),
+      h("ul", { "data-testid": "reasons" }, last.reasons.map(r => h("li", { text: r }))));
+    const rows = [last.primary, ...last.guardrails].map(c => Object.assign({}, c, { interval: c }));
+    el.append(table([{ key: "metric", label: "Metric" }, { key: "treatment", label: "Treatment", format: v => fmt(Math.round(v * 10000) / 10000) },
+      { key: "control", label: "Control", format: v => fmt(Math.round(v * 10000) / 10000) }, { key: "diff", label: "Difference", format: (v, r) => r.metric.includes("csat") ? v.toFixed(2) : signed(v) },
+      { key: "interval", label: "95% interval", format: ciBar }, { key: "p_value", label: "p", format: v => v.toPrecision(3) }], rows));
+    el.append(h("h3", { text: "Every look" }), table([{ key: "seq", label: "#" }, { key: "looked_at", label: "When", format: v => v.slice(0, 16).replace("T", " ") },
+      { key: "fraction", label: "Of planned sample", format: pct }, { key: "boundary", label: "Boundary |z|", format: v => v.toFixed(2) }, { key: "decision", label: "Decision" }], looks));
+  } });
+})();
