@@ -22,6 +22,8 @@ from cxops.core.events import OutboxDispatcher, Subscriptions
 from cxops.core.logging import configure_logging
 from cxops.core.migrate import upgrade
 from cxops.core.web import KeyCache
+from cxops.domains.analytics import wiring as analytics_wiring
+from cxops.domains.analytics.router import router as analytics_router
 from cxops.domains.directory.router import router as directory_router
 from cxops.domains.interactions.router import router as interactions_router
 from cxops.entrypoints.console.routes import router as console_router
@@ -33,7 +35,7 @@ log = logging.getLogger("cxops.app")
 
 def build_subscriptions() -> Subscriptions:
     """Wire every domain's event consumers (domains register theirs here as they are added)."""
-    return Subscriptions()
+    return analytics_wiring.subscribe(Subscriptions())
 
 
 def _error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -99,7 +101,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
     app.state.key_cache = KeyCache()
     app.state.dispatcher = OutboxDispatcher(factory, build_subscriptions())
     install_error_handlers(app)
-    for router in (directory_router, interactions_router, session_router, console_router):
+    for router in (directory_router, interactions_router, analytics_router, session_router, console_router):
         app.include_router(router)
     _ops_routes(app)
     app.add_middleware(MetricsMiddleware)

@@ -1,0 +1,1 @@
+"""Analytics: metrics, drill-down, real-time view, learning loop and exports over interactions."""

@@ -1,0 +1,1 @@
+"""Pure analytics computation (pandas/numpy; no SQLAlchemy, no FastAPI)."""

@@ -1,0 +1,241 @@
+"""The metrics engine: a columnar frame of contacts -> additive sums per group -> metric values.
+
+A *frame* is a pandas DataFrame with one row per contact, sorted by start time, built once per organisation
+(`build_frame`) and sliced per query (`select`). Ratios are computed from group sums (`aggregate`, `derive`),
+so every grouping is exact and a fine grouping can be rolled up (`rollup`) without re-reading rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cxops.domains.analytics.compute.definitions import DIMENSIONS, GRAINS, METRICS
+from cxops.domains.analytics.compute.repeats import next_same_gap
+
+NONE_LABEL = "(none)"
+DAY_S = 86_400
+_WEEK_OFFSET_S = 4 * DAY_S  # 1970-01-05 was a Monday: weeks start on Monday (ISO 8601)
+FRAME_COLUMNS: tuple[str, ...] = (
+    "id",
+    "ts",
+    "channel",
+    "queue",
+    "sl_threshold_s",
+    "team",
+    "location",
+    "region",
+    "agent",
+    "agent_kind",
+    "customer",
+    "intent",
+    "outcome",
+    "talk_s",
+    "hold_s",
+    "wrap_s",
+    "csat",
+    "survey_answered",
+    "ai_involved",
+    "handed_off",
+    "sentiment_start",
+    "sentiment_end",
+    "wait_s",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    """Per-query parameters of the derived metrics.
+
+    Attributes:
+        as_of: the evaluation time (epoch seconds): contacts younger than `repeat_days` are still pending.
+        repeat_days: N, the repeat-contact window in days.
+        cost_human_minute: cost of one minute of human handle time.
+        cost_ai_interaction: cost of one contact an AI agent took part in.
+    """
+
+    as_of: float
+    repeat_days: int = 7
+    cost_human_minute: float = 0.75
+    cost_ai_interaction: float = 0.10
+
+
+def _flag(values: Any) -> np.ndarray:
+    return np.asarray(values, dtype=np.int8)
+
+
+def build_frame(rows: Sequence[Sequence[Any]]) -> pd.DataFrame:
+    """A frame from raw rows in FRAME_COLUMNS order: typed, sorted by time, with static per-contact sums."""
+    df = pd.DataFrame.from_records(list(rows), columns=list(FRAME_COLUMNS))
+    df["ts"] = pd.to_numeric(df["ts"], errors="coerce").fillna(0).astype(np.int64)
+    df = df.sort_values("ts", kind="stable").reset_index(drop=True)
+    for dim in DIMENSIONS:
+        df[dim] = df[dim].fillna(NONE_LABEL).astype(str).astype("category")
+    numeric = ("sl_threshold_s", "talk_s", "hold_s", "wrap_s", "csat", "sentiment_start", "sentiment_end", "wait_s")
+    for col in numeric:
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype(np.float64)
+    df["sl_threshold_s"] = df["sl_threshold_s"].fillna(20.0)
+    customer_codes = pd.factorize(df["customer"], use_na_sentinel=True)[0]
+    intent_codes = np.where(df["intent"].to_numpy() == NONE_LABEL, -1, df["intent"].cat.codes.to_numpy())
+    df["gap_s"] = next_same_gap(customer_codes, intent_codes, df["ts"].to_numpy())
+    df["has_customer"] = _flag(customer_codes >= 0)
+    _static_sums(df)
+    return df.drop(columns=["customer"])
+
+
+def _static_sums(df: pd.DataFrame) -> None:
+    outcome = df["outcome"].fillna("").to_numpy()
+    handled = outcome != "abandoned"
+    ai = df["ai_involved"].fillna(False).to_numpy(dtype=bool)
+    handed = df["handed_off"].fillna(False).to_numpy(dtype=bool)
+    talk, hold, wrap = (df[c].fillna(0).to_numpy() * handled for c in ("talk_s", "hold_s", "wrap_s"))
+    wait = df["wait_s"].to_numpy()
+    wait_known = ~np.isnan(wait)
+    answered_known = wait_known & handled
+    csat = df["csat"].to_numpy()
+    s0, s1 = df["sentiment_start"].to_numpy(), df["sentiment_end"].to_numpy()
+    sent_known = ~np.isnan(s0) & ~np.isnan(s1)
+    human = (df["agent_kind"].to_numpy() == "human") | handed
+    df["n"] = _flag(np.ones(len(df)))
+    df["handled"] = _flag(handled)
+    df["abandoned"] = _flag(~handled)
+    df["handle_s"], df["talk_sum"], df["hold_sum"], df["wrap_sum"] = talk + hold + wrap, talk, hold, wrap
+    df["wait_known"], df["answered_known"] = _flag(wait_known), _flag(answered_known)
+    df["wait_sum"] = np.where(answered_known, wait, 0.0)
+    df["sl_met"] = _flag(answered_known & (np.nan_to_num(wait, nan=np.inf) <= df["sl_threshold_s"].to_numpy()))
+    df["resolved"] = _flag(outcome == "resolved")
+    df["transferred"], df["escalated"] = _flag(outcome == "transferred"), _flag(outcome == "escalated")
+    df["ai"], df["handed_off"] = _flag(ai), _flag(ai & handed)
+    df["contained"] = _flag(ai & ~handed & np.isin(outcome, ["resolved", ""]))
+    df["csat_n"] = _flag(~np.isnan(csat))
+    df["csat_sum"] = np.nan_to_num(csat, nan=0.0)
+    df["survey"] = _flag(df["survey_answered"].fillna(False).to_numpy(dtype=bool) & handled)
+    df["sent_n"] = _flag(sent_known)
+    df["sent_sum"] = np.where(sent_known, np.nan_to_num(s1) - np.nan_to_num(s0), 0.0)
+    df["human_min"] = np.where(human, (talk + hold + wrap) / 60.0, 0.0)
+
+
+def select(
+    frame: pd.DataFrame, *, since: float, until: float, filters: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Contacts started in [since, until) matching every `dimension == value` filter (a view, not a copy)."""
+    ts = frame["ts"].to_numpy()
+    lo, hi = np.searchsorted(ts, since, "left"), np.searchsorted(ts, until, "left")
+    part = frame.iloc[lo:hi]
+    for dim, value in (filters or {}).items():
+        part = part[part[dim].to_numpy() == value]
+    return part
+
+
+def _dynamic_sums(part: pd.DataFrame, params: Params, extra: Mapping[str, Mapping[str, float]]) -> dict[str, Any]:
+    window = params.repeat_days * DAY_S
+    repeat = part["gap_s"].to_numpy() <= window
+    matured = ((params.as_of - part["ts"].to_numpy()) >= window) | repeat
+    cust = part["has_customer"].to_numpy() == 1
+    ai = part["ai"].to_numpy() == 1
+    resolved = part["resolved"].to_numpy() == 1
+    handled = part["handled"].to_numpy() == 1
+    base = cust & matured
+    out: dict[str, Any] = {
+        "fcr_den": _flag(base & handled),
+        "fcr_num": _flag(base & handled & resolved & ~repeat),
+        "rep_den": _flag(base),
+        "rep_num": _flag(base & repeat),
+        "var_den": _flag(ai & matured),
+        "var_num": _flag(ai & matured & (part["contained"].to_numpy() == 1) & resolved & cust & ~repeat),
+        "ai_pending": _flag(ai & ~matured),
+        "cost": part["human_min"].to_numpy() * params.cost_human_minute + ai * params.cost_ai_interaction,
+    }
+    for prefix in ("qa", "trust"):
+        scores = extra.get(prefix)
+        values = part["id"].map(scores).astype(np.float64).to_numpy() if scores else np.full(len(part), np.nan)
+        out[f"{prefix}_n"] = _flag(~np.isnan(values))
+        out[f"{prefix}_sum"] = np.nan_to_num(values, nan=0.0)
+    return out
+
+
+def sum_columns(metrics: Sequence[str]) -> list[str]:
+    """The additive columns `metrics` need."""
+    cols: list[str] = ["n"]
+    for name in metrics:
+        m = METRICS[name]
+        for col in (m.numerator, m.denominator):
+            if col is not None and col not in cols:
+                cols.append(col)
+    return cols
+
+
+def bucket_of(ts: np.ndarray, grain: str) -> np.ndarray:
+    """The start (epoch s, UTC) of each timestamp's bucket; weeks start on Monday."""
+    width = GRAINS[grain]
+    offset = _WEEK_OFFSET_S if grain == "week" else 0
+    return (ts - offset) // width * width + offset
+
+
+def aggregate(
+    part: pd.DataFrame,
+    *,
+    by: Sequence[str],
+    grain: str,
+    metrics: Sequence[str],
+    params: Params,
+    extra: Mapping[str, Mapping[str, float]] | None = None,
+) -> pd.DataFrame:
+    """Group sums of the columns `metrics` need, by `by` (+ 'bucket' unless grain is 'none')."""
+    dynamic = _dynamic_sums(part, params, extra or {})
+    cols = sum_columns(metrics)
+    data = {c: (dynamic[c] if c in dynamic else part[c].to_numpy()) for c in cols}
+    keys = list(by)
+    for key in keys:
+        data[key] = part[key].array  # stays categorical: fast grouping
+    if grain != "none":
+        data["bucket"] = bucket_of(part["ts"].to_numpy(), grain)
+        keys = ["bucket", *keys]
+    table = pd.DataFrame(data)
+    if not keys:
+        return table[cols].sum().to_frame().T
+    return table.groupby(keys, observed=True, sort=True)[cols].sum().reset_index()
+
+
+def rollup(sums: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """Re-aggregate group sums to coarser `keys` (all rows when empty)."""
+    value_cols = [c for c in sums.columns if c not in (*DIMENSIONS, "bucket")]
+    if not keys:
+        return sums[value_cols].sum().to_frame().T
+    return sums.groupby(list(keys), observed=True, sort=True)[value_cols].sum().reset_index()
+
+
+def derive(sums: pd.DataFrame, metrics: Sequence[str]) -> list[dict[str, Any]]:
+    """Metric values per group row: ratio of sums (None when the denominator is 0), rounded for display."""
+    keys = [c for c in sums.columns if c in (*DIMENSIONS, "bucket")]
+    out: dict[str, Any] = {}
+    for key in keys:
+        col = sums[key]
+        out[key] = [_iso(v) for v in col.to_numpy()] if key == "bucket" else col.astype(str).tolist()
+    for name in metrics:
+        m = METRICS[name]
+        num = sums[m.numerator].to_numpy(dtype=np.float64)
+        if m.denominator is None:
+            out[name] = [_round(v, m.unit) for v in num]
+            continue
+        den = sums[m.denominator].to_numpy(dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+        out[name] = [None if np.isnan(v) else _round(v, m.unit) for v in ratio]
+    count = len(sums)
+    return [{k: v[i] for k, v in out.items()} for i in range(count)]
+
+
+def _round(value: float, unit: str) -> float | int:
+    if unit == "contacts":
+        return int(value)
+    return round(float(value), 4 if unit == "ratio" else 2)
+
+
+def _iso(epoch: Any) -> str:
+    return datetime.fromtimestamp(int(epoch), UTC).isoformat().replace("+00:00", "Z")
