@@ -22,3 +22,14 @@ class AgentStatesRecorded(DomainEvent):
 
     event_type: ClassVar[str] = "agents.states_recorded"
     count: int
+
+
+class CustomerErased(DomainEvent):
+    """A data subject's personal data was erased (trust domain). Consumers holding personal data about the
+    customer or these interactions (attributions, audit payloads) erase theirs; an audit chain appends a
+    tombstone entry (ids and counts only) rather than deleting entries, so the chain stays verifiable."""
+
+    event_type: ClassVar[str] = "trust.customer_erased"
+    customer_id: str
+    erasure_id: str
+    interaction_ids: list[str] = Field(max_length=10_000)

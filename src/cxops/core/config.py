@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -29,6 +30,8 @@ class Settings(BaseModel):
     session_secret: str = ""
     llm_url: str = ""
     embedded_dispatch: bool = True
+    pii_mode: Literal["off", "redact", "redact_keep_original"] = "redact"
+    trust_purge_interval_s: int = Field(default=3600, ge=0)
 
     @property
     def effective_database_url(self) -> str:

@@ -4,5 +4,6 @@ from cxops.core import models as _core_models  # noqa: F401
 from cxops.core.db import Base
 from cxops.domains.directory import models as _directory_models  # noqa: F401
 from cxops.domains.interactions import models as _interactions_models  # noqa: F401
+from cxops.domains.trust import models as _trust_models  # noqa: F401
 
 metadata = Base.metadata

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from cxops.domains.trust.cli import app as trust_cli
 from cxops.entrypoints.cli import bench, importer, keys, serve
 
 app = typer.Typer(
@@ -13,6 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(keys.app, name="keys")
+app.add_typer(trust_cli, name="trust")
 app.command("bench")(bench.bench)
 app.command("serve")(serve.serve)
 app.command("import")(importer.import_file)

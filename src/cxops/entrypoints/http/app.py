@@ -26,16 +26,19 @@ from cxops.domains.analytics import wiring as analytics_wiring
 from cxops.domains.analytics.router import router as analytics_router
 from cxops.domains.directory.router import router as directory_router
 from cxops.domains.interactions.router import router as interactions_router
+from cxops.domains.trust import wiring as trust_wiring
+from cxops.domains.trust.router import router as trust_router
 from cxops.entrypoints.console.routes import router as console_router
 from cxops.entrypoints.http.middleware import LimitsMiddleware, MetricsMiddleware
 from cxops.entrypoints.http.session_routes import router as session_router
+from cxops.integrations.presidio_names import person_name_finder
 
 log = logging.getLogger("cxops.app")
 
 
 def build_subscriptions() -> Subscriptions:
     """Wire every domain's event consumers (domains register theirs here as they are added)."""
-    return analytics_wiring.subscribe(Subscriptions())
+    return analytics_wiring.subscribe(trust_wiring.subscribe(Subscriptions()))
 
 
 def _error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -90,7 +93,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
             upgrade(engine)
         if run_dispatch:
             app.state.dispatcher.start()
+        app.state.trust_purger.start()
         yield
+        app.state.trust_purger.stop()
         app.state.dispatcher.stop()
         engine.dispose()
 
@@ -100,8 +105,17 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
     app.state.session_factory = factory
     app.state.key_cache = KeyCache()
     app.state.dispatcher = OutboxDispatcher(factory, build_subscriptions())
+    app.state.redactor = trust_wiring.make_redactor(settings.pii_mode, names=person_name_finder())
+    app.state.trust_purger = trust_wiring.PurgeScheduler(factory, settings.trust_purge_interval_s)
     install_error_handlers(app)
-    for router in (directory_router, interactions_router, analytics_router, session_router, console_router):
+    for router in (
+        directory_router,
+        interactions_router,
+        analytics_router,
+        trust_router,
+        session_router,
+        console_router,
+    ):
         app.include_router(router)
     _ops_routes(app)
     app.add_middleware(MetricsMiddleware)

@@ -1,0 +1,124 @@
+"""Queries of the trust domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cxops.domains.directory.public import Customer, Location, Queue, Region, Team
+from cxops.domains.interactions.public import Interaction
+from cxops.domains.trust.compute.ledger import Policy
+from cxops.domains.trust.models import TrustExperience, TrustPolicy
+
+
+def load_policy(session: Session, org_id: uuid.UUID) -> Policy:
+    """The organisation's policy, or the defaults."""
+    row = session.get(TrustPolicy, org_id)
+    if row is None:
+        return Policy()
+    return Policy(
+        max_poor=row.max_poor,
+        window_days=row.window_days,
+        repeat_window_hours=row.repeat_window_hours,
+        negative_sentiment=row.negative_sentiment,
+        half_life_days=row.half_life_days,
+    )
+
+
+def customer_or_none(session: Session, org_id: uuid.UUID, customer_id: uuid.UUID) -> Customer | None:
+    """The customer if it belongs to the organisation."""
+    row = session.get(Customer, customer_id)
+    return row if row is not None and row.org_id == org_id else None
+
+
+def ended_interactions(session: Session, org_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Interaction]:
+    """Ended interactions with a known customer, among `ids`."""
+    if not ids:
+        return []
+    stmt = select(Interaction).where(
+        Interaction.org_id == org_id,
+        Interaction.id.in_(list(ids)),
+        Interaction.customer_id.is_not(None),
+        Interaction.ended_at.is_not(None),
+    )
+    return list(session.scalars(stmt))
+
+
+def same_intent_contacts(
+    session: Session, row: Interaction, start: datetime, end: datetime, *, ai_only: bool, by_end: bool
+) -> list[Interaction]:
+    """Other contacts of the same customer and intent starting (or ending, `by_end`) within [start, end]."""
+    column = Interaction.ended_at if by_end else Interaction.started_at
+    stmt = select(Interaction).where(
+        Interaction.org_id == row.org_id,
+        Interaction.customer_id == row.customer_id,
+        Interaction.intent == row.intent,
+        Interaction.id != row.id,
+        column >= start,
+        column <= end,
+    )
+    if ai_only:
+        stmt = stmt.where(Interaction.ai_involved.is_(True))
+    return list(session.scalars(stmt.limit(200)))
+
+
+def team_regions(session: Session, org_id: uuid.UUID, team_ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    """Region code of each team, through its location."""
+    ids = [t for t in set(team_ids) if t is not None]
+    if not ids:
+        return {}
+    stmt = (
+        select(Team.id, Region.code)
+        .join(Location, Location.id == Team.location_id)
+        .join(Region, Region.id == Location.region_id)
+        .where(Team.org_id == org_id, Team.id.in_(ids))
+    )
+    return {tid: code for tid, code in session.execute(stmt)}
+
+
+def experiences(
+    session: Session,
+    org_id: uuid.UUID,
+    *,
+    customer_id: uuid.UUID | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int | None = None,
+) -> list[TrustExperience]:
+    """Ledger entries, newest first."""
+    stmt = select(TrustExperience).where(TrustExperience.org_id == org_id)
+    if customer_id is not None:
+        stmt = stmt.where(TrustExperience.customer_id == customer_id)
+    if since is not None:
+        stmt = stmt.where(TrustExperience.occurred_at >= since)
+    if until is not None:
+        stmt = stmt.where(TrustExperience.occurred_at < until)
+    stmt = stmt.order_by(TrustExperience.occurred_at.desc())
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt))
+
+
+def group_labels(session: Session, org_id: uuid.UUID, group_by: str) -> dict[uuid.UUID, str]:
+    """Codes of queues or teams by id (regions are stored as codes already)."""
+    model = Queue if group_by == "queue" else Team
+    return {i: c for i, c in session.execute(select(model.id, model.code).where(model.org_id == org_id))}
+
+
+def interaction_ids_page(session: Session, org_id: uuid.UUID, after: uuid.UUID | None, size: int) -> list[uuid.UUID]:
+    """Ids of ended interactions with a customer, in id order, after `after` (for the backfill)."""
+    stmt = select(Interaction.id).where(
+        Interaction.org_id == org_id, Interaction.customer_id.is_not(None), Interaction.ended_at.is_not(None)
+    )
+    if after is not None:
+        stmt = stmt.where(Interaction.id > after)
+    return list(session.scalars(stmt.order_by(Interaction.id).limit(size)))
+
+
+def window_start(at: datetime, hours: int) -> datetime:
+    """`at` minus `hours`."""
+    return at - timedelta(hours=hours)

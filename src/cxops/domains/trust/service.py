@@ -1,0 +1,271 @@
+"""Trust ledger rules: derive experiences from interactions and AI actions, score, advise, index."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from cxops.core.clock import utcnow
+from cxops.core.errors import NotFound, ValidationFailed
+from cxops.core.events import Delivered
+from cxops.core.ids import new_id
+from cxops.core.repository import insert_ignore
+from cxops.domains.interactions.public import Interaction
+from cxops.domains.trust import repository as repo
+from cxops.domains.trust import schemas
+from cxops.domains.trust.compute.ledger import (
+    POOR_KINDS,
+    REASONS,
+    ContactFacts,
+    Experience,
+    Policy,
+    classify,
+    is_averse,
+    poor_in_window,
+    trust_index,
+    trust_score,
+)
+from cxops.domains.trust.models import TrustExperience, TrustPolicy
+
+_DENIED = frozenset({"denied", "rejected", "refused", "declined", "blocked"})
+_REVERSED = frozenset({"reversed", "rolled_back", "rolledback", "compensated", "undone", "reverted"})
+MAX_INDEX_BUCKETS = 400
+
+
+def _row(interaction: Interaction, kind: str, regions: dict[uuid.UUID, str], **detail: Any) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "org_id": interaction.org_id,
+        "customer_id": interaction.customer_id,
+        "ref": str(interaction.id),
+        "kind": kind,
+        "poor": kind in POOR_KINDS,
+        "occurred_at": interaction.started_at,
+        "interaction_id": interaction.id,
+        "intent": interaction.intent,
+        "queue_id": interaction.queue_id,
+        "team_id": interaction.team_id,
+        "region": regions.get(interaction.team_id) if interaction.team_id else None,
+        "origin": "interaction",
+        "detail": {k: str(v) for k, v in detail.items()},
+    }
+
+
+def derive_from_interactions(session: Session, *, org_id: uuid.UUID, interaction_ids: list[uuid.UUID]) -> int:
+    """Re-derive the ledger entries of these ended interactions (idempotent); returns entries written."""
+    policy = repo.load_policy(session, org_id)
+    rows = repo.ended_interactions(session, org_id, interaction_ids)
+    if not rows:
+        return 0
+    # An updated interaction may classify differently: replace its own entries (repeat contacts stay).
+    session.execute(
+        delete(TrustExperience).where(
+            TrustExperience.org_id == org_id,
+            TrustExperience.ref.in_([str(r.id) for r in rows]),
+            TrustExperience.kind != "repeat_contact",
+        )
+    )
+    regions = repo.team_regions(session, org_id, [r.team_id for r in rows])
+    entries: list[dict[str, Any]] = []
+    for row in rows:
+        facts = ContactFacts(row.ai_involved, row.handed_off, row.outcome, row.sentiment_end)
+        entries.extend(_row(row, kind, regions) for kind in classify(facts, policy))
+        entries.extend(_repeat_entries(session, row, policy, regions))
+    insert_ignore(session, TrustExperience.__table__, entries, ("org_id", "ref", "kind"))
+    return len(entries)
+
+
+def _repeat_entries(
+    session: Session, row: Interaction, policy: Policy, regions: dict[uuid.UUID, str]
+) -> list[dict[str, Any]]:
+    """Automated contacts followed, within the window, by another contact on the same intent."""
+    if row.intent is None:
+        return []
+    window = timedelta(hours=policy.repeat_window_hours)
+    out = []
+    for earlier in repo.same_intent_contacts(
+        session, row, row.started_at - window, row.started_at, ai_only=True, by_end=True
+    ):
+        missing = {earlier.team_id} - set(regions)
+        if missing - {None}:
+            regions.update(repo.team_regions(session, row.org_id, missing))
+        out.append(_row(earlier, "repeat_contact", regions, repeated_by=row.id))
+    if row.ai_involved and row.ended_at is not None:
+        later = repo.same_intent_contacts(
+            session, row, row.ended_at, row.ended_at + window, ai_only=False, by_end=False
+        )
+        if later:
+            out.append(_row(row, "repeat_contact", regions, repeated_by=later[0].id))
+    return out
+
+
+def on_interactions_ended(session: Session, event: Delivered) -> None:
+    """Event consumer for `interactions.ended`."""
+    ids = []
+    for raw in event.payload.get("interaction_ids", []):
+        try:
+            ids.append(uuid.UUID(str(raw)))
+        except ValueError:
+            continue
+    derive_from_interactions(session, org_id=event.org_id, interaction_ids=ids)
+
+
+def _action_kind(payload: dict[str, Any]) -> str | None:
+    if payload.get("reversed") is True or payload.get("rolled_back") is True:
+        return "action_reversed"
+    for key in ("decision", "status", "outcome", "result", "state"):
+        value = payload.get(key)
+        if isinstance(value, str):
+            low = value.strip().lower()
+            if low in _DENIED:
+                return "action_denied"
+            if low in _REVERSED:
+                return "action_reversed"
+    return None
+
+
+def _as_uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def on_action_outcome(session: Session, event: Delivered) -> None:
+    """Event consumer for `actions.decided` / `actions.executed`: record denied or reversed AI actions.
+
+    Reads payload keys defensively (decision/status/outcome, customer_id or interaction_id, action_id).
+    """
+    payload = event.payload
+    kind = _action_kind(payload)
+    if kind is None or str(payload.get("actor_kind", "ai")).lower() == "human":
+        return
+    interaction_id = _as_uuid(payload.get("interaction_id"))
+    interaction = session.get(Interaction, interaction_id) if interaction_id else None
+    if interaction is not None and interaction.org_id != event.org_id:
+        interaction = None
+    customer_id = _as_uuid(payload.get("customer_id")) or (interaction.customer_id if interaction else None)
+    if customer_id is None or repo.customer_or_none(session, event.org_id, customer_id) is None:
+        return
+    ref = str(payload.get("action_id") or payload.get("id") or event.id)[:80]
+    entry = {
+        "id": new_id(),
+        "org_id": event.org_id,
+        "customer_id": customer_id,
+        "ref": ref,
+        "kind": kind,
+        "poor": True,
+        "occurred_at": utcnow(),
+        "interaction_id": interaction.id if interaction else None,
+        "intent": interaction.intent if interaction else None,
+        "queue_id": interaction.queue_id if interaction else None,
+        "team_id": interaction.team_id if interaction else None,
+        "region": None,
+        "origin": "action",
+        "detail": {"event_type": event.type},
+    }
+    insert_ignore(session, TrustExperience.__table__, [entry], ("org_id", "ref", "kind"))
+
+
+def _experiences(rows: list[TrustExperience]) -> list[Experience]:
+    return [Experience(r.kind, r.occurred_at) for r in rows]
+
+
+def require_customer(session: Session, org_id: uuid.UUID, customer_id: uuid.UUID) -> None:
+    """NotFound unless the customer exists in the organisation."""
+    if repo.customer_or_none(session, org_id, customer_id) is None:
+        raise NotFound(f"customer {customer_id} not found", field="customer_id")
+
+
+def ledger(session: Session, *, org_id: uuid.UUID, customer_id: uuid.UUID) -> schemas.LedgerRead:
+    """A customer's ledger, trust score and state."""
+    require_customer(session, org_id, customer_id)
+    policy = repo.load_policy(session, org_id)
+    rows = repo.experiences(session, org_id, customer_id=customer_id, limit=500)
+    exps = _experiences(rows)
+    now = utcnow()
+    items = [schemas.ExperienceRead.model_validate(r).model_copy(update={"reason": REASONS[r.kind]}) for r in rows]
+    return schemas.LedgerRead(
+        customer_id=customer_id,
+        score=trust_score(exps, now, policy),
+        automation_averse=is_averse(exps, now, policy),
+        poor_in_window=len(poor_in_window(exps, now, policy)),
+        experiences=items,
+    )
+
+
+def routing_advice(session: Session, *, org_id: uuid.UUID, customer_id: uuid.UUID) -> schemas.RoutingAdvice:
+    """Route to a human first once the policy's count of poor experiences within its window is reached."""
+    require_customer(session, org_id, customer_id)
+    policy = repo.load_policy(session, org_id)
+    now = utcnow()
+    rows = repo.experiences(session, org_id, customer_id=customer_id, since=now - timedelta(days=400), limit=2000)
+    exps = _experiences(rows)
+    poor_rows = [r for r in rows if r.poor and r.occurred_at > now - timedelta(days=policy.window_days)]
+    reasons = [
+        schemas.Reason(
+            kind=r.kind, occurred_at=r.occurred_at, interaction_id=r.interaction_id, explanation=REASONS[r.kind]
+        )
+        for r in poor_rows
+        if r.occurred_at <= now
+    ]
+    route: Literal["human_first", "automation_ok"] = (
+        "human_first" if len(reasons) >= policy.max_poor else "automation_ok"
+    )
+    return schemas.RoutingAdvice(
+        customer_id=customer_id,
+        route=route,
+        score=trust_score(exps, now, policy),
+        poor_in_window=len(reasons),
+        policy=schemas.PolicyRead.model_validate(policy, from_attributes=True),
+        reasons=reasons,
+    )
+
+
+def set_policy(session: Session, *, org_id: uuid.UUID, data: schemas.PolicyUpdate) -> Policy:
+    """Create or replace the organisation's routing policy."""
+    row = session.get(TrustPolicy, org_id)
+    if row is None:
+        row = TrustPolicy(org_id=org_id)
+        session.add(row)
+    for key, value in data.model_dump().items():
+        setattr(row, key, value)
+    row.updated_at = utcnow()
+    session.flush()
+    return repo.load_policy(session, org_id)
+
+
+def index(
+    session: Session,
+    *,
+    org_id: uuid.UUID,
+    group_by: Literal["queue", "team", "region"],
+    since: datetime,
+    until: datetime,
+    bucket: Literal["day", "week"],
+) -> list[dict[str, object]]:
+    """Trust index per group over time: share of automation-averse customers and recoveries."""
+    step = timedelta(days=1 if bucket == "day" else 7)
+    if until <= since:
+        raise ValidationFailed("until must be after since", field="until")
+    if (until - since) / step > MAX_INDEX_BUCKETS:
+        raise ValidationFailed(
+            f"at most {MAX_INDEX_BUCKETS} buckets; widen the bucket or narrow the range", field="since"
+        )
+    policy = repo.load_policy(session, org_id)
+    rows = repo.experiences(session, org_id, since=since - timedelta(days=policy.window_days), until=until)
+    labels = repo.group_labels(session, org_id, group_by) if group_by != "region" else {}
+    history: dict[str, list[Experience]] = defaultdict(list)
+    for r in rows:
+        if group_by == "region":
+            group = r.region
+        else:
+            key = r.queue_id if group_by == "queue" else r.team_id
+            group = labels.get(key) if key else None
+        history[str(r.customer_id)].append(Experience(r.kind, r.occurred_at, group))
+    return trust_index(history, since, until, step, policy)
