@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -14,7 +14,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from cxops.core.auth import READERS, Principal
 from cxops.core.web import DbSession, require
-from cxops.domains.analytics import views
+from cxops.domains.analytics import learning, views
 from cxops.domains.analytics.cache import FrameCache
 from cxops.domains.analytics.compute.definitions import DIMENSIONS, GRAIN_MAX_DAYS, GRAINS, METRICS
 from cxops.domains.analytics.compute.export import columns_of, to_csv, to_parquet
@@ -22,7 +22,7 @@ from cxops.domains.analytics.config import load_analytics_config
 from cxops.domains.analytics.live import HUB
 from cxops.domains.analytics.ports import AnalyticsPorts
 from cxops.domains.analytics.schemas import MAX_PAGE
-from cxops.domains.analytics.service import run_metrics
+from cxops.domains.analytics.service import check_range, latest_start, run_metrics
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
 Reader = Annotated[Principal, Depends(require(READERS))]
@@ -145,6 +145,37 @@ def get_drilldown(
     params = {**common.params, "metrics": metrics, "limit": limit, "offset": offset}
     body = views.drilldown(session, org_id=who.org_id, params=params, cache=cache, ports=ports)
     return _respond(body, body["rows"], common.format, f"drilldown-{body['level']}", [body["level"]])
+
+
+@router.get("/opportunities")
+def get_opportunities(session: DbSession, who: Reader, cache: Cache, ports: Ports, common: CommonQ) -> Any:
+    """The automation opportunity map: per intent, volume x verified automation x knowledge x policy coverage."""
+    body = learning.opportunities(session, org_id=who.org_id, params=common.params, cache=cache, ports=ports)
+    return _respond(body, body["rows"], common.format, "opportunities", ["intent"])
+
+
+@router.get("/topics")
+def get_topics(
+    session: DbSession,
+    who: Reader,
+    cache: Cache,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    k: Annotated[int, Query(ge=2, le=30, description="number of topics")] = 8,
+    max_docs: Annotated[int, Query(ge=20, le=5000, description="newest contacts sampled")] = 2000,
+    unlabelled_only: bool = True,
+    format: Format = "json",
+) -> Any:
+    """Topics discovered in customer turns (TF-IDF + k-means) with emerging-topic alerts (last 7 vs 28 days)."""
+    latest = latest_start(cache.get(session, who.org_id).df)
+    lo, hi = check_range(since, until, grain="day", latest=latest, config=cache.config)
+    if since is None:
+        lo = hi - timedelta(days=35)  # 7 recent days + the 28-day baseline of the emerging-topic test
+    body = learning.topics(
+        session, org_id=who.org_id, since=lo, until=hi, k=k, max_docs=max_docs, unlabelled_only=unlabelled_only
+    )
+    rows = [{**t, "terms": ", ".join(t["terms"]), "intents": str(t["intents"])} for t in body["topics"]]
+    return _respond(body, rows, format, "topics", ["topic", "label"])
 
 
 @router.get("/live")

@@ -69,6 +69,7 @@ METRICS: dict[str, Metric] = {
         _M("escalation_rate", "escalated", "n", "ratio", "outcome 'escalated' / volume"),
         _M("handoff_rate", "handed_off", "ai", "ratio", "AI contacts handed to a human / AI contacts"),
         _M("ai_share", "ai", "n", "ratio", "contacts an AI agent took part in / volume"),
+        _M("ai_contacts", "ai", None, "contacts", "contacts an AI agent took part in"),
         _M(
             "containment_rate",
             "contained",

@@ -1,0 +1,102 @@
+"""The learning loop: the automation opportunity map per intent, and topics discovered in customer turns."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from cxops.core.errors import ValidationFailed
+from cxops.domains.analytics import repository, service
+from cxops.domains.analytics.cache import FrameCache
+from cxops.domains.analytics.compute import topics as topic_compute
+from cxops.domains.analytics.compute.opportunity import opportunity_map
+from cxops.domains.analytics.ports import UNAVAILABLE, AnalyticsPorts
+
+OPPORTUNITY_METRICS = (
+    "volume",
+    "ai_share",
+    "ai_contacts",
+    "containment_rate",
+    "verified_automation_rate",
+    "pending_verification",
+    "repeat_rate",
+    "csat",
+    "aht_s",
+)
+
+
+def opportunities(
+    session: Session, *, org_id: uuid.UUID, params: Mapping[str, Any], cache: FrameCache, ports: AnalyticsPorts
+) -> dict[str, Any]:
+    """Per intent: volume x verified automation x knowledge x policy coverage, with a recommendation."""
+    frame = cache.get(session, org_id).df
+    query = service.parse_query(
+        {**params, "metrics": ",".join(OPPORTUNITY_METRICS), "by": "intent", "grain": "none", "limit": 1000},
+        latest=service.latest_start(frame),
+        config=cache.config,
+    )
+    rows = [r for r in service.compute_rows(frame, query, {}) if r["intent"] != "(none)"]
+    intents = [r["intent"] for r in rows]
+    unavailable: dict[str, str] = {}
+    coverage: dict[str, dict[str, float] | None] = {}
+    for name in ("knowledge", "policy"):
+        port = getattr(ports, name)
+        if port is None:
+            unavailable[f"{name}_coverage"] = UNAVAILABLE[name]
+            coverage[name] = None
+        else:
+            coverage[name] = dict(port.coverage(session, org_id=org_id, intents=intents))
+    mapped = opportunity_map(rows, knowledge=coverage["knowledge"], policy=coverage["policy"])
+    body = service.page_of(query, mapped, unavailable)
+    body["rows"] = mapped
+    return body
+
+
+def topics(
+    session: Session,
+    *,
+    org_id: uuid.UUID,
+    since: datetime,
+    until: datetime,
+    k: int,
+    max_docs: int,
+    unlabelled_only: bool,
+) -> dict[str, Any]:
+    """Topics of the newest `max_docs` contacts in range, with per-topic emerging alerts."""
+    docs = repository.topic_documents(
+        session, org_id, since=since, until=until, limit=max_docs, unlabelled_only=unlabelled_only
+    )
+    body: dict[str, Any] = {
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "documents": len(docs),
+        "unlabelled_only": unlabelled_only,
+    }
+    if len(docs) < topic_compute.MIN_DOCS:
+        what = "unlabelled contacts" if unlabelled_only else "contacts"
+        body.update(topics=[], alerts=[], note=f"only {len(docs)} {what} with customer turns in range; need 20")
+        return body
+    try:
+        found = topic_compute.discover([d[2] for d in docs], k=k)
+    except ValueError as exc:  # e.g. every word is a stop word
+        raise ValidationFailed(f"cannot discover topics in this sample: {exc}", field="since") from None
+    times = [d[0] for d in docs]
+    trend = topic_compute.emerging(times, found.assignments, as_of=max(times) + 1)
+    intents_by_topic: dict[int, dict[str, int]] = {}
+    for (_, intent, _), topic in zip(docs, found.assignments, strict=True):
+        counts = intents_by_topic.setdefault(int(topic), {})
+        counts[intent or "(none)"] = counts.get(intent or "(none)", 0) + 1
+    rows = [
+        {**t, **trend[t["topic"]], "intents": _top(intents_by_topic.get(t["topic"], {}))}
+        for t in sorted(found.topics, key=lambda t: -t["size"])
+    ]
+    body.update(topics=rows, alerts=[r for r in rows if r["emerging"]])
+    return body
+
+
+def _top(counts: Mapping[str, int], n: int = 3) -> list[dict[str, Any]]:
+    return [{"intent": k, "count": v} for k, v in sorted(counts.items(), key=lambda kv: -kv[1])[:n]]

@@ -1,0 +1,155 @@
+/* Analytics pages: operations overview (the single view), drill-down region -> agent, intents and
+   opportunities (with discovered topics), and the live wallboard (server-sent events). */
+(function () {
+  "use strict";
+  const { h, api, table, kpi, chart, form, fmt } = window.cx;
+  const READ = ["admin", "supervisor", "analyst"];
+  const LEVELS = ["region", "location", "team", "agent"];
+  const pct = v => (v === null || v === undefined ? "–" : `${(v * 100).toFixed(1)}%`);
+  const num = (v, unit) => (v === null || v === undefined ? "–" : `${fmt(Math.round(v * 10) / 10)}${unit || ""}`);
+  const money = v => (v === null || v === undefined ? "–" : v.toFixed(2));
+
+  function query(params, keep) {
+    const q = new URLSearchParams();
+    for (const k of keep) if (params[k]) q.set(k, params[k]);
+    return q;
+  }
+
+  function rangeForm(page, params, extra) {
+    const fields = [
+      { name: "days", label: "Range", type: "select", value: params.days || "", options: [["", "30 days up to the newest contact"], ["7", "last 7 days"], ["30", "last 30 days"], ["90", "last 90 days"]] },
+      { name: "repeat_days", label: "Repeat window (days)", type: "number", min: 1, max: 30, value: params.repeat_days || "7" },
+    ].concat(extra || []);
+    return form(fields, v => {
+      const next = Object.assign({}, params, v);
+      for (const k of Object.keys(next)) if (next[k] === "" || next[k] === null) delete next[k];
+      cx.go(page, next);
+    }, { submit: "Apply" });
+  }
+
+  function rangeParams(params) {
+    const q = query(params, ["repeat_days", ...LEVELS, "channel", "queue", "intent"]);
+    if (params.days) {
+      // relative to now; the API defaults to the 30 days up to the newest contact when no range is given
+      const until = new Date(); const since = new Date(until.getTime() - Number(params.days) * 86400000);
+      q.set("since", since.toISOString()); q.set("until", until.toISOString());
+    }
+    return q;
+  }
+
+  function exportLinks(path, q) {
+    const links = ["csv", "parquet"].map(f => {
+      const p = new URLSearchParams(q); p.set("format", f);
+      return h("a", { class: "btn secondary", href: `${path}?${p}`, download: "", text: `Export ${f.toUpperCase()}` });
+    });
+    return h("div", { class: "row", role: "group", "aria-label": "Export" }, links);
+  }
+
+  function notes(body) {
+    const items = Object.entries(body.unavailable || {}).map(([m, why]) => h("li", { text: `${m}: ${why}` }))
+      .concat((body.notes || []).map(n => h("li", { text: n })));
+    return items.length ? h("details", { class: "card" }, h("summary", { text: "About these figures" }), h("ul", {}, items)) : null;
+  }
+
+  cx.page({ id: "ops-overview", title: "Operations overview", section: "Analytics", order: 20, roles: READ, async render(el, params) {
+    const q = rangeParams(params);
+    el.append(rangeForm("ops-overview", params));
+    const body = await api(`/v1/analytics/overview?${q}`);
+    const k = body.kpis;
+    el.append(h("p", { class: "muted", text: `${body.since.slice(0, 10)} to ${body.until.slice(0, 10)} · repeat window ${body.params.repeat_days} days · UTC days` }));
+    el.append(h("div", { class: "grid", "data-testid": "kpis" },
+      kpi("Contacts", k.volume), kpi("Avg handle time", num(k.aht_s, " s"), "talk + hold + wrap"),
+      kpi("Service level", pct(k.service_level), "answered within threshold"), kpi("Abandoned", pct(k.abandon_rate)),
+      kpi("First-contact resolution", pct(k.fcr_rate), "no repeat on the intent"), kpi("Repeat contacts", pct(k.repeat_rate)),
+      kpi("Transfers", pct(k.transfer_rate)), kpi("Escalations", pct(k.escalation_rate)),
+      kpi("AI involved", pct(k.ai_share)), kpi("AI containment", pct(k.containment_rate), "no human needed"),
+      kpi("Verified AI resolution", pct(k.verified_automation_rate), `${fmt(k.pending_verification)} pending`),
+      kpi("CSAT", num(k.csat), `${pct(k.survey_response_rate)} responded`), kpi("Sentiment shift", num(k.sentiment_shift), "start → end"),
+      kpi("Cost per contact", money(k.cost_per_contact)),
+      kpi("QA score", num(k.qa_score), body.unavailable.qa_score ? "not available" : "0-100"),
+      kpi("Trust index", num(k.trust_index), body.unavailable.trust_index ? "not available" : "0-100")));
+    const t = body.trend;
+    el.append(chart.line({ title: "Contacts per day", yLabel: "contacts", series: [{ name: "contacts", points: t.map(r => [r.bucket, r.volume]) }] }));
+    el.append(chart.line({ title: "AI: containment vs verified resolution (%)", series: [
+      { name: "containment", points: t.map(r => [r.bucket, r.containment_rate === null ? null : r.containment_rate * 100]) },
+      { name: "verified resolution", points: t.map(r => [r.bucket, r.verified_automation_rate === null ? null : r.verified_automation_rate * 100]), dashed: true },
+      { name: "repeat rate", points: t.map(r => [r.bucket, r.repeat_rate === null ? null : r.repeat_rate * 100]) }] }));
+    el.append(chart.bar({ title: "Contacts by channel", labels: body.by_channel.map(r => r.channel), series: [{ name: "contacts", values: body.by_channel.map(r => r.volume) }] }));
+    el.append(h("h2", { text: "Human and AI" }), table([
+      { key: "agent_kind", label: "Primary agent" }, { key: "volume", label: "Contacts" }, { key: "aht_s", label: "AHT (s)" },
+      { key: "fcr_rate", label: "FCR", format: pct }, { key: "csat", label: "CSAT" }, { key: "cost_per_contact", label: "Cost/contact", format: money }], body.by_agent_kind));
+    el.append(exportLinks("/v1/analytics/overview", q), notes(body));
+  } });
+
+  cx.page({ id: "ops-drill", title: "Drill-down", section: "Analytics", order: 21, roles: READ, async render(el, params) {
+    const q = rangeParams(params);
+    el.append(rangeForm("ops-drill", params));
+    const body = await api(`/v1/analytics/drilldown?${q}`);
+    const crumbs = [h("a", { href: "#/ops-drill", text: "All regions" })];
+    const path = {};
+    for (const step of body.path) {
+      path[step.level] = step.value;
+      crumbs.push(" › ", h("a", { href: `#/ops-drill?${new URLSearchParams(Object.assign({}, path))}`, text: `${step.level}: ${step.value}` }));
+    }
+    el.append(h("nav", { class: "row", "aria-label": "Breadcrumb" }, crumbs));
+    const level = body.level, deeper = level !== "agent";
+    const nameCell = v => deeper && v !== "(none)" ? h("a", { href: `#/ops-drill?${new URLSearchParams(Object.assign({}, params, path, { [level]: v }))}`, text: v }) : v;
+    el.append(h("h2", { text: `By ${level}` }));
+    el.append(table([{ key: level, label: level[0].toUpperCase() + level.slice(1), format: nameCell },
+      { key: "volume", label: "Contacts" }, { key: "aht_s", label: "AHT (s)" }, { key: "service_level", label: "Service level", format: pct },
+      { key: "fcr_rate", label: "FCR", format: pct }, { key: "repeat_rate", label: "Repeat", format: pct },
+      { key: "containment_rate", label: "AI containment", format: pct }, { key: "verified_automation_rate", label: "Verified AI", format: pct },
+      { key: "csat", label: "CSAT" }, { key: "cost_per_contact", label: "Cost/contact", format: money }], body.rows));
+    el.append(chart.bar({ title: `Contacts by ${level}`, labels: body.rows.map(r => r[level]), series: [{ name: "contacts", values: body.rows.map(r => r.volume) }] }));
+    el.append(exportLinks("/v1/analytics/drilldown", q), notes(body));
+  } });
+
+  cx.page({ id: "ops-intents", title: "Intents & opportunities", section: "Analytics", order: 22, roles: READ, async render(el, params) {
+    const q = rangeParams(params);
+    el.append(rangeForm("ops-intents", params));
+    const body = await api(`/v1/analytics/opportunities?${q}`);
+    el.append(h("p", { class: "muted", text: "Opportunity = contacts × verified AI resolution × knowledge coverage × policy coverage (factors without a source are left out and listed below)." }));
+    el.append(table([{ key: "intent", label: "Intent" }, { key: "volume", label: "Contacts" }, { key: "ai_share", label: "AI share", format: pct },
+      { key: "containment_rate", label: "Containment", format: pct }, { key: "verified_automation_rate", label: "Verified AI", format: pct },
+      { key: "repeat_rate", label: "Repeat", format: pct }, { key: "knowledge_coverage", label: "Knowledge", format: pct },
+      { key: "policy_coverage", label: "Policy", format: pct }, { key: "opportunity", label: "Opportunity" },
+      { key: "recommendation", label: "Advice", format: v => h("span", { class: "pill " + (v.startsWith("expand") ? "ok" : v.startsWith("pull") ? "bad" : ""), text: v }) }], body.rows));
+    const top = body.rows.filter(r => r.opportunity !== null).slice(0, 12);
+    el.append(chart.bar({ title: "Automation opportunity by intent", labels: top.map(r => r.intent), series: [{ name: "opportunity", values: top.map(r => r.opportunity) }] }));
+    el.append(exportLinks("/v1/analytics/opportunities", q), notes(body));
+    const topicsBox = h("section", { "aria-label": "Topics" }, h("h2", { text: "Topics in unlabelled contacts" }));
+    el.append(topicsBox);
+    const topics = await api("/v1/analytics/topics?k=8");
+    if (!topics.topics.length) { topicsBox.append(h("p", { class: "muted", text: topics.note || "No topics." })); return; }
+    if (topics.alerts.length) topicsBox.append(h("p", { class: "warn", role: "alert", text: `Emerging: ${topics.alerts.map(a => `${a.label} (${a.recent} in 7 days, ×${a.growth})`).join("; ")}` }));
+    topicsBox.append(table([{ key: "label", label: "Topic" }, { key: "size", label: "Contacts" }, { key: "recent", label: "Last 7 days" },
+      { key: "growth", label: "Growth" }, { key: "terms", label: "Top terms", format: v => v.join(", ") }], topics.topics));
+  } });
+
+  cx.page({ id: "ops-wallboard", title: "Live wallboard", section: "Analytics", order: 23, roles: READ, async render(el) {
+    const status = h("p", { class: "muted", role: "status", "aria-live": "polite", text: "Connecting…" });
+    const board = h("div", { "data-testid": "wallboard" });
+    el.append(status, board);
+    const source = new EventSource("/v1/analytics/live/stream");
+    const stop = () => { source.close(); window.removeEventListener("hashchange", stop); };
+    window.addEventListener("hashchange", stop);
+    source.onerror = () => { status.textContent = "Connection lost; retrying…"; };
+    source.addEventListener("snapshot", ev => {
+      if (!el.isConnected) { stop(); return; }
+      const s = JSON.parse(ev.data), t = s.totals;
+      status.textContent = `Last ${s.window_minutes} minutes · updated ${new Date(s.as_of).toLocaleTimeString()}`;
+      const agents = Object.entries(t.agents).map(([k, v]) => `${k.replace(/_/g, " ")} ${v}`).join(" · ") || "no states";
+      board.replaceChildren(
+        h("div", { class: "grid" }, kpi("Contacts", t.contacts), kpi("In progress", t.in_progress, "waiting or being served"),
+          kpi("Service level", pct(t.service_level)), kpi("Abandoned", t.abandoned), kpi("Sentiment", num(t.sentiment), "latest customer"),
+          kpi("Agents", Object.values(t.agents).reduce((a, b) => a + b, 0), agents)),
+        h("h2", { text: "Queues" }),
+        table([{ key: "queue", label: "Queue" }, { key: "contacts", label: "Contacts" }, { key: "in_progress", label: "In progress" },
+          { key: "service_level", label: "Service level", format: pct }, { key: "abandoned", label: "Abandoned" }, { key: "sentiment", label: "Sentiment" }], s.queues),
+        h("h2", { text: "Teams" }),
+        table([{ key: "team", label: "Team" }, { key: "contacts", label: "Contacts" }, { key: "in_progress", label: "In progress" },
+          { key: "service_level", label: "Service level", format: pct }, { key: "sentiment", label: "Sentiment" },
+          { key: "agents", label: "Agents by state", format: v => Object.entries(v).map(([k, n]) => `${k.replace(/_/g, " ")}: ${n}`).join(", ") || "–" }], s.teams));
+    });
+  } });
+})();

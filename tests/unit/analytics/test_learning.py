@@ -1,0 +1,83 @@
+"""Topic discovery on real customer utterances (BANKING77), emerging-topic alerts and the opportunity map."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from cxops.domains.analytics.compute.opportunity import opportunity_map
+from cxops.domains.analytics.compute.topics import DAY_S, discover, emerging
+from tests.conftest import SHARED_DATA
+
+INTENTS = ("card_arrival", "exchange_rate", "lost_or_stolen_phone", "pin_blocked", "top_up_failed")
+
+
+def banking_sample() -> tuple[list[str], list[str]]:
+    texts, labels = [], []
+    with (SHARED_DATA / "banking77" / "test.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["category"] in INTENTS:
+                texts.append(row["text"])
+                labels.append(row["category"])
+    return texts, labels
+
+
+def purity(assignments: np.ndarray, labels: list[str]) -> float:
+    """Share of documents whose topic's majority intent is their own intent."""
+    total = 0
+    for topic in np.unique(assignments):
+        members = [labels[i] for i in np.flatnonzero(assignments == topic)]
+        total += Counter(members).most_common(1)[0][1]
+    return total / len(labels)
+
+
+def test_topics_recover_banking_intents_far_above_chance() -> None:
+    texts, labels = banking_sample()
+    assert len(texts) == 200
+    found = discover(texts, k=5)
+    assert sum(t["size"] for t in found.topics) == len(texts)
+    # five balanced intents: a random split scores about 0.2 purity
+    assert purity(found.assignments, labels) > 0.6
+    all_terms = " ".join(" ".join(t["terms"]) for t in found.topics)
+    assert "card" in all_terms and ("pin" in all_terms or "phone" in all_terms)
+    assert all(t["label"] for t in found.topics)
+
+
+def test_too_few_documents_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least 20"):
+        discover(["hello"] * 5)
+
+
+def test_emerging_topic_is_flagged_when_volume_rises() -> None:
+    as_of = 100 * DAY_S
+    times = [as_of - d * DAY_S for d in range(8, 36)]  # topic 0: one a day in the baseline
+    times += [as_of - 0.5 * DAY_S] * 2  # ...and two recently (flat)
+    assign = [0] * 30
+    times += [as_of - 0.2 * DAY_S - i for i in range(12)]  # topic 1: twelve in the last day, none before
+    assign += [1] * 12
+    out = emerging(times, np.array(assign), as_of=as_of)
+    assert out[1]["emerging"] and out[1]["recent"] == 12 and out[1]["baseline"] == 0
+    assert not out[0]["emerging"] and out[0]["baseline"] == 28 and out[0]["expected_recent"] == 7.0
+
+
+def test_opportunity_map_scores_and_advises() -> None:
+    rows = [
+        {"intent": "refund", "volume": 1000, "ai_share": 0.3, "ai_contacts": 300, "verified_automation_rate": 0.8},
+        {"intent": "fraud", "volume": 200, "ai_share": 0.5, "ai_contacts": 100, "verified_automation_rate": 0.2},
+        {"intent": "address", "volume": 300, "ai_share": 0.0, "ai_contacts": 0, "verified_automation_rate": None},
+        {"intent": "rare", "volume": 10, "ai_share": 0.5, "ai_contacts": 5, "verified_automation_rate": 1.0},
+    ]
+    out = opportunity_map(rows, knowledge={"refund": 0.5, "fraud": 1.0}, policy=None)
+    by = {r["intent"]: r for r in out}
+    assert by["refund"]["opportunity"] == 1000 * 0.8 * 0.5
+    assert by["refund"]["headroom"] == 700 * 0.8
+    assert by["refund"]["recommendation"].startswith("expand")
+    assert by["fraud"]["recommendation"].startswith("pull back")
+    assert by["address"]["opportunity"] is None and by["address"]["knowledge_coverage"] == 0.0
+    assert by["address"]["recommendation"].startswith("prepare")
+    assert by["rare"]["recommendation"].startswith("gather evidence")
+    assert all(r["missing"] == ["policy_coverage"] for r in out)
+    assert out[0]["intent"] == "refund"
