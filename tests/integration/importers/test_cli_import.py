@@ -154,3 +154,17 @@ def test_progress_bar_on_a_terminal_for_large_files(
     assert code == 0, out
     assert "received 1200  created 1200" in out
     assert counts(session_factory) == (1200, 1200 * 6)
+
+
+def test_imported_turns_are_redacted_like_api_ingestion(tmp_path: Path, session_factory: sessionmaker[Session]) -> None:
+    record = interaction(1, turns=1)
+    record["turns"][0]["text"] = "my card is 4111 1111 1111 1111, mail jane.doe@example.com"
+    path = tmp_path / "pii.ndjson"
+    path.write_text(json.dumps(record) + "\n")
+    assert cli(path, "--format", "ndjson")[0] == 0
+    with session_factory() as s:
+        text = s.scalars(select(Turn.text)).one()
+    assert "4111" not in text and "jane.doe" not in text
+    assert "[CARD]" in text and "[EMAIL]" in text
+    code, out = cli(path, "--format", "ndjson")
+    assert code == 0 and "unchanged 1" in out  # the digest is taken before redaction

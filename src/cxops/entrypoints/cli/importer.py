@@ -18,11 +18,14 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
 from cxops.contracts.interactions import BatchSummary, LineResult
+from cxops.core.config import get_settings
 from cxops.core.db import unit_of_work
 from cxops.core.keys import ensure_organisation
 from cxops.domains.interactions.public import BatchIngestor, parse_obj
+from cxops.domains.trust import wiring as trust_wiring
 from cxops.entrypoints.cli.common import cli_errors, console, fail, is_tty, open_db
 from cxops.integrations.importers import Importer, ImportOptions, UnusableInput, get_importer
+from cxops.integrations.presidio_names import person_name_finder
 
 LINE_NUMBERED = {"ndjson", "csv"}
 PROGRESS_EVERY = 200
@@ -61,10 +64,14 @@ def import_file(
         agent=_code(agent, "--agent"),
         file_name=file.name,
     )
-    factory = open_db()
+    with cli_errors():
+        settings = get_settings()
+    factory = open_db(settings)
     with cli_errors(), unit_of_work(factory) as session:
         org_id = ensure_organisation(session, slug=org).id
-    summary = _run(importer, file, options, BatchIngestor(factory, org_id, batch_size))
+    # the same redaction as the HTTP ingestion path (CXOPS_PII_MODE), so files are no way around it
+    redactor = trust_wiring.make_redactor(settings.pii_mode, names=person_name_finder())
+    summary = _run(importer, file, options, BatchIngestor(factory, org_id, batch_size, redactor=redactor))
     if summary.received == 0:
         fail(f"{file.name}: the file holds no records")
     _report(summary, file, importer.name, show_errors, as_json)

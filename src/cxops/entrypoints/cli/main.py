@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from cxops.domains.actions import cli as actions_cli
 from cxops.domains.trust.cli import app as trust_cli
 from cxops.entrypoints.cli import bench, importer, keys, serve
+from cxops.entrypoints.mcp.actions_server import mcp_command
 
 app = typer.Typer(
     name="cxops",
@@ -14,6 +16,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(keys.app, name="keys")
+app.add_typer(actions_cli.app, name="actions")
+app.add_typer(actions_cli.audit_app, name="audit")
+actions_cli.app.command("mcp")(mcp_command)
 app.add_typer(trust_cli, name="trust")
 app.command("bench")(bench.bench)
 app.command("serve")(serve.serve)
