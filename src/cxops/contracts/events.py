@@ -33,3 +33,37 @@ class CustomerErased(DomainEvent):
     customer_id: str
     erasure_id: str
     interaction_ids: list[str] = Field(max_length=10_000)
+
+
+class ActionDecided(DomainEvent):
+    """The policy engine decided on a proposed action (allow, require_approval or deny)."""
+
+    event_type: ClassVar[str] = "actions.decided"
+    proposal_id: str
+    action: str
+    decision: str
+    rule_ids: list[str]
+    customer_ref: str | None = None
+    actor_ref: str
+
+
+class ActionExecuted(DomainEvent):
+    """An action finished executing: executed, failed, compensated or reversed."""
+
+    event_type: ClassVar[str] = "actions.executed"
+    proposal_id: str
+    action: str
+    status: str
+    customer_ref: str | None = None
+    actor_ref: str
+    amount: float = 0.0
+
+
+class BreakerTripped(DomainEvent):
+    """A circuit breaker opened (automatically or by hand) for an action type or an AI agent."""
+
+    event_type: ClassVar[str] = "actions.breaker_tripped"
+    scope: str
+    key: str
+    reason: str
+    automatic: bool

@@ -1,0 +1,21 @@
+"""What other layers may use of the actions domain."""
+
+from cxops.domains.actions.audit import tombstone_customer, verify
+from cxops.domains.actions.errors import ActionRefused, ConnectorFailed, ConnectorTimeout
+from cxops.domains.actions.ports import Connector, NeutralTrust, TrustState, TrustStateProvider
+from cxops.domains.actions.runtime import ActionsRuntime, BreakerSettings, default_runtime
+
+__all__ = [
+    "ActionRefused",
+    "ActionsRuntime",
+    "BreakerSettings",
+    "Connector",
+    "ConnectorFailed",
+    "ConnectorTimeout",
+    "NeutralTrust",
+    "TrustState",
+    "TrustStateProvider",
+    "default_runtime",
+    "tombstone_customer",
+    "verify",
+]

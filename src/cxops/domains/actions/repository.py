@@ -1,0 +1,112 @@
+"""Queries of the actions domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cxops.domains.actions.models import ActionBreaker, ActionProposal, AuditEntry
+
+EXECUTED = ("executed", "failed", "compensated", "failed_uncompensated", "reversed")
+FAILED = ("failed", "compensated", "failed_uncompensated")
+REVERSED = ("reversed", "compensated")
+
+
+def by_key(session: Session, org_id: uuid.UUID, key: str) -> ActionProposal | None:
+    return session.scalars(
+        select(ActionProposal).where(ActionProposal.org_id == org_id, ActionProposal.idempotency_key == key)
+    ).first()
+
+
+def open_breakers(session: Session, org_id: uuid.UUID, keys: Sequence[tuple[str, str]]) -> list[ActionBreaker]:
+    """Open breakers among (scope, key) pairs."""
+    rows = session.scalars(
+        select(ActionBreaker).where(ActionBreaker.org_id == org_id, ActionBreaker.is_open.is_(True))
+    ).all()
+    wanted = set(keys)
+    return [r for r in rows if (r.scope, r.key) in wanted]
+
+
+def breaker(session: Session, org_id: uuid.UUID, scope: str, key: str) -> ActionBreaker | None:
+    return session.scalars(
+        select(ActionBreaker).where(
+            ActionBreaker.org_id == org_id, ActionBreaker.scope == scope, ActionBreaker.key == key
+        )
+    ).first()
+
+
+def list_breakers(session: Session, org_id: uuid.UUID) -> Sequence[ActionBreaker]:
+    return session.scalars(
+        select(ActionBreaker).where(ActionBreaker.org_id == org_id).order_by(ActionBreaker.changed_at.desc())
+    ).all()
+
+
+def count_since(
+    session: Session,
+    org_id: uuid.UUID,
+    since: datetime,
+    *,
+    customer_ref: str | None = None,
+    actor_ref: str | None = None,
+) -> int:
+    """Executed proposals since `since` for a customer or an actor."""
+    stmt = (
+        select(func.count())
+        .select_from(ActionProposal)
+        .where(ActionProposal.org_id == org_id, ActionProposal.created_at >= since, ActionProposal.status.in_(EXECUTED))
+    )
+    if customer_ref is not None:
+        stmt = stmt.where(ActionProposal.customer_ref == customer_ref)
+    if actor_ref is not None:
+        stmt = stmt.where(ActionProposal.actor_ref == actor_ref)
+    return int(session.scalar(stmt) or 0)
+
+
+def amount_since(session: Session, org_id: uuid.UUID, since: datetime) -> float:
+    stmt = select(func.coalesce(func.sum(ActionProposal.amount), 0.0)).where(
+        ActionProposal.org_id == org_id, ActionProposal.created_at >= since, ActionProposal.status.in_(EXECUTED)
+    )
+    return float(session.scalar(stmt) or 0.0)
+
+
+def window_stats(
+    session: Session, org_id: uuid.UUID, since: datetime, *, action: str | None = None, actor_ref: str | None = None
+) -> dict[str, int]:
+    """Decided, denied, executed, failed and reversed proposals in the window."""
+    stmt = select(ActionProposal.decision, ActionProposal.status).where(
+        ActionProposal.org_id == org_id, ActionProposal.created_at >= since
+    )
+    if action is not None:
+        stmt = stmt.where(ActionProposal.action == action)
+    if actor_ref is not None:
+        stmt = stmt.where(ActionProposal.actor_ref == actor_ref)
+    rows = session.execute(stmt).all()
+    return {
+        "decided": len(rows),
+        "denied": sum(1 for d, _ in rows if d == "deny"),
+        "executed": sum(1 for _, s in rows if s in EXECUTED),
+        "failed": sum(1 for _, s in rows if s in FAILED),
+        "reversed": sum(1 for _, s in rows if s in REVERSED),
+    }
+
+
+def list_proposals(
+    session: Session, org_id: uuid.UUID, *, status: str | None, limit: int, offset: int
+) -> Sequence[ActionProposal]:
+    stmt = select(ActionProposal).where(ActionProposal.org_id == org_id)
+    if status:
+        stmt = stmt.where(ActionProposal.status == status)
+    return session.scalars(stmt.order_by(ActionProposal.created_at.desc()).limit(limit).offset(offset)).all()
+
+
+def list_audit(
+    session: Session, org_id: uuid.UUID, *, limit: int, offset: int, proposal_id: uuid.UUID | None = None
+) -> Sequence[AuditEntry]:
+    stmt = select(AuditEntry).where(AuditEntry.org_id == org_id)
+    if proposal_id is not None:
+        stmt = stmt.where(AuditEntry.proposal_id == proposal_id)
+    return session.scalars(stmt.order_by(AuditEntry.seq.desc()).limit(limit).offset(offset)).all()

@@ -1,0 +1,175 @@
+"""HTTP routes of the actions domain (/v1/actions/...): catalogue, dry-run, proposals, approvals, breakers, audit."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.orm import Session
+
+from cxops.core.auth import ADMINS, MANAGERS, READERS, Principal, Role
+from cxops.core.errors import CxopsError
+from cxops.core.repository import MAX_PAGE_SIZE, get_scoped
+from cxops.core.web import DbSession, require
+from cxops.domains.actions import audit, breakers, repository, schemas, service
+from cxops.domains.actions.errors import ConnectorFailed
+from cxops.domains.actions.execution import FAILED_STATUSES
+from cxops.domains.actions.models import ActionProposal
+from cxops.domains.actions.runtime import ActionsRuntime, default_runtime
+
+router = APIRouter(prefix="/v1/actions", tags=["actions"])
+#: Who may propose and execute: AI agents (service keys) and human agents, plus supervisors and admins.
+ACTORS = frozenset({Role.SERVICE, Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
+Actor = Annotated[Principal, Depends(require(ACTORS))]
+Manager = Annotated[Principal, Depends(require(MANAGERS))]
+Reader = Annotated[Principal, Depends(require(READERS | ACTORS))]
+Admin = Annotated[Principal, Depends(require(ADMINS))]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+T = TypeVar("T")
+
+
+def get_runtime(request: Request) -> ActionsRuntime:
+    """The runtime the composition root bound, else the neutral default (sandbox, neutral trust)."""
+    return getattr(request.app.state, "actions_runtime", None) or default_runtime()
+
+
+Runtime = Annotated[ActionsRuntime, Depends(get_runtime)]
+
+
+def _audited(session: Session, who: Principal, body: Any, work: Callable[[], T]) -> T:
+    """Run `work`; on a refused input roll back its partial work, audit the refusal, commit, re-raise."""
+    try:
+        return work()
+    except CxopsError as exc:
+        session.rollback()
+        service.record_rejected_input(session, org_id=who.org_id, who=who, body=body, error=exc)
+        session.commit()
+        raise
+
+
+def _read(row: ActionProposal, replayed: bool = False) -> dict[str, Any]:
+    out = schemas.ProposalRead.model_validate(row).model_dump(mode="json")
+    out["replayed"] = replayed
+    out["results"] = [
+        {"step": s["step"], "result": s["outcome"].get("result")} for s in (row.outcome or {}).get("steps", [])
+    ]
+    return out
+
+
+def _finish(session: Session, row: ActionProposal, replayed: bool = False) -> dict[str, Any]:
+    """Return the proposal; a failed execution is committed (record + audit) and then reported as 502."""
+    body = _read(row, replayed)
+    if row.status in FAILED_STATUSES:
+        session.commit()
+        raise ConnectorFailed(row.error or "execution failed", details=body)
+    return body
+
+
+@router.get("/catalogue")
+def catalogue(who: Reader, runtime: Runtime) -> dict[str, Any]:
+    """Every declared action: parameters, state fields, reversibility, risk, connector, governing pack."""
+    packs = {s: f"{p.name}@{p.version}" for s, p in runtime.packs.items()}
+    return {"actions": [dict(a.public(), pack=packs.get(a.system)) for a in runtime.catalogue.actions.values()]}
+
+
+@router.post("/dry-run")
+def dry_run(data: schemas.DryRunRequest, session: DbSession, who: Actor, runtime: Runtime) -> dict[str, Any]:
+    """Evaluate without executing: decision, rule ids and reasons."""
+    body = data.model_dump(mode="json")
+    return _audited(session, who, body, lambda: service.dry_run(session, runtime, org_id=who.org_id, who=who, req=data))
+
+
+@router.post("/proposals")
+def propose(data: schemas.ProposalCreate, session: DbSession, who: Actor, runtime: Runtime) -> dict[str, Any]:
+    """Decide and execute (allow), queue for approval, or deny; a retried idempotency key never executes twice."""
+    body = data.model_dump(mode="json")
+    row, replayed = _audited(
+        session, who, body, lambda: service.propose(session, runtime, org_id=who.org_id, who=who, req=data)
+    )
+    return _finish(session, row, replayed)
+
+
+@router.get("/proposals")
+def list_proposals(
+    session: DbSession,
+    who: Reader,
+    status: str | None = Query(default=None, max_length=30),
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> list[dict[str, Any]]:
+    """Proposals, newest first, optionally by status (pending_approval, executed, denied, ...)."""
+    return [_read(r) for r in repository.list_proposals(session, who.org_id, status=status, limit=limit, offset=offset)]
+
+
+@router.get("/proposals/{proposal_id}")
+def get_proposal(proposal_id: uuid.UUID, session: DbSession, who: Reader) -> dict[str, Any]:
+    return _read(get_scoped(session, ActionProposal, who.org_id, proposal_id, "proposal"))
+
+
+@router.get("/approvals")
+def approvals(session: DbSession, who: Reader, limit: Limit = 50, offset: Offset = 0) -> list[dict[str, Any]]:
+    """The approvals queue: proposals awaiting a supervisor."""
+    return [
+        _read(r)
+        for r in repository.list_proposals(session, who.org_id, status="pending_approval", limit=limit, offset=offset)
+    ]
+
+
+@router.post("/approvals/{proposal_id}/approve")
+def approve(
+    proposal_id: uuid.UUID, data: schemas.ReviewRequest, session: DbSession, who: Manager, runtime: Runtime
+) -> dict[str, Any]:
+    """Approve (executes now) with a reason."""
+    row = service.approve(session, runtime, org_id=who.org_id, who=who, proposal_id=proposal_id, reason=data.reason)
+    return _finish(session, row)
+
+
+@router.post("/approvals/{proposal_id}/reject")
+def reject(proposal_id: uuid.UUID, data: schemas.ReviewRequest, session: DbSession, who: Manager) -> dict[str, Any]:
+    """Reject with a reason."""
+    return _read(service.reject(session, org_id=who.org_id, who=who, proposal_id=proposal_id, reason=data.reason))
+
+
+@router.post("/proposals/{proposal_id}/reverse")
+def reverse(
+    proposal_id: uuid.UUID, data: schemas.ReviewRequest, session: DbSession, who: Manager, runtime: Runtime
+) -> dict[str, Any]:
+    """Reverse an executed proposal through its compensating action."""
+    row = service.reverse_proposal(
+        session, runtime, org_id=who.org_id, who=who, proposal_id=proposal_id, reason=data.reason
+    )
+    return _finish(session, row)
+
+
+@router.get("/breakers", response_model=list[schemas.BreakerRead])
+def list_breakers(session: DbSession, who: Reader) -> Any:
+    return repository.list_breakers(session, who.org_id)
+
+
+@router.post("/breakers", response_model=schemas.BreakerRead)
+def set_breaker(data: schemas.BreakerUpdate, session: DbSession, who: Manager) -> Any:
+    """Open (kill switch) or close the breaker of an action type or an AI agent."""
+    by = who.subject or f"key:{who.key_id}"
+    return breakers.set_breaker(
+        session, org_id=who.org_id, scope=data.scope, key=data.key, is_open=data.open, reason=data.reason, by=by
+    )
+
+
+@router.get("/audit", response_model=list[schemas.AuditRead])
+def list_audit(
+    session: DbSession,
+    who: Annotated[Principal, Depends(require(READERS))],
+    limit: Limit = 100,
+    offset: Offset = 0,
+    proposal_id: uuid.UUID | None = None,
+) -> Any:
+    return repository.list_audit(session, who.org_id, limit=limit, offset=offset, proposal_id=proposal_id)
+
+
+@router.get("/audit/verify")
+def verify_audit(session: DbSession, who: Annotated[Principal, Depends(require(READERS))]) -> dict[str, Any]:
+    """Walk the hash chain; names the first tampered row."""
+    return audit.verify(session, org_id=who.org_id)

@@ -1,0 +1,223 @@
+"""Rules of the actions domain: propose (decide, then execute or queue), approve, reject, reverse, audit."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cxops.contracts.events import ActionDecided
+from cxops.core.auth import Principal, Role
+from cxops.core.clock import utcnow
+from cxops.core.errors import Conflict, CxopsError
+from cxops.core.events import emit
+from cxops.core.repository import get_scoped
+from cxops.domains.actions import audit, breakers, repository
+from cxops.domains.actions.decide import RequestDecision, actor_ref, decide_request
+from cxops.domains.actions.execution import reverse, run_steps
+from cxops.domains.actions.models import ActionProposal
+from cxops.domains.actions.runtime import ActionsRuntime
+from cxops.domains.actions.schemas import DryRunRequest, ProposalCreate
+
+
+def request_digest(req: DryRunRequest) -> str:
+    """SHA-256 of the request without its idempotency key (a reused key with another body is a conflict)."""
+    body = req.model_dump(mode="json", exclude={"idempotency_key"})
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def dry_run(
+    session: Session, runtime: ActionsRuntime, *, org_id: uuid.UUID, who: Principal, req: DryRunRequest
+) -> dict[str, Any]:
+    """Evaluate without executing; the evaluation is audited as a dry run."""
+    decision = decide_request(session, runtime, org_id=org_id, who=who, req=req)
+    audit.append(
+        session,
+        org_id=org_id,
+        kind="dry_run",
+        payload={"actor": actor_ref(who), "request": req.model_dump(mode="json"), **decision.as_dict()},
+    )
+    return decision.as_dict()
+
+
+def record_rejected_input(session: Session, *, org_id: uuid.UUID, who: Principal, body: Any, error: CxopsError) -> None:
+    """Audit a request refused as bad input (called by the router after rolling back the failed work)."""
+    payload = {"actor": actor_ref(who), "request": body, "error": error.to_dict()}
+    audit.append(
+        session, org_id=org_id, kind="rejected_input", payload=orjson.loads(orjson.dumps(payload, default=str))
+    )
+
+
+def _existing(session: Session, org_id: uuid.UUID, req: ProposalCreate, digest: str) -> ActionProposal | None:
+    row = repository.by_key(session, org_id, req.idempotency_key)
+    if row is None:
+        return None
+    if row.request_digest != digest:
+        raise Conflict(
+            f"idempotency key '{req.idempotency_key}' was already used with a different request",
+            field="idempotency_key",
+        )
+    return row
+
+
+def _insert(
+    session: Session, row: ActionProposal, org_id: uuid.UUID, req: ProposalCreate, digest: str
+) -> ActionProposal:
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        existing = _existing(session, org_id, req, digest)
+        if existing is None:
+            raise
+        return existing
+    return row
+
+
+def propose(
+    session: Session, runtime: ActionsRuntime, *, org_id: uuid.UUID, who: Principal, req: ProposalCreate
+) -> tuple[ActionProposal, bool]:
+    """Decide and execute (allow), queue (require_approval) or refuse (deny); a retried key returns the first result."""
+    digest = request_digest(req)
+    existing = _existing(session, org_id, req, digest)
+    if existing is not None:
+        return existing, True
+    decision = decide_request(session, runtime, org_id=org_id, who=who, req=req)
+    row = _new_row(org_id, who, req, digest, decision, runtime)
+    stored = _insert(session, row, org_id, req, digest)
+    if stored is not row:
+        return stored, True
+    audit.append(
+        session,
+        org_id=org_id,
+        kind="proposal",
+        proposal_id=row.id,
+        payload={"actor": actor_ref(who), "role": who.role.value, "request": req.model_dump(mode="json")},
+    )
+    audit.append(session, org_id=org_id, kind="decision", proposal_id=row.id, payload=decision.as_dict())
+    emit(
+        session,
+        org_id=org_id,
+        event=ActionDecided(
+            proposal_id=str(row.id),
+            action=row.action,
+            decision=decision.outcome,
+            rule_ids=[r["rule_id"] for r in decision.rules],
+            customer_ref=req.customer_ref,
+            actor_ref=row.actor_ref,
+        ),
+    )
+    if decision.outcome == "allow":
+        run_steps(session, runtime, row)
+    _after(session, runtime, row, who)
+    return row, False
+
+
+def _new_row(
+    org_id: uuid.UUID,
+    who: Principal,
+    req: ProposalCreate,
+    digest: str,
+    decision: RequestDecision,
+    runtime: ActionsRuntime,
+) -> ActionProposal:
+    status = {"allow": "approved", "require_approval": "pending_approval", "deny": "denied"}[decision.outcome]
+    expires = utcnow() + timedelta(hours=runtime.approval_ttl_hours) if status == "pending_approval" else None
+    return ActionProposal(
+        org_id=org_id,
+        idempotency_key=req.idempotency_key,
+        request_digest=digest,
+        action=decision.steps[0].action
+        if len(decision.steps) == 1
+        else "+".join(s.action for s in decision.steps)[:100],
+        steps=[{"action": s.action, "params": s.params} for s in decision.steps],
+        context=req.context.model_dump(mode="json"),
+        customer_ref=req.customer_ref,
+        actor_key_id=who.key_id,
+        actor_role=who.role.value,
+        actor_ref=actor_ref(who),
+        decision=decision.outcome,
+        rules=decision.rules,
+        pack_version=decision.pack_version,
+        status=status,
+        amount=decision.amount,
+        expires_at=expires,
+    )
+
+
+def _after(session: Session, runtime: ActionsRuntime, row: ActionProposal, who: Principal) -> None:
+    for name in {s["action"] for s in row.steps}:
+        breakers.check_and_trip(
+            session,
+            org_id=row.org_id,
+            action=name,
+            actor_ref=row.actor_ref,
+            actor_is_ai=row.actor_role == Role.SERVICE.value,
+            cfg=runtime.breakers,
+        )
+
+
+def _pending(session: Session, org_id: uuid.UUID, proposal_id: uuid.UUID) -> ActionProposal:
+    row = get_scoped(session, ActionProposal, org_id, proposal_id, "proposal")
+    if row.status != "pending_approval":
+        raise Conflict(f"proposal {proposal_id} is '{row.status}', not awaiting approval")
+    if row.expires_at is not None and row.expires_at < utcnow():
+        row.status = "expired"
+        audit.append(
+            session,
+            org_id=org_id,
+            kind="expired",
+            proposal_id=row.id,
+            payload={"expired_at": row.expires_at.isoformat()},
+        )
+        raise Conflict(f"proposal {proposal_id} expired at {row.expires_at.isoformat()}; propose it again")
+    return row
+
+
+def approve(
+    session: Session, runtime: ActionsRuntime, *, org_id: uuid.UUID, who: Principal, proposal_id: uuid.UUID, reason: str
+) -> ActionProposal:
+    """A supervisor approves a queued proposal: it executes now (open breakers still block it)."""
+    row = _pending(session, org_id, proposal_id)
+    open_ = repository.open_breakers(
+        session, org_id, [("action", s["action"]) for s in row.steps] + [("agent", row.actor_ref)]
+    )
+    if open_:
+        raise Conflict(f"circuit breaker open for {open_[0].scope} '{open_[0].key}': {open_[0].reason}")
+    row.status, row.reviewed_by, row.review_reason, row.reviewed_at = "approved", who.key_id, reason, utcnow()
+    audit.append(
+        session, org_id=org_id, kind="approval", proposal_id=row.id, payload={"by": actor_ref(who), "reason": reason}
+    )
+    run_steps(session, runtime, row)
+    _after(session, runtime, row, who)
+    return row
+
+
+def reject(
+    session: Session, *, org_id: uuid.UUID, who: Principal, proposal_id: uuid.UUID, reason: str
+) -> ActionProposal:
+    """A supervisor rejects a queued proposal, with the reason."""
+    row = _pending(session, org_id, proposal_id)
+    row.status, row.reviewed_by, row.review_reason, row.reviewed_at = "rejected", who.key_id, reason, utcnow()
+    audit.append(
+        session, org_id=org_id, kind="rejection", proposal_id=row.id, payload={"by": actor_ref(who), "reason": reason}
+    )
+    return row
+
+
+def reverse_proposal(
+    session: Session, runtime: ActionsRuntime, *, org_id: uuid.UUID, who: Principal, proposal_id: uuid.UUID, reason: str
+) -> ActionProposal:
+    """A supervisor reverses an executed proposal by running its compensation."""
+    row = get_scoped(session, ActionProposal, org_id, proposal_id, "proposal")
+    if row.status != "executed":
+        raise Conflict(f"proposal {proposal_id} is '{row.status}'; only executed proposals can be reversed")
+    reverse(session, runtime, row, reason, actor_ref(who))
+    _after(session, runtime, row, who)
+    return row

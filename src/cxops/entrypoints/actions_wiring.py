@@ -1,0 +1,22 @@
+"""Binds the actions domain's ports: connectors (sandbox, optional webhook) and the trust-state provider."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+from cxops.domains.actions.public import ActionsRuntime, TrustStateProvider, default_runtime
+from cxops.integrations.connectors.webhook import WebhookConnector
+
+
+def build_actions_runtime(trust: TrustStateProvider | None = None) -> ActionsRuntime:
+    """The default runtime plus a webhook connector when CXOPS_ACTIONS_WEBHOOK_URL/_SECRET are set."""
+    base = default_runtime()
+    connectors = dict(base.connectors)
+    url, secret = os.environ.get("CXOPS_ACTIONS_WEBHOOK_URL"), os.environ.get("CXOPS_ACTIONS_WEBHOOK_SECRET")
+    if url and secret:
+        connectors["webhook"] = WebhookConnector(name="webhook", base_url=url, secret=secret)
+    runtime = replace(base, connectors=connectors)
+    if trust is not None:
+        runtime = replace(runtime, trust=trust)
+    return runtime
