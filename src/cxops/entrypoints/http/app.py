@@ -23,11 +23,13 @@ from cxops.core.logging import configure_logging
 from cxops.core.migrate import upgrade
 from cxops.core.web import KeyCache
 from cxops.domains.analytics import wiring as analytics_wiring
+from cxops.domains.actions.router import router as actions_router
 from cxops.domains.analytics.router import router as analytics_router
 from cxops.domains.directory.router import router as directory_router
 from cxops.domains.interactions.router import router as interactions_router
 from cxops.domains.trust import wiring as trust_wiring
 from cxops.domains.trust.router import router as trust_router
+from cxops.entrypoints.actions_wiring import build_actions_runtime
 from cxops.entrypoints.console.routes import router as console_router
 from cxops.entrypoints.http.middleware import LimitsMiddleware, MetricsMiddleware
 from cxops.entrypoints.http.session_routes import router as session_router
@@ -104,6 +106,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
     app.state.engine = engine
     app.state.session_factory = factory
     app.state.key_cache = KeyCache()
+    app.state.actions_runtime = build_actions_runtime()
     app.state.dispatcher = OutboxDispatcher(factory, build_subscriptions())
     app.state.redactor = trust_wiring.make_redactor(settings.pii_mode, names=person_name_finder())
     app.state.trust_purger = trust_wiring.PurgeScheduler(factory, settings.trust_purge_interval_s)
@@ -113,6 +116,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
         interactions_router,
         analytics_router,
         trust_router,
+        actions_router,
         session_router,
         console_router,
     ):
