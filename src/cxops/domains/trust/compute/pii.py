@@ -101,7 +101,18 @@ _CARD_NETWORKS = (
     (re.compile(r"^35(?:2[89]|[3-8]\d)"), (16, 17, 18, 19)),
     (re.compile(r"^3(?:0[0-5]|[68])"), (14, 15, 16, 17, 18, 19)),
 )
+_HAS_DIGIT = re.compile(r"\d").search
 _EXTEND = frozenset({"\u200d", "\u20e3"})
+_NATIONAL_PREFIX: dict[str, str] = {}
+
+
+def _national_prefix(region: str) -> str:
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    return (meta.national_prefix or "") if meta is not None else ""
+
+
+for _region in ("US", "GB", "CA", "IE", "AU", "FR", "DE", "ES", "IT", "NL", "IN"):
+    _NATIONAL_PREFIX[_region] = _national_prefix(_region)
 
 
 def luhn_ok(digits: str) -> bool:
@@ -216,10 +227,21 @@ def _group_starts(raw: str) -> list[int]:
     return starts
 
 
+def _region_order(digits: str, regions: tuple[str, ...]) -> tuple[str, ...]:
+    """Regions whose national prefix the number starts with first (one parse instead of several)."""
+    matching = tuple(r for r in regions if _NATIONAL_PREFIX.get(r) and digits.startswith(_NATIONAL_PREFIX[r]))
+    return matching + tuple(r for r in regions if r not in matching)
+
+
 def _valid_phone(raw: str, regions: tuple[str, ...], *, explicit: bool) -> bool:
-    candidates = (None,) if raw.startswith(("+", "00")) else regions
+    international = raw.startswith(("+", "00"))
+    digits = _digits(raw)
+    # No national numbering plan in the default regions is shorter than 9 digits without a context word.
+    if not international and len(digits) < 9 and not explicit:
+        return False
+    candidates: tuple[str | None, ...] = (None,) if international else _region_order(digits, regions)
     for region in candidates:
-        number = raw if region is not None or raw.startswith("+") else "+" + raw[2:]
+        number = raw if region is not None or raw.startswith("+") else "+" + raw.lstrip("( ")[2:]
         try:
             parsed = phonenumbers.parse(number, region)
         except phonenumbers.NumberParseException:
@@ -253,7 +275,7 @@ def detect(text: str, *, regions: tuple[str, ...] = ("US", "GB"), names: NameFin
         Spans sorted by start, widened to grapheme cluster boundaries.
     """
     spans: list[Span] = []
-    has_digit = any(ch.isdigit() for ch in text)
+    has_digit = _HAS_DIGIT(text) is not None
     if "@" in text or " at " in text:
         _add(spans, _find_emails(text))
     if has_digit:

@@ -1,0 +1,100 @@
+/* Trust pages: a customer's trust view (ledger, score, routing advice with reasons, consented memory) and the trust index. */
+(function () {
+  "use strict";
+  const { h, api, table, kpi, chart, form, notify } = window.cx;
+  const ALL = ["admin", "supervisor", "analyst", "agent", "service"];
+  const READ = ["admin", "supervisor", "analyst"];
+  const RECORD = ["admin", "supervisor", "agent", "service"];
+  const when = v => (v ? v.slice(0, 16).replace("T", " ") : "–");
+  const section = (title, ...children) => h("section", { class: "card", "aria-label": title }, h("h3", { text: title }), ...children);
+
+  async function memorySection(cid, consents) {
+    const granted = consents.consents.filter(c => c.granted);
+    if (!granted.length) return section("Memory", h("p", { class: "muted", text: "No consented purpose: nothing may be recalled." }));
+    const out = section("Memory (consented purposes only)");
+    for (const c of granted) {
+      const items = await api(`/v1/customers/${cid}/memory?purpose=${encodeURIComponent(c.purpose)}`);
+      const why = h("div", { "aria-live": "polite" });
+      out.append(h("h4", { text: `${c.purpose} · covers ${c.scope.join(", ")}` }), table([
+        { key: "kind", label: "Kind" }, { key: "content", label: "What we know" },
+        { key: "retain_until", label: "Kept until", format: when },
+        { key: "id", label: "Why?", format: id => h("button", { type: "button", text: "Why do we know this?", onclick: async () => {
+          const w = await api(`/v1/customers/${cid}/memory/${id}/why`);
+          why.replaceChildren(h("p", { text: `${w.reason} — learnt in interaction ${w.source_interaction.id} (${w.source_interaction.channel || "?"}, ${when(w.source_interaction.started_at)}), for "${w.purpose_description}", consent ${w.consent ? w.consent.action + " " + when(w.consent.recorded_at) : "unknown"}, kept until ${when(w.retain_until)}.` }));
+        } }) },
+      ], items), why);
+    }
+    return out;
+  }
+
+  function consentSection(cid, consents, rerender) {
+    const out = section("Consent",
+      table([{ key: "purpose", label: "Purpose", format: v => h("span", { title: consents.purposes[v] || "", text: v }) },
+        { key: "granted", label: "State", format: v => h("span", { class: "pill " + (v ? "ok" : "bad"), text: v ? "given" : "withdrawn" }) },
+        { key: "scope", label: "Covers", format: v => v.join(", ") || "–" }, { key: "updated_at", label: "Since", format: when }], consents.consents),
+      h("h4", { text: "History" }),
+      table([{ key: "recorded_at", label: "When", format: when }, { key: "purpose", label: "Purpose" }, { key: "action", label: "Action" },
+        { key: "source_interaction_id", label: "Interaction", format: v => v ? h("a", { href: `#/interaction?id=${v}`, text: "…" + v.slice(-8) }) : "–" }], consents.history));
+    if (cx.state.me && RECORD.includes(cx.state.me.role)) {
+      out.append(h("h4", { text: "Record consent" }), form([
+        { name: "purpose", label: "Purpose", type: "select", options: Object.keys(consents.purposes) },
+        { name: "granted", label: "Customer says", type: "select", options: [["true", "gives consent"], ["false", "withdraws consent"]] },
+      ], async v => {
+        await api(`/v1/customers/${cid}/consents`, { method: "POST", body: { purpose: v.purpose, granted: v.granted === "true" } });
+        notify("Consent recorded", "ok"); rerender();
+      }, { submit: "Record" }));
+    }
+    return out;
+  }
+
+  async function customerView(el, cid, params) {
+    const [advice, ledger, consents] = await Promise.all([
+      api(`/v1/customers/${cid}/routing-advice`), api(`/v1/customers/${cid}/trust`), api(`/v1/customers/${cid}/consents`)]);
+    el.append(h("div", { class: "grid" },
+      kpi("Routing", advice.route === "human_first" ? "Human first" : "Automation OK", `policy: ${advice.policy.max_poor} poor in ${advice.policy.window_days} days`),
+      kpi("Trust score", advice.score.toFixed(2), "1 = full trust; decays back with time"),
+      kpi("Poor in window", advice.poor_in_window), kpi("Automation averse", ledger.automation_averse ? "yes" : "no")));
+    el.append(section("Why this routing", advice.reasons.length
+      ? h("ul", {}, advice.reasons.map(r => h("li", {}, h("strong", { text: when(r.occurred_at) }), ` — ${r.explanation}`,
+        r.interaction_id ? h("a", { href: `#/interaction?id=${r.interaction_id}`, text: " (interaction)" }) : "")))
+      : h("p", { class: "muted", text: "No poor automated experience in the policy window." })));
+    el.append(section("Automated experience history", table([
+      { key: "occurred_at", label: "When", format: when },
+      { key: "kind", label: "Experience", format: (v, r) => h("span", { class: "pill " + (r.poor ? "bad" : "ok"), title: r.reason, text: v.replaceAll("_", " ") }) },
+      { key: "intent", label: "Intent" }, { key: "origin", label: "From" },
+      { key: "interaction_id", label: "Interaction", format: v => v ? h("a", { href: `#/interaction?id=${v}`, text: "…" + v.slice(-8) }) : "–" },
+    ], ledger.experiences)));
+    el.append(consentSection(cid, consents, () => cx.go("trust-customer", params)));
+    el.append(await memorySection(cid, consents));
+  }
+
+  cx.page({ id: "trust-customer", title: "Customer trust", section: "Trust", order: 1, roles: ALL, async render(el, params) {
+    el.append(form([{ name: "customer_id", label: "Customer id", value: params.customer_id || "", placeholder: "uuid" }],
+      v => cx.go("trust-customer", { customer_id: v.customer_id.trim() }), { submit: "Show" }));
+    if (!params.customer_id) { el.append(h("p", { class: "muted", text: "Enter a customer id (from an interaction) to see their trust ledger, routing advice and consented memory." })); return; }
+    await customerView(el, params.customer_id, params);
+  } });
+
+  cx.page({ id: "trust-index", title: "Trust index", section: "Trust", order: 2, roles: READ, async render(el, params) {
+    const groupBy = params.group_by || "queue", bucket = params.bucket || "week";
+    el.append(form([
+      { name: "group_by", label: "Group by", type: "select", value: groupBy, options: ["queue", "team", "region"] },
+      { name: "bucket", label: "Bucket", type: "select", value: bucket, options: ["week", "day"] },
+    ], v => cx.go("trust-index", v), { submit: "Show" }));
+    const q = new URLSearchParams({ group_by: groupBy, bucket });
+    if (bucket === "day") q.set("since", new Date(Date.now() - 60 * 86400e3).toISOString());
+    const [rows, policy] = await Promise.all([api(`/v1/trust/index?${q}`), api("/v1/trust/policy")]);
+    el.append(h("p", { class: "muted", text: `Automation-averse: ${policy.max_poor} or more poor automated experiences within ${policy.window_days} days. A recovery is an AI success for a customer who was averse.` }));
+    if (!rows.length) { el.append(h("p", { class: "muted", text: "No automated experiences in this range yet." })); return; }
+    const groups = [...new Set(rows.map(r => r.group || "(none)"))];
+    const starts = [...new Set(rows.map(r => r.bucket_start))].sort();
+    const pick = (g, s) => rows.find(r => (r.group || "(none)") === g && r.bucket_start === s);
+    el.append(chart.line({ title: "Share of active customers who are automation-averse (%)", yLabel: "%",
+      series: groups.map(g => ({ name: g, points: starts.map(s => { const r = pick(g, s); return [s, r ? Math.round(1000 * r.averse_share) / 10 : null]; }) })) }));
+    el.append(chart.bar({ title: "Recoveries", labels: starts.map(s => s.slice(5, 10)),
+      series: groups.map(g => ({ name: g, values: starts.map(s => (pick(g, s) || {}).recoveries || 0) })) }));
+    el.append(table([{ key: "bucket_start", label: "From", format: when }, { key: "group", label: groupBy, format: v => v || "(none)" },
+      { key: "customers", label: "Active customers" }, { key: "averse", label: "Averse" },
+      { key: "averse_share", label: "Averse %", format: v => (100 * v).toFixed(1) }, { key: "recoveries", label: "Recoveries" }], rows));
+  } });
+})();

@@ -1,0 +1,83 @@
+"""Trust pages in real Chromium: a customer's routing advice with reasons, consented memory with "why", the index."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from tests.conftest import auth, make_org_keys
+from tests.e2e.conftest import shot, sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+def _record(n: int, **kw):  # type: ignore[no-untyped-def]
+    start = datetime.now(UTC) - timedelta(hours=10 * n + 1)
+    rec = {
+        "source": "e2e-trust",
+        "external_id": f"tr-{n}",
+        "channel": "chat",
+        "queue": "care-chat",
+        "started_at": start.isoformat(),
+        "ended_at": (start + timedelta(minutes=4)).isoformat(),
+        "customer": {"external_id": "trust-cust"},
+        "participants": [{"agent": "bot", "kind": "ai"}, {"agent": "h1", "role": "handoff"}],
+        "outcome": "escalated",
+        "intent": ["refund", "delivery"][n % 2],
+        "turns": [{"speaker": "customer", "offset_ms": 0, "text": "the bot did not help"}],
+    }
+    rec.update(kw)
+    return rec
+
+
+@pytest.fixture(scope="module")
+def customer(live_server):  # type: ignore[no-untyped-def]
+    base, app = live_server["base"], live_server["app"]
+    keys = make_org_keys(app.state.session_factory, "trust-e2e")
+    ids = [
+        httpx.post(base + "/v1/interactions", json=_record(n), headers=auth(keys["service"])).json()["id"]
+        for n in (1, 2)
+    ]
+    detail = httpx.get(f"{base}/v1/interactions/{ids[0]}", headers=auth(keys["admin"])).json()
+    cid = detail["customer_id"]
+    for _ in range(100):  # the embedded dispatcher derives the ledger after commit
+        advice = httpx.get(f"{base}/v1/customers/{cid}/routing-advice", headers=auth(keys["agent"])).json()
+        if advice["route"] == "human_first":
+            break
+        time.sleep(0.1)
+    agent = auth(keys["agent"])
+    httpx.post(
+        f"{base}/v1/customers/{cid}/consents", json={"purpose": "personalisation", "granted": True}, headers=agent
+    )
+    body = {
+        "kind": "preference",
+        "content": "prefers chat over phone",
+        "purpose": "personalisation",
+        "source_interaction_id": ids[0],
+        "reason": "said so at the start of the chat",
+    }
+    assert httpx.post(f"{base}/v1/customers/{cid}/memory", json=body, headers=agent).status_code == 201
+    return {"keys": keys, "cid": cid}
+
+
+def test_customer_trust_view_shows_advice_reasons_and_memory(page, live_server, customer) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, live_server["base"], customer["keys"]["supervisor"])
+    page.goto(f"{live_server['base']}/#/trust-customer?customer_id={customer['cid']}")
+    page.wait_for_selector("text=Human first")
+    assert page.locator("text=handed it to a human").count() >= 2
+    page.get_by_role("button", name="Why do we know this?").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=said so at the start of the chat")
+    shot(page, "trust-customer")
+
+
+def test_trust_index_page_draws_charts(page, live_server, customer) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, live_server["base"], customer["keys"]["analyst"])
+    page.goto(f"{live_server['base']}/#/trust-index")
+    page.wait_for_selector("text=Recoveries")
+    assert page.locator("svg.chart").count() >= 2
+    assert page.locator("text=care-chat").count() >= 1
+    shot(page, "trust-index")
