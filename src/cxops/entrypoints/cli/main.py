@@ -5,9 +5,11 @@ from __future__ import annotations
 import typer
 
 from cxops.domains.actions import cli as actions_cli
+from cxops.domains.knowledge import cli as knowledge_cli
 from cxops.domains.trust.cli import app as trust_cli
 from cxops.entrypoints.cli import bench, importer, keys, serve
 from cxops.entrypoints.mcp.actions_server import mcp_command
+from cxops.integrations.embeddings import default_embedder
 
 app = typer.Typer(
     name="cxops",
@@ -20,6 +22,8 @@ app.add_typer(actions_cli.app, name="actions")
 app.add_typer(actions_cli.audit_app, name="audit")
 actions_cli.app.command("mcp")(mcp_command)
 app.add_typer(trust_cli, name="trust")
+app.add_typer(knowledge_cli.app, name="kb")
+knowledge_cli.bind_embedder(default_embedder)
 app.command("bench")(bench.bench)
 app.command("serve")(serve.serve)
 app.command("import")(importer.import_file)

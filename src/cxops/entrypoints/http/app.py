@@ -27,12 +27,14 @@ from cxops.domains.actions.router import router as actions_router
 from cxops.domains.analytics.router import router as analytics_router
 from cxops.domains.directory.router import router as directory_router
 from cxops.domains.interactions.router import router as interactions_router
+from cxops.domains.knowledge.router import router as knowledge_router
 from cxops.domains.trust import wiring as trust_wiring
 from cxops.domains.trust.router import router as trust_router
 from cxops.entrypoints.actions_wiring import build_actions_runtime
 from cxops.entrypoints.console.routes import router as console_router
 from cxops.entrypoints.http.middleware import LimitsMiddleware, MetricsMiddleware
 from cxops.entrypoints.http.session_routes import router as session_router
+from cxops.integrations.embeddings import default_embedder
 from cxops.integrations.presidio_names import person_name_finder
 
 log = logging.getLogger("cxops.app")
@@ -108,12 +110,14 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
     app.state.key_cache = KeyCache()
     app.state.actions_runtime = build_actions_runtime()
     app.state.dispatcher = OutboxDispatcher(factory, build_subscriptions())
+    app.state.embedder = default_embedder(settings.data_dir / "models")  # built lazily at first use
     app.state.redactor = trust_wiring.make_redactor(settings.pii_mode, names=person_name_finder())
     app.state.trust_purger = trust_wiring.PurgeScheduler(factory, settings.trust_purge_interval_s)
     install_error_handlers(app)
     for router in (
         directory_router,
         interactions_router,
+        knowledge_router,
         analytics_router,
         trust_router,
         actions_router,

@@ -1,0 +1,1 @@
+"""Knowledge hub: sources, retrieval with citations, knowledge health and attribution."""

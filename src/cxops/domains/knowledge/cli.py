@@ -1,0 +1,179 @@
+"""`cxops kb`: add a source, sync, search and check knowledge health from the command line."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cxops.core.auth import Role, parse_role
+from cxops.core.config import get_settings
+from cxops.core.db import make_engine, make_session_factory, unit_of_work
+from cxops.core.errors import CxopsError
+from cxops.core.keys import ensure_organisation
+from cxops.core.migrate import upgrade
+from cxops.core.models import Organisation
+from cxops.domains.knowledge import repository, retrieval, schemas, service
+from cxops.domains.knowledge.ports import Embedder
+
+app = typer.Typer(help="Knowledge hub: sources, sync, search, health.", no_args_is_help=True)
+_EMBEDDER: dict[str, Callable[[Path], Embedder | None]] = {}
+
+
+def bind_embedder(factory: Callable[[Path], Embedder | None]) -> None:
+    """Called by the CLI entrypoint: how to build the embedder from a model cache folder."""
+    _EMBEDDER["factory"] = factory
+
+
+def _embedder() -> Embedder | None:
+    factory = _EMBEDDER.get("factory")
+    return factory(get_settings().data_dir / "models") if factory else None
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def _session(org: str, *, create: bool = False) -> Iterator[tuple[Session, uuid.UUID]]:
+    settings = get_settings()
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.effective_database_url)
+    upgrade(engine)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            if create:
+                org_id = ensure_organisation(session, slug=org).id
+            else:
+                found = session.scalars(select(Organisation.id).where(Organisation.slug == org)).first()
+                if found is None:
+                    _fail(f"unknown organisation {org!r} (create it with `cxops keys create --org {org}`)")
+                org_id = found  # type: ignore[assignment]
+            yield session, org_id
+    except CxopsError as exc:
+        _fail(exc.message + (f" ({exc.field})" if exc.field else ""))
+    finally:
+        engine.dispose()
+
+
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+@app.command("add-source")
+def add_source(
+    name: str = typer.Argument(..., help="unique source name, e.g. help-centre"),
+    kind: str = typer.Option(..., "--kind", help="markdown|html|pdf|faq|zendesk|confluence|jsonl"),
+    path: str = typer.Option(..., "--path", help="folder or export file readable by cxops"),
+    owner: str = typer.Option(..., "--owner", help="who owns the content"),
+    roles: str = typer.Option("", "--roles", help="comma-separated roles allowed to see it (default: all)"),
+    regions: str = typer.Option("", "--regions", help="comma-separated regions (default: all)"),
+    tiers: str = typer.Option("", "--tiers", help="comma-separated customer tiers (default: all)"),
+    review_days: int = typer.Option(180, "--review-days", help="review interval in days"),
+    org: str = typer.Option("default", "--org", help="organisation slug (created if new)"),
+) -> None:
+    """Register a knowledge source."""
+    try:
+        data = schemas.SourceCreate(
+            name=name, kind=kind, path=path, owner=owner, audience_roles=[parse_role(r) for r in _split(roles)],  # type: ignore[arg-type]
+            regions=_split(regions), tiers=_split(tiers), review_interval_days=review_days,
+        )  # fmt: skip
+    except (ValidationError, ValueError) as exc:
+        _fail(_first_error(exc))
+    with _session(org, create=True) as (session, org_id):
+        source = service.create_source(session, org_id=org_id, data=data)
+        typer.echo(f"added source {source.name} ({source.kind}) -> {source.path}")
+
+
+def _first_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+    return str(exc)
+
+
+@app.command("sync")
+def sync(
+    name: str = typer.Argument("", help="source name (default: every source)"),
+    org: str = typer.Option("default", "--org"),
+) -> None:
+    """Re-read sources: added, changed and removed articles, and per-file errors."""
+    embedder = _embedder()
+    with _session(org) as (session, org_id):
+        sources = [s for s in repository.sources(session, org_id) if not name or s.name == name]
+        if not sources:
+            _fail(f"no source named {name!r}" if name else "no sources: add one with `cxops kb add-source`")
+        for source in sources:
+            run = service.sync(session, org_id=org_id, source_id=source.id, embedder=embedder)
+            typer.echo(
+                f"{source.name}: +{run.added} ~{run.changed} -{run.removed} ={run.unchanged}, {len(run.errors)} errors"
+            )
+            for err in run.errors:
+                typer.echo(f"  {err['file']}: {err['message']}")
+
+
+@app.command("search")
+def search(
+    query: str = typer.Argument(..., help="what to look for"),
+    k: int = typer.Option(5, "--k", min=1, max=50),
+    role: str = typer.Option("admin", "--role", help="search as this role"),
+    region: str = typer.Option("", "--region"),
+    tier: str = typer.Option("", "--tier"),
+    org: str = typer.Option("default", "--org"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Hybrid search with citations."""
+    try:
+        parsed: Role = parse_role(role)
+    except ValueError as exc:
+        _fail(str(exc))
+    embedder = _embedder()
+    with _session(org) as (session, org_id):
+        access = service.access_for(parsed, region=region or None, tier=tier or None)
+        results, note = retrieval.search(
+            session, org_id=org_id, data_dir=get_settings().data_dir, embedder=embedder, query=query, access=access, k=k
+        )
+    if note:
+        typer.echo(f"note: {note}", err=True)
+    _print(
+        results,
+        as_json,
+        lambda r: (
+            f"{r['confidence']:.2f}  {r['citation']['title']} § {r['citation']['section']} [{r['citation']['source']}]"
+        ),
+    )
+
+
+@app.command("health")
+def health(org: str = typer.Option("default", "--org"), as_json: bool = typer.Option(False, "--json")) -> None:
+    """Readiness score with itemised reasons, worst first."""
+    with _session(org) as (session, org_id):
+        report = service.knowledge_health(
+            session, org_id=org_id, data_dir=get_settings().data_dir, embedder=_embedder()
+        )
+    if as_json:
+        typer.echo(json.dumps(report, default=str))
+        return
+    typer.echo(f"readiness {report['readiness']}/100 over {report['articles']} articles")
+    for reason in report["reasons"]:
+        typer.echo(f"  -{reason['points']:>5}  {reason['reason']} ({reason['count']})")
+    for row in report["worst_articles"]:
+        typer.echo(f"  {row['issues']} issue(s): {row['title']}")
+
+
+def _print(rows: list[dict[str, Any]], as_json: bool, line: Callable[[dict[str, Any]], str]) -> None:
+    if as_json:
+        typer.echo(json.dumps(rows, default=str))
+        return
+    for row in rows:
+        typer.echo(line(row))

@@ -1,0 +1,1 @@
+"""Pure compute of the knowledge domain (parsing, chunking, ranking, health); no SQLAlchemy, no FastAPI."""

@@ -1,0 +1,7 @@
+"""What other domains may use of the knowledge domain."""
+
+from cxops.domains.knowledge.compute.search import Access
+from cxops.domains.knowledge.ports import Embedder
+from cxops.domains.knowledge.retrieval import answer, search
+
+__all__ = ["Access", "Embedder", "answer", "search"]

@@ -1,0 +1,178 @@
+"""Rules of the knowledge domain: sources, sync, health and attribution (services never commit)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cxops.core.auth import Role
+from cxops.core.clock import utcnow
+from cxops.core.errors import Conflict, NotFound, ValidationFailed
+from cxops.core.repository import get_scoped
+from cxops.domains.interactions.public import Interaction
+from cxops.domains.knowledge import repository, retrieval, schemas
+from cxops.domains.knowledge.compute import health
+from cxops.domains.knowledge.compute.search import Access
+from cxops.domains.knowledge.models import (
+    KnowledgeArticle,
+    KnowledgeAttribution,
+    KnowledgeChunk,
+    KnowledgeSource,
+    KnowledgeSyncRun,
+)
+from cxops.domains.knowledge.ports import Embedder
+from cxops.domains.knowledge.sync import sync_source
+
+GAP_THRESHOLD = 0.5
+
+
+def access_for(role: Role, *, region: str | None, tier: str | None) -> Access:
+    """The access tuple of a caller; admins see every article, others only their audience's."""
+    return Access(role=role.value, region=region, tier=tier, see_all=role == Role.ADMIN)
+
+
+def create_source(session: Session, *, org_id: uuid.UUID, data: schemas.SourceCreate) -> KnowledgeSource:
+    """Register a source; its path must exist and its name be unique in the organisation."""
+    if repository.source_by_name(session, org_id, data.name) is not None:
+        raise Conflict(f"a knowledge source named {data.name!r} already exists", field="name")
+    if not Path(data.path).exists():
+        raise ValidationFailed(f"source path {data.path!r} does not exist on the server", field="path")
+    source = KnowledgeSource(org_id=org_id, **data.model_dump(mode="json", exclude={"last_reviewed_at"}))
+    source.last_reviewed_at = data.last_reviewed_at
+    session.add(source)
+    session.flush()
+    return source
+
+
+def update_source(
+    session: Session, *, org_id: uuid.UUID, source_id: uuid.UUID, data: schemas.SourceUpdate
+) -> KnowledgeSource:
+    """Change a source's owner, path, audience or review interval (takes effect at the next search/sync)."""
+    source = get_scoped(session, KnowledgeSource, org_id, source_id, "knowledge source")
+    changes = data.model_dump(mode="json", exclude_unset=True)
+    if "path" in changes and not Path(changes["path"]).exists():
+        raise ValidationFailed(f"source path {changes['path']!r} does not exist on the server", field="path")
+    for name, value in changes.items():
+        if value is not None:
+            setattr(source, name, value)
+    session.flush()
+    return source
+
+
+def delete_source(session: Session, *, org_id: uuid.UUID, source_id: uuid.UUID) -> None:
+    """Remove a source with its articles, history and chunks."""
+    source = get_scoped(session, KnowledgeSource, org_id, source_id, "knowledge source")
+    session.delete(source)
+    session.flush()
+
+
+def sync(session: Session, *, org_id: uuid.UUID, source_id: uuid.UUID, embedder: Embedder | None) -> KnowledgeSyncRun:
+    """Synchronise one source of the organisation."""
+    source = get_scoped(session, KnowledgeSource, org_id, source_id, "knowledge source")
+    return sync_source(session, source=source, embedder=embedder)
+
+
+def record_attribution(session: Session, *, org_id: uuid.UUID, data: schemas.AttributionCreate) -> KnowledgeAttribution:
+    """Record that an article was shown or used in an interaction (idempotent per usage)."""
+    get_scoped(session, KnowledgeArticle, org_id, data.article_id, "article")
+    get_scoped(session, Interaction, org_id, data.interaction_id, "interaction")
+    existing = session.scalars(
+        select(KnowledgeAttribution).where(
+            KnowledgeAttribution.interaction_id == data.interaction_id,
+            KnowledgeAttribution.article_id == data.article_id,
+            KnowledgeAttribution.usage == data.usage,
+        )
+    ).first()
+    if existing is not None:
+        return existing
+    row = KnowledgeAttribution(org_id=org_id, **data.model_dump())
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _article_infos(session: Session, org_id: uuid.UUID) -> list[health.ArticleInfo]:
+    names = {s.id: s.name for s in repository.sources(session, org_id)}
+    vectors: dict[uuid.UUID, list[np.ndarray]] = {}
+    stmt = select(KnowledgeChunk.article_id, KnowledgeChunk.embedding).where(
+        KnowledgeChunk.org_id == org_id, KnowledgeChunk.embedding.is_not(None)
+    )
+    for article_id, blob in session.execute(stmt):
+        vectors.setdefault(article_id, []).append(np.frombuffer(blob, dtype=np.float32))
+    infos = []
+    for a in repository.active_articles(session, org_id):
+        vec = None
+        if a.id in vectors:
+            mean = np.mean(vectors[a.id], axis=0)
+            vec = mean / max(float(np.linalg.norm(mean)), 1e-12)
+        infos.append(
+            health.ArticleInfo(
+                str(a.id), names.get(a.source_id, "?"), a.title, a.body, a.review_due_at, a.updated_at, vec
+            )
+        )
+    if any(i.vector is None for i in infos):  # mixed state: compare all articles lexically
+        for i in infos:
+            i.vector = None
+    return infos
+
+
+def coverage_gaps(
+    session: Session, *, org_id: uuid.UUID, data_dir: Path, embedder: Embedder | None
+) -> tuple[list[dict[str, Any]], int]:
+    """Interaction intents whose best retrieved article is below GAP_THRESHOLD; and the total volume."""
+    gaps, total = [], 0
+    access = Access(role=Role.ADMIN.value, see_all=True)
+    for intent, count in repository.recent_intents(session, org_id):
+        total += count
+        query = intent.replace("_", " ").replace("-", " ")
+        results, _ = retrieval.search(
+            session, org_id=org_id, data_dir=data_dir, embedder=embedder, query=query, access=access, k=1
+        )
+        best = results[0]["confidence"] if results else 0.0
+        if best < GAP_THRESHOLD:
+            top = results[0]["citation"]["title"] if results else None
+            gaps.append({"intent": intent, "interactions": count, "best_confidence": best, "best_article": top})
+    return sorted(gaps, key=lambda g: -g["interactions"]), total
+
+
+def knowledge_health(
+    session: Session, *, org_id: uuid.UUID, data_dir: Path, embedder: Embedder | None
+) -> dict[str, Any]:
+    """Duplicates, conflicts, stale articles, coverage gaps and the readiness score with its reasons."""
+    infos = _article_infos(session, org_id)
+    dups = health.near_duplicates(infos)
+    conflict_rows = health.conflicts(infos)
+    stale_rows = health.stale(infos, utcnow(), conflict_rows)
+    gaps, volume = coverage_gaps(session, org_id=org_id, data_dir=data_dir, embedder=embedder)
+    ready = health.readiness(len(infos), len(dups), len(conflict_rows), len(stale_rows), gaps, volume)
+    titles = {i.id: i.title for i in infos}
+    issues: dict[str, int] = {}
+    for row in [*dups, *conflict_rows]:
+        for key in ("a", "b"):
+            issues[row[key]] = issues.get(row[key], 0) + 1
+    for row in stale_rows:
+        issues[row["article_id"]] = issues.get(row["article_id"], 0) + len(row["reasons"])
+    offenders = sorted(issues.items(), key=lambda kv: -kv[1])[:10]
+    return {
+        "readiness": ready.score,
+        "reasons": ready.reasons,
+        "articles": len(infos),
+        "worst_articles": [{"article_id": k, "title": titles.get(k, ""), "issues": n} for k, n in offenders],
+        "duplicates": dups,
+        "conflicts": conflict_rows,
+        "stale": stale_rows,
+        "coverage_gaps": gaps,
+    }
+
+
+def article_or_404(session: Session, *, org_id: uuid.UUID, article_id: uuid.UUID) -> KnowledgeArticle:
+    """An article of the organisation."""
+    row = session.get(KnowledgeArticle, article_id)
+    if row is None or row.org_id != org_id:
+        raise NotFound(f"article {article_id} not found")
+    return row

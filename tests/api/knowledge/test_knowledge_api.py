@@ -1,0 +1,287 @@
+"""Knowledge hub through HTTP: sources, sync with history and bad files, permissioned search, answer, health."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import auth
+from tests.factories import interaction
+from tests.knowledge_support import write_all_formats, write_markdown_source
+
+KB = "/v1/knowledge"
+
+
+def _source(client: TestClient, key: str, name: str, kind: str, path: Path, **extra: Any) -> str:
+    r = client.post(
+        f"{KB}/sources",
+        json={"name": name, "kind": kind, "path": str(path), "owner": "cx-ops", **extra},
+        headers=auth(key),
+    )
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def _sync(client: TestClient, key: str, source_id: str) -> dict[str, Any]:
+    r = client.post(f"{KB}/sources/{source_id}/sync", headers=auth(key))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _search(client: TestClient, key: str, query: str, **extra: Any) -> dict[str, Any]:
+    r = client.post(f"{KB}/search", json={"query": query, **extra}, headers=auth(key))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_every_format_syncs_and_search_cites(
+    client: TestClient, kb_app, org_keys: dict[str, str], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    admin = org_keys["admin"]
+    for kind, path in write_all_formats(tmp_path / "src").items():
+        run = _sync(client, admin, _source(client, admin, kind, kind, path))
+        assert run["added"] >= 1 and run["errors"] == [], (kind, run)
+    body = _search(client, org_keys["agent"], "within how many days of purchase can I get a refund", k=3)
+    assert body["mode"] == "hybrid" and body["note"] is None
+    top = body["results"][0]
+    assert top["citation"]["title"] == "Refund policy" and top["citation"]["section"] == "Refund policy > Eligibility"
+    assert top["citation"]["source"] == "markdown" and top["citation"]["last_reviewed_at"]
+    assert 0.0 <= top["confidence"] <= 1.0 and "30 days" in top["text"]
+    wire = _search(client, admin, "when do wire transfers settle after the cut-off", k=1)["results"][0]
+    assert wire["citation"]["title"] == "Wire transfers"
+
+
+def test_resync_detects_changes_and_keeps_history(
+    client: TestClient, kb_app, org_keys: dict[str, str], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    admin = org_keys["admin"]
+    root = write_markdown_source(tmp_path / "md")
+    sid = _source(client, admin, "help", "markdown", root)
+    assert _sync(client, admin, sid)["added"] == 3
+    again = _sync(client, admin, sid)
+    assert {k: v for k, v in again.items() if k in ("added", "changed", "removed", "unchanged")} == {
+        "added": 0, "changed": 0, "removed": 0, "unchanged": 3,
+    }  # fmt: skip
+    (root / "refunds.md").write_text(
+        "# Refund policy\n\n## Eligibility\n\nRefunds are possible within 14 days of purchase.\n"
+    )
+    (root / "shipping.txt").unlink()
+    (root / "new.md").write_text("# Opening hours\n\nWe answer calls from 8 am to 8 pm.\n")
+    run = _sync(client, admin, sid)
+    assert (run["added"], run["changed"], run["removed"], run["unchanged"]) == (1, 1, 1, 1)
+    hit = _search(client, admin, "refund eligibility days", k=1)["results"][0]
+    assert "14 days" in hit["text"]
+    assert all(
+        "Shipping" not in r["citation"]["title"]
+        for r in _search(client, admin, "standard shipping business days")["results"]
+    )
+    runs = client.get(f"{KB}/sources/{sid}/runs", headers=auth(admin)).json()
+    assert [r["changed"] for r in runs] == [1, 0, 0]
+
+
+def test_bad_files_are_reported_and_the_rest_is_indexed(
+    client: TestClient, kb_app, org_keys: dict[str, str], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    admin = org_keys["admin"]
+    root = write_markdown_source(tmp_path / "md")
+    sid = _source(client, admin, "help", "markdown", root)
+    _sync(client, admin, sid)
+    (root / "password.md").write_bytes(b"# Reset\n\n\xff\xfe broken")  # was fine, now undecodable: kept, not removed
+    (root / "empty.md").write_text("")
+    (root / "evil.md").write_bytes(b"\x00" * 10)
+    (root / "scan.pdf").write_bytes(b"%PDF-1.4 nonsense")
+    run = _sync(client, admin, sid)
+    errors = {e["file"]: e["message"] for e in run["errors"]}
+    assert set(errors) == {"password.md", "empty.md", "evil.md", "scan.pdf"}
+    assert errors["scan.pdf"] == "unsupported format .pdf for a markdown source"
+    assert run["removed"] == 0 and run["unchanged"] == 2
+    assert (
+        _search(client, admin, "reset password link expires", k=1)["results"][0]["citation"]["title"]
+        == "Reset your password"
+    )
+
+
+def test_restricted_articles_never_leak(client: TestClient, kb_app, org_keys: dict[str, str], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    admin = org_keys["admin"]
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "override.md").write_text(
+        "# Fee override codes\n\nSupervisors may waive the overdraft fee with code ZX-99.\n"
+    )
+    gold = tmp_path / "gold"
+    gold.mkdir()
+    (gold / "lounge.md").write_text("# Airport lounge access\n\nGold customers in the EU get free lounge access.\n")
+    _sync(client, admin, _source(client, admin, "secret", "markdown", secret, audience_roles=["supervisor"]))
+    _sync(client, admin, _source(client, admin, "gold", "markdown", gold, regions=["eu"], tiers=["gold"]))
+    _sync(client, admin, _source(client, admin, "public", "markdown", write_markdown_source(tmp_path / "md")))
+    for key in ("agent", "service", "analyst"):
+        for mode in ("hybrid", "bm25"):
+            titles = [
+                r["citation"]["title"]
+                for r in _search(client, org_keys[key], "fee override code ZX-99 waive", k=10, mode=mode)["results"]
+            ]
+            assert "Fee override codes" not in titles
+    r = client.post(
+        f"{KB}/answer", json={"query": "Fee override codes ZX-99", "threshold": 0.0}, headers=auth(org_keys["agent"])
+    )
+    assert all(p["citation"]["title"] != "Fee override codes" for p in r.json()["passages"])
+    sup = _search(client, org_keys["supervisor"], "fee override code ZX-99", k=1)["results"]
+    assert sup[0]["citation"]["title"] == "Fee override codes"
+    lounge = "airport lounge access"
+    assert "Airport lounge access" not in [
+        r["citation"]["title"] for r in _search(client, org_keys["agent"], lounge, region="us", tier="gold")["results"]
+    ]
+    assert (
+        _search(client, org_keys["agent"], lounge, region="EU", tier="gold", k=1)["results"][0]["citation"]["title"]
+        == "Airport lounge access"
+    )
+
+
+def test_answer_grounds_or_abstains(client: TestClient, kb_app, org_keys: dict[str, str], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    admin = org_keys["admin"]
+    _sync(client, admin, _source(client, admin, "help", "markdown", write_markdown_source(tmp_path / "md")))
+    ok = client.post(
+        f"{KB}/answer", json={"query": "How do I reset my password?", "threshold": 0.3}, headers=auth(admin)
+    ).json()
+    assert ok["answered"] and ok["passages"][0]["citation"]["title"] == "Reset your password"
+    no = client.post(
+        f"{KB}/answer", json={"query": "lattice quantum chromodynamics", "threshold": 0.5}, headers=auth(admin)
+    ).json()
+    assert not no["answered"] and no["passages"] == [] and "below the threshold" in no["reason"]
+
+
+def test_bm25_fallback_without_encoder(client: TestClient, app, org_keys: dict[str, str], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app.state.embedder = None
+    admin = org_keys["admin"]
+    _sync(client, admin, _source(client, admin, "help", "markdown", write_markdown_source(tmp_path / "md")))
+    body = _search(client, admin, "reset password")
+    assert body["mode"] == "bm25" and "not installed" in body["note"]
+    assert body["results"][0]["citation"]["title"] == "Reset your password"
+
+
+def test_index_is_rebuilt_from_the_database_when_missing(
+    client: TestClient, kb_app, org_keys: dict[str, str], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    admin = org_keys["admin"]
+    _sync(client, admin, _source(client, admin, "help", "markdown", write_markdown_source(tmp_path / "md")))
+    first = _search(client, admin, "shipping times")["results"][0]["citation"]["title"]
+    folder = Path(kb_app.state.settings.data_dir) / "knowledge" / org_keys["org_id"]
+    assert (folder / "entries.json").is_file()
+    shutil.rmtree(folder)
+    from cxops.domains.knowledge import retrieval
+
+    retrieval._OPEN.clear()
+    assert _search(client, admin, "shipping times")["results"][0]["citation"]["title"] == first
+    assert (folder / "entries.json").is_file()
+
+
+def test_health_finds_conflicts_and_coverage_gaps(
+    client: TestClient, kb_app, org_keys: dict[str, str], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    admin = org_keys["admin"]
+    _sync(client, admin, _source(client, admin, "help", "markdown", write_markdown_source(tmp_path / "md")))
+    other = tmp_path / "zd"
+    other.mkdir()
+    (other / "refunds.md").write_text(
+        "# Refund policy\n\n## Eligibility\n\nRefunds are possible within 14 days of purchase if unused.\n"
+    )
+    _sync(
+        client,
+        admin,
+        _source(
+            client, admin, "zendesk", "markdown", other, review_interval_days=1, last_reviewed_at="2025-01-01T00:00:00Z"
+        ),
+    )
+    for n, intent in enumerate(["refund_request"] * 3 + ["mortgage_rates"] * 5):
+        client.post("/v1/interactions", json=interaction(n, intent=intent), headers=auth(org_keys["service"]))
+    report = client.get(f"{KB}/health", headers=auth(org_keys["analyst"])).json()
+    assert report["articles"] == 4
+    assert len(report["conflicts"]) == 1 and report["conflicts"][0]["unit"] == "days"
+    assert any("review overdue" in reason for s in report["stale"] for reason in s["reasons"])
+    assert [g["intent"] for g in report["coverage_gaps"]] == ["mortgage_rates"]
+    assert 0 <= report["readiness"] < 100
+    points = [r["points"] for r in report["reasons"]]
+    assert points == sorted(points, reverse=True)
+    assert report["worst_articles"][0]["title"] == "Refund policy"
+
+
+def test_attribution_and_resolution_rates(client: TestClient, kb_app, org_keys: dict[str, str], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    admin, service = org_keys["admin"], org_keys["service"]
+    _sync(client, admin, _source(client, admin, "help", "markdown", write_markdown_source(tmp_path / "md")))
+    article = _search(client, admin, "reset password", k=1)["results"][0]["citation"]["article_id"]
+    ids = []
+    for n, outcome in enumerate(["resolved", "resolved", "abandoned"]):
+        r = client.post("/v1/interactions", json=interaction(n, outcome=outcome), headers=auth(service))
+        ids.append(r.json()["id"])
+    for iid in ids:
+        for usage in ("shown", "used", "used"):
+            r = client.post(
+                f"{KB}/attributions",
+                json={"article_id": article, "interaction_id": iid, "usage": usage},
+                headers=auth(org_keys["agent"]),
+            )
+            assert r.status_code == 201, r.text
+    rows = client.get(f"{KB}/attributions/articles", headers=auth(org_keys["supervisor"])).json()
+    assert rows == [
+        {
+            "article_id": article,
+            "title": "Reset your password",
+            "interactions": 3,
+            "resolved": 2,
+            "resolution_rate": 0.667,
+        }
+    ]
+    missing = client.post(
+        f"{KB}/attributions",
+        json={"article_id": article, "interaction_id": "00000000-0000-0000-0000-000000000000"},
+        headers=auth(admin),
+    )
+    assert missing.status_code == 404 and "interaction" in missing.json()["error"]["message"]
+
+
+def test_source_validation_crud_and_roles(client: TestClient, kb_app, org_keys: dict[str, str], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    admin = org_keys["admin"]
+    bad = [
+        ({"kind": "docx"}, "kind"),
+        ({"path": str(tmp_path / "nope")}, "path"),
+        ({"audience_roles": ["boss"]}, "audience_roles.0"),
+        ({"review_interval_days": 0}, "review_interval_days"),
+        ({"last_reviewed_at": "2026-01-01T00:00:00"}, "last_reviewed_at"),
+    ]
+    for override, field in bad:
+        body = {"name": "x", "kind": "markdown", "path": str(tmp_path), "owner": "o", **override}
+        r = client.post(f"{KB}/sources", json=body, headers=auth(admin))
+        assert r.status_code == 422 and r.json()["error"]["field"] == field, (override, r.text)
+    sid = _source(client, admin, "help", "markdown", tmp_path)
+    dup = client.post(
+        f"{KB}/sources",
+        json={"name": "help", "kind": "markdown", "path": str(tmp_path), "owner": "o"},
+        headers=auth(admin),
+    )
+    assert dup.status_code == 409
+    assert (
+        client.post(
+            f"{KB}/sources",
+            json={"name": "y", "kind": "markdown", "path": str(tmp_path), "owner": "o"},
+            headers=auth(org_keys["agent"]),
+        ).status_code
+        == 403
+    )
+    r = client.patch(
+        f"{KB}/sources/{sid}", json={"owner": "kb-team", "tiers": ["Gold"]}, headers=auth(org_keys["supervisor"])
+    )
+    assert r.status_code == 200 and r.json()["owner"] == "kb-team" and r.json()["tiers"] == ["gold"]
+    assert [s["name"] for s in client.get(f"{KB}/sources", headers=auth(org_keys["analyst"])).json()] == ["help"]
+    assert client.delete(f"{KB}/sources/{sid}", headers=auth(admin)).status_code == 204
+    assert client.post(f"{KB}/sources/{sid}/sync", headers=auth(admin)).status_code == 404
+    empty = client.post(f"{KB}/search", json={"query": "   "}, headers=auth(admin))
+    assert empty.status_code == 422
+
+
+@pytest.mark.parametrize("path", ["/sources", "/health", "/attributions/articles"])
+def test_agents_cannot_read_management_views(client: TestClient, kb_app, org_keys: dict[str, str], path: str) -> None:  # type: ignore[no-untyped-def]
+    assert client.get(f"{KB}{path}", headers=auth(org_keys["agent"])).status_code == 403
