@@ -17,6 +17,7 @@ from cxops.core.errors import CxopsError
 from cxops.domains.actions.policy.registry import default_packs
 from cxops.entrypoints.bench import _governance_airline as air
 from cxops.entrypoints.bench import _governance_violations as vio
+from cxops.entrypoints.bench._governance_api import api_dry_run_latency
 from cxops.entrypoints.bench._governance_replay import Case, Harness, _classify_block, load_tasks, task_cases
 
 #: Amount above which G6-after-hours applies, per pack (mirrors the packs' rules).
@@ -112,5 +113,6 @@ def run(quick: bool = False) -> dict[str, Any]:
         "rules": len(all_rules),
         "rules_without_generated_violation": [r for r in all_rules if tally.generated.get(r, 0) == 0],
         "violations_missed": tally.missed[:20],
+        **api_dry_run_latency(50 if quick else 300),
         "quick": quick,
     }

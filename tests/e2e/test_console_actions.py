@@ -1,0 +1,57 @@
+"""Actions pages in real Chromium: approve a queued action with a reason, verify the audit chain, kill switch."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from cxops.domains.actions.sandbox.connector import load_db
+from tests.conftest import auth, make_org_keys
+from tests.e2e.conftest import shot, sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def queued(live_server):  # type: ignore[no-untyped-def]
+    """Ten executed address changes for one customer, then an eleventh that policy G1 sends to approval."""
+    base, app = live_server["base"], live_server["app"]
+    keys = make_org_keys(app.state.session_factory, "actions-e2e")
+    user_id = next(iter(load_db("retail")["users"]))
+    status = None
+    for i in range(11):
+        params = {"user_id": user_id, "address1": f"{i} Main St", "city": "Austin", "state": "TX", "country": "USA"}
+        params["zip"] = f"787{i:02d}"
+        ctx = {"identity_verified": True, "identity_method": "email", "authenticated_user_id": user_id}
+        ctx["confirmation"] = {"action": "modify_user_address", "params": params}
+        body = {"action": "modify_user_address", "params": params, "context": ctx, "idempotency_key": f"e2e-{i}"}
+        status = httpx.post(f"{base}/v1/actions/proposals", json=body, headers=auth(keys["service"])).json()["status"]
+    assert status == "pending_approval"
+    return keys
+
+
+def test_supervisor_approves_from_the_queue(page, live_server, queued) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, live_server["base"], queued["supervisor"])
+    page.goto(f"{live_server['base']}/#/actions-approvals")
+    page.wait_for_selector("text=G1-customer-velocity")
+    page.get_by_role("button", name="Review").click()
+    page.get_by_label("Reason (recorded in the audit log)").fill("customer is moving; confirmed by phone")
+    page.get_by_role("button", name="Approve and execute").click()
+    page.wait_for_selector("text=Nothing awaits approval.")
+    shot(page, "actions-approvals")
+    page.goto(f"{live_server['base']}/#/actions-audit")
+    page.get_by_role("button", name="Verify the hash chain").click()
+    page.wait_for_selector("text=chain intact")
+    assert page.locator("text=approval").count() >= 1
+    shot(page, "actions-audit")
+
+
+def test_kill_switch_from_the_breakers_page(page, live_server, queued) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, live_server["base"], queued["supervisor"])
+    page.goto(f"{live_server['base']}/#/actions-breakers")
+    page.wait_for_selector("text=Kill switch")
+    page.get_by_label("Action name or agent reference").fill("cancel_pending_order")
+    page.get_by_label("Reason").fill("incident 7: refunds double-posting")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_selector("text=open (blocked)")
+    shot(page, "actions-breakers")
