@@ -223,12 +223,17 @@ def _write(session: Session, org_id: uuid.UUID, plans: list[_Plan]) -> None:
             }
             for i, t in enumerate(p.record.turns)
         )
+    # Core inserts on the tables: one executemany each. The ORM bulk path splits rows into a statement per
+    # run of identical None-patterns (turns with and without sentiment), i.e. nearly one per row.
+    # `documentation` is left out so it stays SQL NULL (a JSON column would store None as JSON null).
     if new_rows:
-        session.execute(insert(Interaction), new_rows)
+        session.execute(
+            insert(Interaction.__table__), [{k: v for k, v in r.items() if k != "documentation"} for r in new_rows]
+        )
     if part_rows:
-        session.execute(insert(InteractionParticipant), part_rows)
+        session.execute(insert(InteractionParticipant.__table__), part_rows)
     if turn_rows:
-        session.execute(insert(Turn), turn_rows)
+        session.execute(insert(Turn.__table__), turn_rows)
 
 
 def _interaction_row(

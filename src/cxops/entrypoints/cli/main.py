@@ -8,6 +8,7 @@ from cxops.domains.actions import cli as actions_cli
 from cxops.domains.knowledge import cli as knowledge_cli
 from cxops.domains.trust.cli import app as trust_cli
 from cxops.entrypoints.cli import bench, importer, keys, serve
+from cxops.entrypoints.cli import demo as demo_cli
 from cxops.entrypoints.mcp.actions_server import mcp_command
 from cxops.integrations.embeddings import default_embedder
 
@@ -26,6 +27,7 @@ app.add_typer(knowledge_cli.app, name="kb")
 knowledge_cli.bind_embedder(default_embedder)
 app.command("bench")(bench.bench)
 app.command("serve")(serve.serve)
+app.command("demo")(demo_cli.demo)
 app.command("import")(importer.import_file)
 
 if __name__ == "__main__":

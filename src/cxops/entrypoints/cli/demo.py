@@ -1,0 +1,79 @@
+"""`cxops demo`: generate a realistic contact centre, load it, create an admin key, and serve."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.orm import Session, sessionmaker
+
+from cxops.core import keys as keys_service
+from cxops.core.config import get_settings
+from cxops.core.db import unit_of_work
+from cxops.entrypoints.cli.common import cli_errors, console, fail, open_db
+from cxops.entrypoints.cli.serve import serve
+from cxops.entrypoints.demo import LoadSummary, already_loaded, ensure_admin_key, load_demo
+from cxops.integrations.demo import DemoConfig, DemoDay, Generator
+
+DEMO_ORG = "default"
+KEY_FILE = "admin-key.txt"
+
+
+def demo(
+    days: int = typer.Option(60, "--days", min=1, max=366, help="days of history, ending today"),
+    seed: int = typer.Option(7, "--seed", help="random seed (the same seed gives the same data)"),
+    volume: int = typer.Option(1200, "--volume", min=1, max=100_000, help="mean contacts per day"),
+    no_serve: bool = typer.Option(False, "--no-serve", help="load the data and exit"),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="port to serve on"),
+) -> None:
+    """Generate and load a demo contact centre (idempotent), then serve the API and console."""
+    settings = get_settings()
+    factory = open_db(settings)
+    config = DemoConfig(seed=seed, days=days, volume=volume, end=datetime.now(UTC).date())
+    key_path = settings.data_dir / KEY_FILE
+    with cli_errors(), unit_of_work(factory) as session:
+        org_id = keys_service.ensure_organisation(session, slug=DEMO_ORG).id
+        loaded = already_loaded(session, org_id=org_id, source=config.source)
+        new_key = ensure_admin_key(session, org_id=org_id, path=key_path)
+    if loaded:
+        console.print("The demo data is already loaded" + ("." if no_serve else "; serving it as it is."))
+    else:
+        with cli_errors():
+            summary, elapsed = _load(factory, org_id, config)
+        if summary.interactions_failed:
+            fail(f"{summary.interactions_failed} generated interactions were refused; see the server log")
+        console.print(
+            f"Loaded {summary.interactions_created:,} interactions and {summary.states_created:,} agent state "
+            f"events over {summary.days} days in {elapsed:.0f} s."
+        )
+    console.print(
+        f"Admin API key {'written to' if new_key else 'kept in'} {key_path.resolve()} (readable only by you).\n"
+        f"Sign in at http://127.0.0.1:{port}/ by pasting that key (e.g. `cat {key_path}`)."
+    )
+    if not no_serve:
+        serve(host="127.0.0.1", port=port, workers=1)
+
+
+def _load(factory: sessionmaker[Session], org_id: uuid.UUID, config: DemoConfig) -> tuple[LoadSummary, float]:
+    generator = Generator(config)
+    started = time.perf_counter()
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("Generating and loading days", total=config.days)
+
+        def advance(day: DemoDay, summary: LoadSummary) -> None:
+            progress.update(
+                task, advance=1, description=f"{day.day.isoformat()}: {summary.interactions_created:,} interactions"
+            )
+
+        summary = load_demo(
+            factory,
+            org_id=org_id,
+            spec=generator.directory(),
+            days=generator.days(),
+            on_day=advance,
+        )
+    return summary, time.perf_counter() - started

@@ -1,0 +1,45 @@
+"""`cxops demo` end to end on SQLite in a temporary data directory (serving replaced by a stub)."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cxops.core.config import get_settings
+from cxops.entrypoints.cli import demo as demo_cli
+from cxops.entrypoints.cli.main import app
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CXOPS_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("CXOPS_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def test_demo_loads_writes_the_key_and_then_serves_at_once(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["demo", "--days", "1", "--volume", "40", "--seed", "3", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    assert "Loaded" in result.output
+    key = data_dir / "admin-key.txt"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert str(key.resolve()) in result.output.replace("\n", "")
+    served: list[dict] = []
+    monkeypatch.setattr(demo_cli, "serve", lambda **kw: served.append(kw))
+    again = runner.invoke(app, ["demo", "--days", "1", "--volume", "40", "--seed", "3", "--port", "8123"])
+    assert again.exit_code == 0, again.output
+    assert "already loaded" in again.output
+    assert served == [{"host": "127.0.0.1", "port": 8123, "workers": 1}]
+    assert key.read_text().strip().startswith("cx_")
+
+
+def test_demo_refuses_bad_options(data_dir: Path) -> None:
+    result = CliRunner().invoke(app, ["demo", "--days", "0", "--no-serve"])
+    assert result.exit_code != 0
+    assert "--days" in result.output
