@@ -36,7 +36,7 @@ def _contact(row: Any) -> Contact:
 
 def _scoped(pilot: Pilot) -> Select[Any]:
     scope = pilot.scope or {}
-    stmt = select(*_COLUMNS).where(
+    stmt: Any = select(*_COLUMNS).where(
         Interaction.org_id == pilot.org_id,
         Interaction.customer_id.is_not(None),
         Interaction.ended_at.is_not(None),

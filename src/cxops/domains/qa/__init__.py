@@ -1,0 +1,1 @@
+"""Quality assurance: score every interaction, human or AI, against one versioned rubric."""

@@ -1,0 +1,1 @@
+"""Pure QA scoring: scorecards, detectors, scores with evidence (no ORM, no web)."""
