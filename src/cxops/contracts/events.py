@@ -45,6 +45,7 @@ class ActionDecided(DomainEvent):
     rule_ids: list[str]
     customer_ref: str | None = None
     actor_ref: str
+    actor_kind: str = "ai"
 
 
 class ActionExecuted(DomainEvent):
@@ -56,6 +57,7 @@ class ActionExecuted(DomainEvent):
     status: str
     customer_ref: str | None = None
     actor_ref: str
+    actor_kind: str = "ai"
     amount: float = 0.0
 
 

@@ -10,13 +10,11 @@ from cxops.integrations.connectors.webhook import WebhookConnector
 
 
 def build_actions_runtime(trust: TrustStateProvider | None = None) -> ActionsRuntime:
-    """The default runtime plus a webhook connector when CXOPS_ACTIONS_WEBHOOK_URL/_SECRET are set."""
+    """Sandbox + optional webhook connector (CXOPS_ACTIONS_WEBHOOK_URL/_SECRET); trust as bound (else neutral)."""
     base = default_runtime()
     connectors = dict(base.connectors)
     url, secret = os.environ.get("CXOPS_ACTIONS_WEBHOOK_URL"), os.environ.get("CXOPS_ACTIONS_WEBHOOK_SECRET")
     if url and secret:
         connectors["webhook"] = WebhookConnector(name="webhook", base_url=url, secret=secret)
     runtime = replace(base, connectors=connectors)
-    if trust is not None:
-        runtime = replace(runtime, trust=trust)
-    return runtime
+    return replace(runtime, trust=trust) if trust is not None else runtime

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cxops.contracts.events import ActionExecuted
+from cxops.core.auth import Role
 from cxops.core.clock import utcnow
 from cxops.core.errors import CxopsError
 from cxops.core.events import emit
@@ -15,6 +16,12 @@ from cxops.domains.actions.models import ActionProposal
 from cxops.domains.actions.runtime import ActionsRuntime
 
 FAILED_STATUSES = ("failed", "compensated", "failed_uncompensated")
+
+
+def actor_kind_of(row: ActionProposal) -> str:
+    """'ai' for service keys unless the context says otherwise (the trust domain counts AI actions only)."""
+    declared = (row.context or {}).get("actor_kind")
+    return str(declared or ("ai" if row.actor_role == Role.SERVICE.value else "human"))
 
 
 def _message(exc: Exception) -> str:
@@ -85,6 +92,7 @@ def run_steps(session: Session, runtime: ActionsRuntime, row: ActionProposal) ->
             status=row.status,
             customer_ref=row.customer_ref,
             actor_ref=row.actor_ref,
+            actor_kind=actor_kind_of(row),
             amount=row.amount,
         ),
     )
@@ -111,6 +119,7 @@ def reverse(session: Session, runtime: ActionsRuntime, row: ActionProposal, reas
             status=row.status,
             customer_ref=row.customer_ref,
             actor_ref=row.actor_ref,
+            actor_kind=actor_kind_of(row),
             amount=row.amount,
         ),
     )

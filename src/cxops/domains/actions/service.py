@@ -19,7 +19,7 @@ from cxops.core.events import emit
 from cxops.core.repository import get_scoped
 from cxops.domains.actions import audit, breakers, repository
 from cxops.domains.actions.decide import RequestDecision, actor_ref, decide_request
-from cxops.domains.actions.execution import reverse, run_steps
+from cxops.domains.actions.execution import actor_kind_of, reverse, run_steps
 from cxops.domains.actions.models import ActionProposal
 from cxops.domains.actions.runtime import ActionsRuntime
 from cxops.domains.actions.schemas import DryRunRequest, ProposalCreate
@@ -111,6 +111,7 @@ def propose(
             rule_ids=[r["rule_id"] for r in decision.rules],
             customer_ref=req.customer_ref,
             actor_ref=row.actor_ref,
+            actor_kind=actor_kind_of(row),
         ),
     )
     if decision.outcome == "allow":
