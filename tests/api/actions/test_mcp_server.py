@@ -41,3 +41,9 @@ def test_mcp_tools_list_and_dry_run_and_propose(client, org_keys, retail_db):
     assert done["status"] == "executed"
     bad = structured(call(server, "propose_action", {"action": "nope", "params": {}, "idempotency_key": "mcp-2"}))
     assert "unknown action 'nope'" in bad["error"]["message"]
+
+
+def test_mcp_knowledge_search_goes_through_rest(client, org_keys):
+    client.headers["Authorization"] = f"Bearer {org_keys['service']}"
+    out = structured(call(build_server(CxopsApi(client)), "search_knowledge", {"query": "refund policy", "k": 3}))
+    assert out["query"] == "refund policy" and out["results"] == []  # empty knowledge base, real endpoint
