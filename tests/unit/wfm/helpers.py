@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cxops.domains.wfm.compute.datasets import bank_calls
 from tests.conftest import SHARED_DATA
 
 
@@ -27,8 +28,4 @@ def synthetic(
 
 def bank_calls_30min() -> pd.DataFrame:
     """The fpp3 bank calls, 5-minute counts summed to complete 30-minute intervals (07:00-21:00)."""
-    raw = pd.read_csv(SHARED_DATA / "bank_calls_fpp3" / "bank_calls_5min.csv")
-    ts = pd.to_datetime(raw["DateTime"].str.rstrip("Z"))
-    g = pd.DataFrame({"b": ts.dt.floor("30min"), "y": raw["Calls"]}).groupby("b")["y"].agg(["sum", "size"])
-    g = g[g["size"] == 6]
-    return pd.DataFrame({"series_id": "bank", "ts": g.index, "y": g["sum"].to_numpy(float)})
+    return bank_calls(SHARED_DATA / "bank_calls_fpp3" / "bank_calls_5min.csv")

@@ -229,7 +229,10 @@ def _new_highs() -> highspy.Highs:
     return h
 
 
-def _solve(model: _Model, integer: bool, time_limit_s: float, rel_gap: float) -> tuple[str, float, np.ndarray]:
+def _solve(
+    model: _Model, integer: bool, time_limit_s: float, rel_gap: float, allowed: np.ndarray | None = None
+) -> tuple[str, float, np.ndarray]:
+    """Solve the model (or its LP relaxation); `allowed` masks the shift patterns that may be used."""
     h = _new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
@@ -238,7 +241,10 @@ def _solve(model: _Model, integer: bool, time_limit_s: float, rel_gap: float) ->
     lp = highspy.HighsLp()
     n = model.cost.size
     lp.num_col_, lp.num_row_ = n, model.row_lo.size
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = model.cost, np.zeros(n), np.full(n, highspy.kHighsInf)
+    upper = np.full(n, highspy.kHighsInf)
+    if allowed is not None:
+        upper[: model.n_int][~allowed] = 0.0
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = model.cost, np.zeros(n), upper
     lp.row_lower_ = np.where(np.isinf(model.row_lo), -highspy.kHighsInf, model.row_lo)
     lp.row_upper_ = np.where(np.isinf(model.row_hi), highspy.kHighsInf, model.row_hi)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
@@ -254,7 +260,8 @@ def _solve(model: _Model, integer: bool, time_limit_s: float, rel_gap: float) ->
     status = h.modelStatusToString(h.getModelStatus())
     if h.getModelStatus() not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit):
         return status, float("nan"), np.zeros(n)
-    values = np.asarray(h.getSolution().col_value)
+    solution = h.getSolution()
+    values = np.asarray(solution.col_value)
     if values.size != n:
         return status, float("nan"), np.zeros(n)
     return status, float(h.getInfo().objective_function_value), values
