@@ -150,3 +150,32 @@ def test_breaker_trips_automatically_on_denials(client, org_keys, app, retail_db
     tripped = {(b["scope"], b["is_open"], b["automatic"]) for b in breakers}
     assert ("action", True, True) in tripped and ("agent", True, True) in tripped
     assert "denial rate 10/10" in breakers[0]["reason"]
+
+
+def test_supervisor_reverses_an_executed_action(client, org_keys, app, retail_db):
+    order = pending_order(retail_db, 8)
+    done = client.post(
+        "/v1/actions/proposals",
+        json={**cancel_body(order), "idempotency_key": "rev"},
+        headers=auth(org_keys["service"]),
+    )
+    assert done.json()["status"] == "executed"
+    pid = done.json()["id"]
+    denied = client.post(
+        f"/v1/actions/proposals/{pid}/reverse", json={"reason": "x"}, headers=auth(org_keys["service"])
+    )
+    assert denied.status_code == 403
+    r = client.post(
+        f"/v1/actions/proposals/{pid}/reverse",
+        json={"reason": "customer changed mind"},
+        headers=auth(org_keys["supervisor"]),
+    )
+    assert r.status_code == 200 and r.json()["status"] == "reversed"
+    again = client.post(
+        f"/v1/actions/proposals/{pid}/reverse", json={"reason": "again"}, headers=auth(org_keys["supervisor"])
+    )
+    assert again.status_code == 409
+    # The order is pending again in the sandbox: cancelling it is allowed once more.
+    dry = client.post("/v1/actions/dry-run", json=cancel_body(order), headers=auth(org_keys["service"]))
+    assert dry.json()["decision"] == "allow"
+    assert "reversal" in audit_kinds(client, org_keys)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+
+import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner
 
@@ -67,3 +70,23 @@ def test_cli_verify_exit_codes(session_factory, settings, monkeypatch):
     bad = runner.invoke(cli, ["audit", "verify"])
     get_settings.cache_clear()
     assert bad.exit_code == 1 and str(ids[4]) in bad.output and "hash mismatch" in bad.output
+
+
+def test_concurrent_appends_keep_one_chain(session_factory, db_url):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite has a single writer; the row lock matters on PostgreSQL")
+    org_id, _ = seed(session_factory, n=1)
+
+    def work(tag: str) -> None:
+        for i in range(15):
+            with unit_of_work(session_factory) as s:
+                audit.append(s, org_id=org_id, kind="decision", payload={"t": tag, "i": i})
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in "abc"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with session_factory() as s:
+        result = audit.verify(s, org_id=org_id)
+    assert result["ok"] is True and result["rows"] == 46

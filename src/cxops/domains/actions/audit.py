@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from cxops.core.clock import utcnow
 from cxops.core.errors import NotFound
+from cxops.core.models import Organisation
 from cxops.domains.actions.compute.chain import GENESIS, Link, link_hash, payload_digest, verify_links
 from cxops.domains.actions.models import AuditEntry
 
@@ -18,8 +19,10 @@ def append(
     session: Session, *, org_id: uuid.UUID, kind: str, payload: dict[str, Any], proposal_id: uuid.UUID | None = None
 ) -> AuditEntry:
     """Append one record to the organisation's chain (in the caller's transaction)."""
+    # Serialise appends per organisation (PostgreSQL row lock on the organisation; SQLite has one writer).
+    session.execute(select(Organisation.id).where(Organisation.id == org_id).with_for_update())
     last = session.scalars(
-        select(AuditEntry).where(AuditEntry.org_id == org_id).order_by(AuditEntry.seq.desc()).limit(1).with_for_update()
+        select(AuditEntry).where(AuditEntry.org_id == org_id).order_by(AuditEntry.seq.desc()).limit(1)
     ).first()
     seq = (last.seq + 1) if last else 1
     prev = last.hash if last else GENESIS
