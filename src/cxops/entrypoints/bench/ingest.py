@@ -116,6 +116,12 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (from /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(pool: list[bytes], count: int) -> dict[str, Any]:
     """Stream `count` interactions to a fresh server; throughput, summary and the server's peak RSS."""
     with tempfile.TemporaryDirectory(prefix="cxops-bench-") as tmp:
@@ -125,6 +131,7 @@ def measure(pool: list[bytes], count: int) -> dict[str, Any]:
         proc = _start_server(data_dir, port)
         try:
             rss_idle = peak_rss_mb(proc.pid)
+            cpu0 = cpu_seconds(proc.pid)
             started = time.perf_counter()
             response = httpx.post(
                 f"http://127.0.0.1:{port}/v1/interactions/bulk",
@@ -133,6 +140,7 @@ def measure(pool: list[bytes], count: int) -> dict[str, Any]:
                 timeout=3600,
             )
             elapsed = time.perf_counter() - started
+            cpu = cpu_seconds(proc.pid) - cpu0
             response.raise_for_status()
             summary = response.json()
             return {
@@ -141,6 +149,9 @@ def measure(pool: list[bytes], count: int) -> dict[str, Any]:
                 "interactions_per_s": round(count / elapsed, 1),
                 "peak_rss_mb": peak_rss_mb(proc.pid),
                 "idle_rss_mb": rss_idle,
+                "server_cpu_s": round(cpu, 2),
+                "interactions_per_server_cpu_s": round(count / cpu, 1) if cpu else None,
+                "load_avg_1m": round(os.getloadavg()[0], 2),
                 "created": summary["created"],
                 "failed": summary["failed"],
             }
@@ -158,6 +169,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     big = runs[-1]
     return {
         "interactions_per_s": big["interactions_per_s"],
+        "interactions_per_server_cpu_s": big["interactions_per_server_cpu_s"],
         "peak_rss_mb": big["peak_rss_mb"],
         "runs": runs,
         "mean_turns": round(turns, 1),
