@@ -35,7 +35,7 @@ def bind_embedder(factory: Callable[[Path], Embedder | None]) -> None:
 
 def _embedder() -> Embedder | None:
     factory = _EMBEDDER.get("factory")
-    return factory(get_settings().data_dir / "models") if factory else None
+    return factory(get_settings().effective_models_dir) if factory else None
 
 
 def _fail(message: str) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from cxops.domains.knowledge import repository
 from cxops.domains.knowledge.compute.calibration import BM25_WEIGHTS, HYBRID_WEIGHTS, confidence, features
-from cxops.domains.knowledge.compute.search import Access, Entry, Hit, HybridIndex
+from cxops.domains.knowledge.compute.search import Access, Entry, Hit, HybridIndex, query_terms
 from cxops.domains.knowledge.ports import Embedder
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -86,11 +86,11 @@ class Scored:
     confidence: float
 
 
-def _score(hits: list[Hit], dense: bool) -> list[Scored]:
+def _score(hits: list[Hit], dense: bool, n_terms: int) -> list[Scored]:
     out = []
     for h in hits:
         both = h.bm25_rank is not None and h.dense_rank is not None and h.bm25_rank <= 10 and h.dense_rank <= 10
-        x = features(h.cosine if dense else None, both, h.bm25)
+        x = features(h.cosine if dense else None, both, h.bm25, n_terms)
         out.append(Scored(h, confidence(x, HYBRID_WEIGHTS if dense else BM25_WEIGHTS)))
     return out
 
@@ -112,7 +112,7 @@ def search(
     qvec = embed_query(embedder, query) if dense and embedder is not None else None
     hits = index.search(query, qvec, access, k=k * 4, depth=max(50, k * 4))
     best: dict[str, Scored] = {}
-    for scored in _score(hits, dense):
+    for scored in _score(hits, dense, len(query_terms(query))):
         best.setdefault(index.entries[scored.hit.index].article_id, scored)
     chosen = list(best.values())[:k]
     ids = [uuid.UUID(index.entries[s.hit.index].chunk_id) for s in chosen]

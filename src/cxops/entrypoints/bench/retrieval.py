@@ -15,7 +15,7 @@ import numpy as np
 from cxops.domains.knowledge.compute import calibration
 from cxops.domains.knowledge.compute.chunking import chunk_body
 from cxops.domains.knowledge.compute.metrics import dedupe, ndcg_at_k, recall_at_k
-from cxops.domains.knowledge.compute.search import Access, Entry, Hit, HybridIndex
+from cxops.domains.knowledge.compute.search import Access, Entry, Hit, HybridIndex, query_terms
 from cxops.domains.knowledge.retrieval import embed_query
 from cxops.integrations.embeddings import MiniLMEmbedder, build_models
 
@@ -75,7 +75,7 @@ def _evaluate(
         hyb_r.append(recall_at_k(fused, relevant, 5))
         bm25_n.append(ndcg_at_k(lexical, relevant, 10))
         hyb_n.append(ndcg_at_k(fused, relevant, 10))
-        feats.append(_top_features(index, hits, relevant))
+        feats.append(_top_features(index, hits, relevant, len(query_terms(text))))
     return {
         "chunks": len(entries), "queries": len(queries), "embed_chunks_s": round(embed_s, 2),
         "bm25_recall_at_5": _mean(bm25_r), "hybrid_recall_at_5": _mean(hyb_r),
@@ -84,13 +84,13 @@ def _evaluate(
     }  # fmt: skip
 
 
-def _top_features(index: HybridIndex, hits: list[Hit], relevant: set[str]) -> tuple[np.ndarray, int]:
+def _top_features(index: HybridIndex, hits: list[Hit], relevant: set[str], n_terms: int) -> tuple[np.ndarray, int]:
     """Features and label (relevant or not) of the best passage, what the answer endpoint's confidence scores."""
     if not hits:
         return calibration.features(None, False, None), 0
     h = hits[0]
     both = h.bm25_rank is not None and h.dense_rank is not None and h.bm25_rank <= 10 and h.dense_rank <= 10
-    return calibration.features(h.cosine, both, h.bm25), int(index.entries[h.index].article_id in relevant)
+    return calibration.features(h.cosine, both, h.bm25, n_terms), int(index.entries[h.index].article_id in relevant)
 
 
 def _mean(values: list[float]) -> float:

@@ -1,7 +1,7 @@
 """Calibrated confidence of a retrieved passage: logistic (Platt) scaling of retrieval features.
 
 P(relevant | x) = sigmoid(w · x + b), with x = (cosine to the query, 1 if BM25 and dense both ranked the
-passage in their top 10, BM25 score / (BM25 score + 10)). The weights are fitted by `fit_logistic` on
+passage in their top 10, b / (b + 1) with b the BM25 score per query term). The weights are fitted by `fit_logistic` on
 StackFAQ queries by the retrieval benchmark (Platt 1999) and checked there with the expected calibration
 error (Naeini et al. 2015) on held-out queries and on banking_knowledge.
 """
@@ -14,14 +14,19 @@ from collections.abc import Sequence
 import numpy as np
 
 #: Fitted by `cxops bench retrieval` on StackFAQ (hybrid features), see docs/benchmarks.md.
-HYBRID_WEIGHTS = (14.152, -2.207, 6.516, -7.817)
+HYBRID_WEIGHTS = (14.863, -1.611, 2.161, -6.583)
 #: Fitted the same way with the BM25 feature alone (no encoder installed).
-BM25_WEIGHTS = (0.0, 0.0, 11.573, -4.485)
+BM25_WEIGHTS = (0.0, 0.0, 8.449, -3.475)
 
 
-def features(cosine: float | None, both_top: bool, bm25: float | None) -> np.ndarray:
-    """Feature vector (cosine, agreement, squashed BM25) of one passage; missing parts count as 0."""
-    squashed = (bm25 / (bm25 + 10.0)) if bm25 and bm25 > 0 else 0.0
+def features(cosine: float | None, both_top: bool, bm25: float | None, query_terms: int = 1) -> np.ndarray:
+    """Feature vector (cosine, agreement, squashed BM25 per query term) of one passage; missing parts count as 0.
+
+    BM25 grows with the number of query terms, so it is divided by that number before squashing
+    with b / (b + 1); otherwise long queries would look confident whatever they match.
+    """
+    per_term = bm25 / max(1, query_terms) if bm25 and bm25 > 0 else 0.0
+    squashed = per_term / (per_term + 1.0)
     return np.array([cosine or 0.0, 1.0 if both_top else 0.0, squashed], dtype=np.float64)
 
 

