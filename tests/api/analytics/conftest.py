@@ -87,7 +87,7 @@ def ingest(client: TestClient, service_key: str, records: list[dict]) -> None:
 @pytest.fixture
 def centre(client: TestClient, org_keys: dict, app) -> dict:  # type: ignore[no-untyped-def]
     """The app with the known contacts ingested; the frame reloads on every change (min_reload_s=0)."""
-    app.state.analytics_cache = FrameCache(AnalyticsConfig(min_reload_s=0))
+    app.state.analytics_cache = FrameCache(AnalyticsConfig(min_reload_s=0, background_reload=False))
     seed_directory(client, auth(org_keys["admin"]))
     ingest(client, org_keys["service"], CONTACTS)
     return {"keys": org_keys, "reader": auth(org_keys["analyst"])}

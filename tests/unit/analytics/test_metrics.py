@@ -9,15 +9,15 @@ import pytest
 
 from cxops.domains.analytics.compute.definitions import METRICS
 from cxops.domains.analytics.compute.metrics import (
-    FRAME_COLUMNS,
+    RAW_COLUMNS,
     Params,
     aggregate,
     bucket_of,
-    build_frame,
     derive,
     rollup,
     select,
 )
+from cxops.domains.analytics.compute.metrics import build_frame as build_raw
 from cxops.domains.analytics.compute.repeats import next_same_gap
 
 DAY = 86_400
@@ -51,7 +51,23 @@ def row(i: int, **kw):  # type: ignore[no-untyped-def]
         "wait_s": None,
     }
     base.update(kw)
-    return [base[c] for c in FRAME_COLUMNS]
+    return base
+
+
+def build_frame(rows):  # type: ignore[no-untyped-def]
+    """Raw rows and the directory the engine reads, with directory ids named after their codes."""
+    directory: dict = {"queue": {}, "team": {}, "agent": {}}
+    raw = []
+    for r in rows:
+        r = {**r, "queue_id": r["queue"], "team_id": r["team"], "agent_id": r["agent"]}
+        if r["queue"]:
+            directory["queue"][r["queue"]] = (r["queue"], r["sl_threshold_s"])
+        if r["team"]:
+            directory["team"][r["team"]] = (r["team"], r["location"], r["region"])
+        if r["agent"]:
+            directory["agent"][r["agent"]] = (r["agent"], r["agent_kind"])
+        raw.append(tuple(r[c] for c in RAW_COLUMNS))
+    return build_raw(raw, directory)
 
 
 def compute(rows, metrics, by=(), grain="none", as_of=T0 + 60 * DAY, **params):  # type: ignore[no-untyped-def]
@@ -79,7 +95,7 @@ def test_service_level_uses_wait_and_queue_threshold() -> None:
     rows = [
         row(0, wait_s=5),
         row(1, wait_s=30),
-        row(2, wait_s=12, sl_threshold_s=10.0),
+        row(2, wait_s=12, queue="fast", sl_threshold_s=10.0),
         row(3, wait_s=3, outcome="abandoned"),
         row(4),
     ]
@@ -134,7 +150,7 @@ def test_csat_survey_sentiment_and_cost() -> None:
     rows = [
         row(0, csat=5, survey_answered=True, sentiment_start=-2.0, sentiment_end=1.0),
         row(1, csat=3, survey_answered=True, sentiment_start=0.0, sentiment_end=0.0),
-        row(2, ai_involved=True, agent_kind="ai", talk_s=60.0, hold_s=0.0, wrap_s=0.0),
+        row(2, ai_involved=True, agent="bot", agent_kind="ai", talk_s=60.0, hold_s=0.0, wrap_s=0.0),
         row(3),
     ]
     out = compute(rows, ["csat", "survey_response_rate", "sentiment_shift", "cost_per_contact", "total_cost"])[0]

@@ -18,6 +18,7 @@ class AnalyticsConfig(BaseModel):
     history_days: int = Field(default=400, ge=7, le=1200)
     max_frame_rows: int = Field(default=5_000_000, ge=1000, le=50_000_000)
     min_reload_s: float = Field(default=5.0, ge=0, le=3600)
+    background_reload: bool = True
     statement_timeout_ms: int = Field(default=30_000, ge=100, le=600_000)
 
 

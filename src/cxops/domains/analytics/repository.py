@@ -58,42 +58,55 @@ def watermark(session: Session, org_id: uuid.UUID) -> str | None:
 
 
 def contact_rows(session: Session, org_id: uuid.UUID, *, since: datetime, limit: int) -> list[Sequence[Any]]:
-    """Contacts started since `since` as tuples in compute.metrics.FRAME_COLUMNS order (at most `limit`)."""
-    stmt = (
-        select(
-            _hex(session, Interaction.id),
-            _epoch(session, Interaction.started_at),
-            Interaction.channel,
-            Queue.code,
-            Queue.sl_threshold_s,
-            Team.code,
-            Location.code,
-            Region.code,
-            Agent.code,
-            Agent.kind,
-            _hex(session, Interaction.customer_id),
-            Interaction.intent,
-            Interaction.outcome,
-            Interaction.talk_s,
-            Interaction.hold_s,
-            Interaction.wrap_s,
-            Interaction.csat,
-            Interaction.survey_answered,
-            Interaction.ai_involved,
-            Interaction.handed_off,
-            Interaction.sentiment_start,
-            Interaction.sentiment_end,
-            Interaction.attributes["wait_s"].as_string(),
-        )
-        .outerjoin(Queue, Queue.id == Interaction.queue_id)
-        .outerjoin(Team, Team.id == Interaction.team_id)
-        .outerjoin(Location, Location.id == Team.location_id)
-        .outerjoin(Region, Region.id == Location.region_id)
-        .outerjoin(Agent, Agent.id == Interaction.primary_agent_id)
-        .where(Interaction.org_id == org_id, Interaction.started_at >= since)
-        .limit(limit)
+    """Contacts started since `since` as plain tuples in compute.metrics.RAW_COLUMNS order (at most `limit`).
+
+    No joins (directory ids are mapped to codes in memory) and rows read straight from the DBAPI cursor:
+    both halve the time to load a million contacts.
+    """
+    stmt = select(
+        _hex(session, Interaction.id),
+        _epoch(session, Interaction.started_at),
+        Interaction.channel,
+        _hex(session, Interaction.queue_id),
+        _hex(session, Interaction.team_id),
+        _hex(session, Interaction.primary_agent_id),
+        _hex(session, Interaction.customer_id),
+        Interaction.intent,
+        Interaction.outcome,
+        Interaction.talk_s,
+        Interaction.hold_s,
+        Interaction.wrap_s,
+        Interaction.csat,
+        Interaction.survey_answered,
+        Interaction.ai_involved,
+        Interaction.handed_off,
+        Interaction.sentiment_start,
+        Interaction.sentiment_end,
+        Interaction.attributes["wait_s"].as_string(),
+    ).where(Interaction.org_id == org_id, Interaction.started_at >= since)
+    result = session.connection().execute(stmt.limit(limit))
+    cursor = result.cursor
+    return [] if cursor is None else list(cursor.fetchall())
+
+
+def directory_maps(session: Session, org_id: uuid.UUID) -> dict[str, dict[str, tuple[Any, ...]]]:
+    """Directory ids (32 hex digits) -> codes: queues (code, SL threshold), teams (team, location, region
+    codes) and agents (code, kind)."""
+    queues = session.execute(
+        select(_hex(session, Queue.id), Queue.code, Queue.sl_threshold_s).where(Queue.org_id == org_id)
     )
-    return list(session.execute(stmt).all())
+    teams = session.execute(
+        select(_hex(session, Team.id), Team.code, Location.code, Region.code)
+        .join(Location, Location.id == Team.location_id)
+        .join(Region, Region.id == Location.region_id)
+        .where(Team.org_id == org_id)
+    )
+    agents = session.execute(select(_hex(session, Agent.id), Agent.code, Agent.kind).where(Agent.org_id == org_id))
+    return {
+        "queue": {i: tuple(rest) for i, *rest in queues},
+        "team": {i: tuple(rest) for i, *rest in teams},
+        "agent": {i: tuple(rest) for i, *rest in agents},
+    }
 
 
 def live_contacts(session: Session, org_id: uuid.UUID, *, since: datetime) -> list[dict[str, Any]]:

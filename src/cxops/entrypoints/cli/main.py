@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cxops.domains.actions import cli as actions_cli
+from cxops.domains.analytics import cli as analytics_cli
 from cxops.domains.knowledge import cli as knowledge_cli
 from cxops.domains.trust.cli import app as trust_cli
 from cxops.entrypoints.cli import bench, importer, keys, serve
@@ -24,6 +25,7 @@ app.add_typer(actions_cli.audit_app, name="audit")
 actions_cli.app.command("mcp")(mcp_command)
 app.add_typer(trust_cli, name="trust")
 app.add_typer(knowledge_cli.app, name="kb")
+app.add_typer(analytics_cli.app, name="analytics")
 knowledge_cli.bind_embedder(default_embedder)
 app.command("bench")(bench.bench)
 app.command("serve")(serve.serve)

@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 
 
 def columns_of(rows: Sequence[dict[str, Any]], preferred: Sequence[str] = ()) -> list[str]:
-    """Column order: `preferred` first, then any other key in first-seen order."""
-    cols = list(preferred)
+    """Column order: `preferred` first (those present in the rows), then any other key in first-seen order."""
+    cols = [c for c in preferred if not rows or c in rows[0]]
     for row in rows:
         for key in row:
             if key not in cols:
