@@ -179,3 +179,11 @@ def test_supervisor_reverses_an_executed_action(client, org_keys, app, retail_db
     dry = client.post("/v1/actions/dry-run", json=cancel_body(order), headers=auth(org_keys["service"]))
     assert dry.json()["decision"] == "allow"
     assert "reversal" in audit_kinds(client, org_keys)
+
+
+def test_packs_endpoint_lists_rules(client, org_keys):
+    body = client.get("/v1/actions/packs", headers=auth(org_keys["analyst"])).json()
+    by_system = {p["system"]: p for p in body["packs"]}
+    assert set(by_system) == {"retail", "airline"}
+    rule = next(r for r in by_system["airline"]["rules"] if r["id"] == "A4-basic-economy")
+    assert rule["effect"] == "deny" and rule["actions"] == ["update_reservation_flights"] and rule["reason"]

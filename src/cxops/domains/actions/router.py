@@ -75,6 +75,26 @@ def catalogue(who: Reader, runtime: Runtime) -> dict[str, Any]:
     return {"actions": [dict(a.public(), pack=packs.get(a.system)) for a in runtime.catalogue.actions.values()]}
 
 
+@router.get("/packs")
+def packs(who: Reader, runtime: Runtime) -> dict[str, Any]:
+    """The active policy pack of each system: version, rules with their effect and reason, number of tests."""
+    return {
+        "packs": [
+            {
+                "name": p.name,
+                "version": p.version,
+                "system": p.system,
+                "tests": len(p.tests),
+                "rules": [
+                    {"id": r.id, "actions": list(r.actions), "when": r.when, "effect": r.effect, "reason": r.reason}
+                    for r in p.rules
+                ],
+            }
+            for p in runtime.packs.values()
+        ]
+    }
+
+
 @router.post("/dry-run")
 def dry_run(data: schemas.DryRunRequest, session: DbSession, who: Actor, runtime: Runtime) -> dict[str, Any]:
     """Evaluate without executing: decision, rule ids and reasons."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,8 +20,9 @@ def default_catalogue() -> Catalogue:
 
 
 def pack_files() -> list[Path]:
-    """Every shipped pack file."""
-    return sorted(PACKS_DIR.glob("*.yaml"))
+    """Shipped pack files, then those of CXOPS_ACTIONS_PACKS_DIR (a later pack for a system replaces an earlier one)."""
+    extra = os.environ.get("CXOPS_ACTIONS_PACKS_DIR")
+    return sorted(PACKS_DIR.glob("*.yaml")) + (sorted(Path(extra).glob("*.yaml")) if extra else [])
 
 
 @lru_cache(maxsize=1)
