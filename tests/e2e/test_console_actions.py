@@ -55,3 +55,11 @@ def test_kill_switch_from_the_breakers_page(page, live_server, queued) -> None: 
     page.get_by_role("button", name="Apply").click()
     page.wait_for_selector("text=open (blocked)")
     shot(page, "actions-breakers")
+
+
+def test_policies_page_lists_rules(page, live_server, queued) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, live_server["base"], queued["analyst"])
+    page.goto(f"{live_server['base']}/#/actions-policies")
+    page.wait_for_selector("text=A4-basic-economy")
+    assert page.locator("text=tau2-retail @ 2026.11.1 (retail)").count() == 1
+    shot(page, "actions-policies")

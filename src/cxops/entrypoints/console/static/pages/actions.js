@@ -89,7 +89,7 @@
     const rows = await api(`/v1/actions/audit?limit=100&offset=${offset}`);
     el.append(table([
       { key: "seq", label: "#" }, { key: "created_at", label: "When", format: when }, { key: "kind", label: "Kind" },
-      { key: "proposal_id", label: "Proposal", format: v => (v ? h("code", { text: v.slice(0, 8) }) : "–") },
+      { key: "proposal_id", label: "Proposal", format: v => (v ? h("code", { title: v, text: "…" + v.slice(-8) }) : "–") },
       { key: "payload", label: "Record", format: (v, r) => (r.tombstoned ? pill("erased", "warn") : h("details", {}, h("summary", { text: summary(r) }), h("pre", { text: JSON.stringify(v, null, 1) }))) },
       { key: "hash", label: "Hash", format: v => h("code", { text: v.slice(0, 12) }) },
     ], rows));
@@ -105,6 +105,7 @@
     if (p.status) return `execution: ${p.status}${p.error ? " - " + p.error : ""}`;
     if (p.error) return `refused input: ${p.error.message}`;
     if (p.reason) return `${r.kind}: ${p.reason}`;
+    if (p.request) return `${r.kind}: ${p.request.action || (p.request.steps || []).map(s => s.action).join(" → ")} by ${p.actor}`;
     return r.kind;
   }
 
@@ -124,8 +125,23 @@
     ], rows));
   }
 
+  async function renderPolicies(el) {
+    el.replaceChildren();
+    const data = await api("/v1/actions/packs");
+    for (const p of data.packs) {
+      el.append(h("h3", { text: `${p.name} @ ${p.version} (${p.system})` }),
+        h("p", { class: "muted", text: `${p.rules.length} rules; ${p.tests} shipped tests (cxops actions test-policy).` }),
+        table([
+          { key: "id", label: "Rule" }, { key: "effect", label: "Effect", format: v => pill(v, v === "deny" ? "bad" : "warn") },
+          { key: "actions", label: "Actions", format: v => v.join(", ") }, { key: "reason", label: "Reason" },
+          { key: "when", label: "Condition", format: v => h("code", { text: v }) },
+        ], p.rules));
+    }
+  }
+
   cx.page({ id: "actions-approvals", title: "Approvals", section: "Actions", order: 1, roles: READ, render: el => renderApprovals(el) });
   cx.page({ id: "actions-proposals", title: "Proposals", section: "Actions", order: 2, roles: READ, render: (el, params) => renderProposals(el, params) });
   cx.page({ id: "actions-breakers", title: "Circuit breakers", section: "Actions", order: 3, roles: READ, render: el => renderBreakers(el) });
+  cx.page({ id: "actions-policies", title: "Policies", section: "Actions", order: 5, roles: READ, render: el => renderPolicies(el) });
   cx.page({ id: "actions-audit", title: "Audit log", section: "Actions", order: 4, roles: READ, render: (el, params) => renderAudit(el, params) });
 })();
