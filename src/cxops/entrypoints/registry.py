@@ -7,5 +7,6 @@ from cxops.domains.directory import models as _directory_models  # noqa: F401
 from cxops.domains.interactions import models as _interactions_models  # noqa: F401
 from cxops.domains.knowledge import models as _knowledge_models  # noqa: F401
 from cxops.domains.trust import models as _trust_models  # noqa: F401
+from cxops.domains.wfm import models as _wfm_models  # noqa: F401
 
 metadata = Base.metadata

@@ -8,6 +8,7 @@ from cxops.domains.actions import cli as actions_cli
 from cxops.domains.analytics import cli as analytics_cli
 from cxops.domains.knowledge import cli as knowledge_cli
 from cxops.domains.trust.cli import app as trust_cli
+from cxops.domains.wfm import cli as wfm_cli
 from cxops.entrypoints.cli import bench, importer, keys, serve
 from cxops.entrypoints.cli import demo as demo_cli
 from cxops.entrypoints.mcp.actions_server import mcp_command
@@ -24,6 +25,7 @@ app.add_typer(actions_cli.app, name="actions")
 app.add_typer(actions_cli.audit_app, name="audit")
 actions_cli.app.command("mcp")(mcp_command)
 app.add_typer(trust_cli, name="trust")
+app.add_typer(wfm_cli.app, name="wfm")
 app.add_typer(knowledge_cli.app, name="kb")
 app.add_typer(analytics_cli.app, name="analytics")
 knowledge_cli.bind_embedder(default_embedder)

@@ -30,6 +30,7 @@ from cxops.domains.interactions.router import router as interactions_router
 from cxops.domains.knowledge.router import router as knowledge_router
 from cxops.domains.trust import wiring as trust_wiring
 from cxops.domains.trust.router import router as trust_router
+from cxops.domains.wfm.router import router as wfm_router
 from cxops.entrypoints.actions_wiring import build_actions_runtime
 from cxops.entrypoints.console.routes import router as console_router
 from cxops.entrypoints.http.middleware import LimitsMiddleware, MetricsMiddleware
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
         analytics_router,
         trust_router,
         actions_router,
+        wfm_router,
         session_router,
         console_router,
     ):

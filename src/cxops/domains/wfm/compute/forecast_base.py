@@ -17,11 +17,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from cxops.core.errors import ValidationFailed
 from cxops.domains.wfm.compute.series import CLOSED, Panel, build_panels, special_day_map
 
 Specials = dict[np.datetime64, str]
+#: Fewest residuals for empirical prediction intervals.
+MIN_RESIDUALS = 20
 
 
 @dataclass
@@ -56,9 +59,15 @@ def standardise(actual: np.ndarray, predicted: np.ndarray) -> np.ndarray:
 
 
 def interval_bounds(yhat: np.ndarray, residuals: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Empirical interval: yhat +/- q_level(|r|) sqrt(max(yhat, 1)), floored at 0 (conformal-style)."""
+    """Empirical interval: yhat +/- q_level(|r|) sqrt(max(yhat, 1)), floored at 0 (conformal-style).
+
+    With fewer than MIN_RESIDUALS residuals the noise is taken as Poisson (standardised residuals ~ N(0, 1)).
+    """
     r = residuals[np.isfinite(residuals)]
-    q = float(np.quantile(np.abs(r), level / 100.0)) if r.size >= 5 else float("nan")
+    if r.size >= MIN_RESIDUALS:
+        q = float(np.quantile(np.abs(r), level / 100.0))
+    else:
+        q = float(norm.ppf(0.5 + level / 200.0))
     half = q * np.sqrt(np.maximum(yhat, 1.0))
     return np.maximum(yhat - half, 0.0), yhat + half
 

@@ -134,7 +134,7 @@ class AutoForecaster(ForecastModel):
         note = (
             f"only {panel.days.size} day(s) of history: too short for a rolling-origin backtest (needs "
             f"{MIN_ORIGINS} weekly origins after at least {min(m.min_days for m in candidates) + 7} days); fell back "
-            f"to {model.name} without validation, intervals from in-sample residuals"
+            f"to {model.name} without validation; intervals from in-sample residuals (Poisson noise when too few)"
         )
         fit = model.fit_panel(panel, self.specials_)
         return model, SeriesChoice(model.name, {}, 0, [note], fallback=True), fit

@@ -1,0 +1,183 @@
+"""API schemas of workforce management (XCreate / XRead)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class SpecialDay(_In):
+    date: date
+    kind: str = Field(min_length=1, max_length=40, description="'closed', or any label: holiday, campaign, ...")
+
+
+class ForecastCreate(_In):
+    """Forecast contact volume or handle time per queue from interactions, or any series from a CSV."""
+
+    source: Literal["interactions", "csv"] = "interactions"
+    csv: str | None = Field(default=None, max_length=20_000_000, description="'series_id,ts,y' with a header row")
+    metric: Literal["volume", "aht"] = "volume"
+    freq_min: Literal[15, 30, 60] = 30
+    horizon: int = Field(default=336, ge=1, le=20_000, description="intervals to forecast per series")
+    history_days: int = Field(default=182, ge=1, le=1100)
+    queues: list[str] | None = Field(default=None, max_length=200)
+    duplicates: Literal["error", "sum", "mean", "last"] = "error"
+    special_days: list[SpecialDay] = Field(default_factory=list, max_length=2000)
+    models: list[str] | None = Field(default=None, max_length=10)
+    origins: int = Field(default=8, ge=2, le=52)
+
+
+class ForecastRunRead(_Out):
+    id: uuid.UUID
+    source: str
+    metric: str
+    freq_min: int
+    horizon: int
+    params: dict[str, Any]
+    choices: dict[str, Any]
+    created_at: datetime
+
+
+class ForecastPointRead(_Out):
+    series_id: str
+    ts: datetime
+    yhat: float
+    lo_80: float
+    hi_80: float
+    lo_95: float
+    hi_95: float
+    model: str
+
+
+class ForecastDetail(ForecastRunRead):
+    points: list[ForecastPointRead]
+    actuals: list[dict[str, Any]]
+
+
+class TargetsIn(_In):
+    """Service targets. Impossible ones (100% within 0 s, ASA 0 s) are refused with the reason."""
+
+    service_level: float = Field(default=0.8, ge=0, le=1)
+    threshold_s: float = Field(default=20, ge=0, le=86_400)
+    max_occupancy: float = Field(default=0.85, gt=0, le=1)
+    asa_s: float | None = Field(default=None, ge=0, le=86_400)
+    shrinkage: float = Field(default=0.3, ge=0, lt=1)
+
+
+class StaffingCreate(_In):
+    """Agents per interval for a volume forecast, after AI automation of each intent."""
+
+    forecast_run_id: uuid.UUID
+    aht_s: float | None = Field(default=None, gt=0, le=86_400, description="default: human AHT from interactions")
+    targets: TargetsIn = Field(default_factory=TargetsIn)
+    model: Literal["erlang_c", "erlang_a"] = "erlang_c"
+    patience_s: float | None = Field(default=None, gt=0, le=86_400)
+    apply_automation: bool = True
+    automation_days: int = Field(default=56, ge=7, le=730)
+    verify_days: int = Field(default=7, ge=1, le=90)
+
+
+class StaffingRead(_Out):
+    id: uuid.UUID
+    forecast_run_id: uuid.UUID
+    params: dict[str, Any]
+    summary: dict[str, Any]
+    created_at: datetime
+
+
+class StaffingIntervalRead(_Out):
+    series_id: str
+    ts: datetime
+    contacts: float
+    human_contacts: float
+    aht_s: float
+    raw_agents: int
+    scheduled_agents: int
+
+
+class StaffingDetail(StaffingRead):
+    intervals: list[StaffingIntervalRead]
+
+
+class RulesIn(_In):
+    shift_lengths_min: list[int] = Field(default_factory=lambda: [480], min_length=1, max_length=6)
+    start_step_min: int = Field(default=30, ge=5, le=240)
+    break_min: int = Field(default=30, ge=0, le=120)
+    break_after_min: int = Field(default=120, ge=0, le=720)
+    break_before_min: int = Field(default=330, ge=0, le=720)
+    max_weekly_hours: float = Field(default=40, gt=0, le=80)
+    min_days_off: int = Field(default=2, ge=0, le=6)
+    min_rest_hours: float = Field(default=11, ge=0, le=24)
+    cost_per_hour: float = Field(default=1.0, gt=0, le=10_000)
+
+
+class AgentIn(_In):
+    code: str = Field(min_length=1, max_length=100)
+    skills: list[str] = Field(min_length=1, max_length=50)
+    availability: dict[int, tuple[int, int]] | None = Field(
+        default=None, description="weekday (0 = Monday) -> [from, to) minutes of the day; other days unavailable"
+    )
+
+
+class ScheduleCreate(_In):
+    """A weekly schedule for a staffing plan; agents from the directory (human, active) unless listed."""
+
+    plan_id: uuid.UUID
+    week_start: date = Field(description="a Monday")
+    agents: list[AgentIn] | None = Field(default=None, max_length=5000)
+    rules: RulesIn = Field(default_factory=RulesIn)
+    time_limit_s: float = Field(default=60, gt=0, le=600)
+
+
+class ShiftRead(_Out):
+    agent_code: str
+    agent_group: str
+    starts_at: datetime
+    ends_at: datetime
+    break_starts_at: datetime
+    break_ends_at: datetime
+    paid_hours: float
+
+
+class ScheduleRead(_Out):
+    id: uuid.UUID
+    plan_id: uuid.UUID | None
+    week_start: datetime
+    freq_min: int
+    status: str
+    cost: float
+    lp_bound: float
+    gap_ratio: float
+    solve_s: float
+    notes: list[str]
+    created_at: datetime
+
+
+class ScheduleDetail(ScheduleRead):
+    coverage: dict[str, Any]
+    shifts: list[ShiftRead]
+
+
+class WhatIfIn(_In):
+    volume_factor: float = Field(default=1.0, ge=0, le=10)
+    automation_delta: dict[str, float] = Field(default_factory=dict, description="intent -> +points, 0.10 = +10")
+    shrinkage: float | None = Field(default=None, ge=0, lt=1)
+    aht_factor: float = Field(default=1.0, gt=0, le=10)
+
+
+class ReforecastIn(_In):
+    series_id: str = Field(min_length=1, max_length=100)
+    day: date
+    until: datetime | None = Field(default=None, description="end of the elapsed part; default now")
+    prior_contacts: float = Field(default=200, ge=0, le=1e6)

@@ -1,0 +1,187 @@
+"""Rules of workforce management: forecast runs and AI-aware staffing plans, stored per run. Services never commit."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from cxops.core.clock import utcnow
+from cxops.core.errors import ValidationFailed
+from cxops.core.repository import get_scoped
+from cxops.domains.wfm import history, repository, schemas
+from cxops.domains.wfm.compute.demand import IntentDemand, automation_shares, human_workload
+from cxops.domains.wfm.compute.forecast_select import AutoForecaster
+from cxops.domains.wfm.compute.staffing import Targets, staff_erlang_a, staff_erlang_c, with_shrinkage
+from cxops.domains.wfm.models import ForecastPoint, ForecastRun, StaffingInterval, StaffingPlan
+
+DEFAULT_AHT_S = 300.0
+
+
+def _utc(ts: Any) -> datetime:
+    return pd.Timestamp(ts).to_pydatetime().replace(tzinfo=UTC)
+
+
+def load_history(session: Session, *, org_id: uuid.UUID, data: schemas.ForecastCreate) -> pd.DataFrame:
+    """The long table to forecast: from the interactions table or the uploaded CSV."""
+    if data.source == "csv":
+        if not data.csv:
+            raise ValidationFailed("source 'csv' needs the csv field (series_id,ts,y)", field="csv")
+        return history.csv_history(data.csv)
+    since = utcnow() - timedelta(days=data.history_days)
+    rows = repository.contacts(session, org_id, since, None, data.queues)
+    return history.series_history(history.frame(rows), metric=data.metric, freq_min=data.freq_min)
+
+
+def create_forecast(session: Session, *, org_id: uuid.UUID, data: schemas.ForecastCreate) -> ForecastRun:
+    """Fit a model per series (chosen by backtest, with explained fallbacks) and store the run and its points."""
+    df = load_history(session, org_id=org_id, data=data)
+    specials = pd.DataFrame([s.model_dump() for s in data.special_days], columns=["date", "kind"])
+    models = tuple(data.models) if data.models else None
+    auto = AutoForecaster(
+        freq_min=data.freq_min,
+        duplicates=data.duplicates,
+        origins=data.origins,
+        **({"models": models} if models else {}),
+    )
+    auto.fit(df, special_days=specials)
+    out = auto.predict(data.horizon)
+    choices = {
+        sid: {"model": c.model, "mase": c.scores, "origins": c.origins, "fallback": c.fallback, "notes": c.notes}
+        for sid, c in auto.choices_.items()
+    }
+    params = data.model_dump(mode="json", exclude={"csv"}) | {"history_rows": len(df)}
+    run = ForecastRun(
+        org_id=org_id,
+        source=data.source,
+        metric=data.metric,
+        freq_min=data.freq_min,
+        horizon=data.horizon,
+        params=params,
+        choices=choices,
+    )
+    session.add(run)
+    session.flush()
+    rows = [
+        {
+            "run_id": run.id,
+            "org_id": org_id,
+            "series_id": r.series_id,
+            "ts": _utc(r.ts),
+            "yhat": float(r.yhat),
+            "lo_80": float(r.lo_80),
+            "hi_80": float(r.hi_80),
+            "lo_95": float(r.lo_95),
+            "hi_95": float(r.hi_95),
+            "model": r.model,
+        }
+        for r in out.itertuples(index=False)
+    ]
+    repository.bulk_insert(session, ForecastPoint, rows)
+    return run
+
+
+def actuals(session: Session, *, org_id: uuid.UUID, run: ForecastRun, days_back: int = 14) -> list[dict[str, Any]]:
+    """Observed volumes of the run's series over the last `days_back` days of history plus the horizon so far."""
+    if run.source != "interactions" or run.metric != "volume":
+        return []
+    since = run.created_at - timedelta(days=days_back)
+    rows = repository.contacts(session, org_id, since, None, list(run.choices))
+    if not rows:
+        return []
+    df = history.series_history(history.frame(rows), metric="volume", freq_min=run.freq_min)
+    return [{"series_id": r.series_id, "ts": _utc(r.ts), "y": float(r.y)} for r in df.itertuples(index=False)]
+
+
+def intents_for(
+    session: Session, *, org_id: uuid.UUID, queue: str, days: int, verify_days: int
+) -> tuple[list[IntentDemand], list[str]]:
+    """Automation and escalation shares per intent of one queue from recent interactions."""
+    now = utcnow()
+    rows = repository.contacts(session, org_id, now - timedelta(days=days), None, [queue])
+    hist = history.automation_history(history.frame(rows), now=now, verify_days=verify_days)
+    if hist.empty:
+        return [], [f"queue {queue!r}: no interactions in the last {days} days, so no automation share is applied"]
+    return automation_shares(hist, default_aht_s=DEFAULT_AHT_S), []
+
+
+def _targets(t: schemas.TargetsIn) -> Targets:
+    return Targets(t.service_level, t.threshold_s, t.max_occupancy, t.asa_s, t.shrinkage)
+
+
+def _staff(data: schemas.StaffingCreate, calls: np.ndarray, aht: np.ndarray, interval_s: float) -> np.ndarray:
+    targets = _targets(data.targets)
+    if data.model == "erlang_a":
+        if data.patience_s is None:
+            raise ValidationFailed("model 'erlang_a' needs patience_s (mean caller patience)", field="patience_s")
+        return staff_erlang_a(calls, aht, interval_s, data.patience_s, targets)
+    return staff_erlang_c(calls, aht, interval_s, targets)
+
+
+def create_staffing(session: Session, *, org_id: uuid.UUID, data: schemas.StaffingCreate) -> StaffingPlan:
+    """Human workload after automation per interval, and the agents it needs under the targets."""
+    run = get_scoped(session, ForecastRun, org_id, data.forecast_run_id, "forecast run")
+    if run.metric != "volume":
+        raise ValidationFailed(
+            f"forecast run {run.id} forecasts {run.metric}; staffing needs a volume forecast", field="forecast_run_id"
+        )
+    _targets(data.targets).check()
+    points = repository.forecast_points(session, run.id)
+    plan = StaffingPlan(org_id=org_id, forecast_run_id=run.id, params=data.model_dump(mode="json"), summary={})
+    session.add(plan)
+    session.flush()
+    summary: dict[str, Any] = {}
+    rows: list[dict[str, Any]] = []
+    for sid in sorted({p.series_id for p in points}):
+        mine = [p for p in points if p.series_id == sid]
+        totals = np.array([p.yhat for p in mine])
+        calls, aht, info = _human_demand(session, org_id=org_id, data=data, queue=sid, totals=totals)
+        raw = _staff(data, calls, aht, run.freq_min * 60.0)
+        sched = with_shrinkage(raw, data.targets.shrinkage)
+        summary[sid] = info | {
+            "agent_hours": float(sched.sum() * run.freq_min / 60),
+            "peak_agents": int(sched.max(initial=0)),
+            "contacts": float(totals.sum()),
+            "human_contacts": float(calls.sum()),
+        }
+        rows += [
+            {
+                "plan_id": plan.id,
+                "org_id": org_id,
+                "series_id": sid,
+                "ts": p.ts,
+                "contacts": float(v),
+                "human_contacts": float(c),
+                "aht_s": float(a),
+                "raw_agents": int(r),
+                "scheduled_agents": int(s),
+            }
+            for p, v, c, a, r, s in zip(mine, totals, calls, aht, raw, sched, strict=True)
+        ]
+    repository.bulk_insert(session, StaffingInterval, rows)
+    plan.summary = summary
+    return plan
+
+
+def _human_demand(
+    session: Session, *, org_id: uuid.UUID, data: schemas.StaffingCreate, queue: str, totals: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    intents, notes = ([], ["automation not applied (apply_automation is false)"])
+    if data.apply_automation:
+        intents, notes = intents_for(
+            session, org_id=org_id, queue=queue, days=data.automation_days, verify_days=data.verify_days
+        )
+    if intents:
+        calls, aht = human_workload(totals, intents)
+    else:
+        calls, aht = totals.copy(), np.full(totals.shape, DEFAULT_AHT_S)
+        if data.aht_s is None:
+            notes.append(f"no handle-time history: AHT {DEFAULT_AHT_S:g} s assumed; pass aht_s to set it")
+    if data.aht_s is not None:
+        aht = np.full(totals.shape, data.aht_s)
+    share = {i.intent: round(i.automation_share, 4) for i in intents}
+    return calls, aht, {"automation_share": share, "notes": notes}
