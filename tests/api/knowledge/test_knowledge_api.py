@@ -81,6 +81,11 @@ def test_resync_detects_changes_and_keeps_history(
     )
     runs = client.get(f"{KB}/sources/{sid}/runs", headers=auth(admin)).json()
     assert [r["changed"] for r in runs] == [1, 0, 0]
+    history = client.get(f"{KB}/articles/{hit['citation']['article_id']}/history", headers=auth(admin)).json()
+    assert [(v["version"], v["change"]) for v in history] == [(1, "added"), (2, "changed")]
+    assert "30 days" in history[0]["body"] and "14 days" in history[1]["body"]
+    missing = client.get(f"{KB}/articles/00000000-0000-0000-0000-000000000000/history", headers=auth(admin))
+    assert missing.status_code == 404
 
 
 def test_bad_files_are_reported_and_the_rest_is_indexed(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from cxops.domains.interactions.public import Interaction
 from cxops.domains.knowledge.models import (
     KnowledgeArticle,
+    KnowledgeArticleVersion,
     KnowledgeAttribution,
     KnowledgeChunk,
     KnowledgeSource,
@@ -162,3 +163,9 @@ def recent_intents(session: Session, org_id: uuid.UUID, limit: int = 200) -> lis
         .limit(limit)
     )
     return [(str(i), int(n)) for i, n in session.execute(stmt)]
+
+
+def article_history(session: Session, article_id: uuid.UUID) -> list[KnowledgeArticleVersion]:
+    """Every recorded version of an article, oldest first."""
+    stmt = select(KnowledgeArticleVersion).where(KnowledgeArticleVersion.article_id == article_id)
+    return list(session.scalars(stmt.order_by(KnowledgeArticleVersion.version)))

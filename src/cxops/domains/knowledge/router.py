@@ -64,6 +64,13 @@ def list_runs(source_id: uuid.UUID, session: DbSession, who: Reader) -> Any:
     return repository.sync_runs(session, who.org_id, source_id)
 
 
+@router.get("/articles/{article_id}/history", response_model=list[schemas.ArticleVersionRead])
+def article_history(article_id: uuid.UUID, session: DbSession, who: Reader) -> Any:
+    """Every added, changed or removed version of an article, oldest first."""
+    service.article_or_404(session, org_id=who.org_id, article_id=article_id)
+    return repository.article_history(session, article_id)
+
+
 @router.post("/search", response_model=schemas.SearchResponse)
 def search(body: schemas.SearchQuery, request: Request, session: DbSession, who: Anyone) -> Any:
     """Hybrid search limited to what the caller may see, with citations and calibrated confidence."""

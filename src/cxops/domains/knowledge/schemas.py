@@ -134,3 +134,13 @@ class AttributionRead(_Out):
     interaction_id: uuid.UUID
     usage: str
     created_at: datetime
+
+
+class ArticleVersionRead(_Out):
+    version: int
+    change: str
+    content_hash: str
+    title: str
+    body: str
+    sync_run_id: uuid.UUID | None
+    recorded_at: datetime
