@@ -18,6 +18,9 @@ class Settings(BaseModel):
     data_dir: Path = Field(default=Path("./.cxops-data"))
     database_url: str = ""
     nats_url: str = ""
+    nats_stream: str = Field(default="CXOPS_EVENTS", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    nats_max_deliver: int = Field(default=5, ge=1, le=100)
+    nats_ack_wait_seconds: float = Field(default=30.0, gt=0, le=3600)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)

@@ -48,6 +48,20 @@ class EventSink(Protocol):
     def deliver(self, event: Delivered) -> None: ...
 
 
+class EventBus(Protocol):
+    """The one runtime interface of both modes: the embedded `OutboxDispatcher` and the NATS JetStream bus.
+
+    Both read committed rows of `core_outbox_event` and apply them to the consumers of a `Subscriptions`
+    through `apply_once`, so a consumer is written once and runs unchanged in either mode.
+    """
+
+    def notify(self) -> None: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 def emit(session: Session, *, org_id: uuid.UUID, event: DomainEvent) -> uuid.UUID:
     """Record an event in the caller's transaction; it is dispatched only after that commits."""
     row = OutboxEvent(id=new_id(), org_id=org_id, type=event.event_type, payload=event.model_dump(mode="json"))
@@ -66,7 +80,49 @@ class Subscriptions:
         self._by_type[event_type].append((consumer, handler))
 
     def for_type(self, event_type: str) -> list[tuple[str, Handler]]:
+        """Consumers of `event_type`, including those subscribed to every type."""
         return [*self._by_type.get(event_type, []), *self._by_type.get("*", [])]
+
+    def by_consumer(self) -> dict[str, dict[str, Handler]]:
+        """Consumer name -> {event type or '*': handler}; the NATS bus makes one durable consumer per name."""
+        out: dict[str, dict[str, Handler]] = defaultdict(dict)
+        for event_type, pairs in self._by_type.items():
+            for consumer, handler in pairs:
+                out[consumer][event_type] = handler
+        return dict(out)
+
+
+def handler_for(handlers: dict[str, Handler], event_type: str) -> Handler | None:
+    """The handler of one consumer for `event_type` (an exact subscription wins over '*')."""
+    return handlers.get(event_type) or handlers.get("*")
+
+
+def to_delivered(row: OutboxEvent) -> Delivered:
+    """The consumer's view of an outbox row."""
+    return Delivered(row.id, row.type, row.org_id, row.payload)
+
+
+def claim_pending(session: Session, limit: int) -> list[Delivered]:
+    """Lock up to `limit` unpublished rows for this transaction (SKIP LOCKED on PostgreSQL, so relays share work)."""
+    stmt = (
+        select(OutboxEvent)
+        .where(OutboxEvent.published_at.is_(None))
+        .order_by(OutboxEvent.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [to_delivered(r) for r in session.scalars(stmt).all()]
+
+
+def mark_published(session: Session, event_ids: list[uuid.UUID]) -> None:
+    """Mark rows as handed over (to the consumers, or acknowledged by the bus)."""
+    if event_ids:
+        session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(event_ids)).values(published_at=utcnow()))
+
+
+def note_error(session: Session, event_id: uuid.UUID, error: str) -> None:
+    """Keep the last consumer error on the outbox row, for an operator (used when the bus dead-letters it)."""
+    session.execute(update(OutboxEvent).where(OutboxEvent.id == event_id).values(last_error=error[:2000]))
 
 
 def apply_once(factory: sessionmaker[Session], consumer: str, handler: Handler, event: Delivered) -> bool:
@@ -109,13 +165,13 @@ class OutboxDispatcher:
             rows = session.scalars(
                 select(OutboxEvent).where(OutboxEvent.published_at.is_(None)).order_by(OutboxEvent.id).limit(limit)
             ).all()
-            pending = [Delivered(r.id, r.type, r.org_id, r.payload) for r in rows]
+            pending = [to_delivered(r) for r in rows]
         done = 0
         for event in pending:
             error = self._deliver(event)
             with self._factory() as session:
                 if error is None:
-                    session.execute(update(OutboxEvent).where(OutboxEvent.id == event.id).values(published_at=utcnow()))
+                    mark_published(session, [event.id])
                     done += 1
                 else:
                     self._record_failure(session, event.id, error)

@@ -11,6 +11,7 @@ from cxops.domains.trust.cli import app as trust_cli
 from cxops.domains.wfm import cli as wfm_cli
 from cxops.entrypoints.cli import bench, importer, keys, serve
 from cxops.entrypoints.cli import demo as demo_cli
+from cxops.entrypoints.cli import worker as worker_cli
 from cxops.entrypoints.mcp.actions_server import mcp_command
 from cxops.integrations.embeddings import default_embedder
 
@@ -31,6 +32,7 @@ app.add_typer(analytics_cli.app, name="analytics")
 knowledge_cli.bind_embedder(default_embedder)
 app.command("bench")(bench.bench)
 app.command("serve")(serve.serve)
+app.command("worker")(worker_cli.worker)
 app.command("demo")(demo_cli.demo)
 app.command("import")(importer.import_file)
 

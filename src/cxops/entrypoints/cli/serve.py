@@ -6,15 +6,27 @@ import typer
 import uvicorn
 
 from cxops.core.config import get_settings
+from cxops.entrypoints.cli.common import cli_errors, console
+from cxops.entrypoints.preflight import require_services
+from cxops.integrations.nats import health as nats_health
 
 
 def serve(
     host: str = typer.Option(None, help="bind address (default CXOPS_HOST or 127.0.0.1)"),
     port: int = typer.Option(None, help="port (default CXOPS_PORT or 8000)"),
     workers: int = typer.Option(None, help="worker processes (default CXOPS_WORKERS or 1)"),
+    wait: float = typer.Option(30.0, min=0, help="seconds to wait for the database at start before giving up"),
 ) -> None:
     """Serve the HTTP API and the web console."""
     settings = get_settings()
+    with cli_errors():
+        require_services(settings, wait_s=wait, need_nats=False).dispose()
+    problem = nats_health.check(settings.nats_url) if settings.nats_url else None
+    if problem:
+        console.print(
+            f"[bold yellow]warning:[/] {problem} The API starts and writes events to the outbox; "
+            "/readyz says not ready until NATS answers."
+        )
     uvicorn.run(
         "cxops.entrypoints.http.asgi:app",
         host=host or settings.host,

@@ -36,6 +36,7 @@ from cxops.entrypoints.console.routes import router as console_router
 from cxops.entrypoints.http.middleware import LimitsMiddleware, MetricsMiddleware
 from cxops.entrypoints.http.session_routes import router as session_router
 from cxops.integrations.embeddings import default_embedder
+from cxops.integrations.nats import health as nats_health
 from cxops.integrations.presidio_names import person_name_finder
 
 log = logging.getLogger("cxops.app")
@@ -90,7 +91,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.effective_database_url)
     factory = make_session_factory(engine)
-    run_dispatch = settings.embedded_dispatch if dispatch is None else dispatch
+    # With NATS the API only writes the outbox; `cxops worker` processes relay and consume (docs/production.md).
+    run_dispatch = (settings.embedded_dispatch and not settings.nats_url) if dispatch is None else dispatch
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -155,7 +157,12 @@ def _ops_routes(app: FastAPI) -> None:
                 {"status": "not_ready", "database": f"unreachable or not migrated ({type(exc).__name__})"},
                 status_code=503,
             )
-        return JSONResponse({"status": "ready", "database": "ok", "schema": version})
+        body = {"status": "ready", "database": "ok", "schema": version}
+        nats_url = app.state.settings.nats_url
+        problem = nats_health.check(nats_url) if nats_url else None
+        if nats_url:
+            body["nats"] = problem or "ok"
+        return JSONResponse({**body, "status": "not_ready"} if problem else body, status_code=503 if problem else 200)
 
     @app.get("/metrics", tags=["ops"], include_in_schema=False)
     def metrics() -> Response:

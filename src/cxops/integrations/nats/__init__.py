@@ -1,0 +1,1 @@
+"""NATS JetStream event bus: outbox relay, durable pull consumers, dead-letter subject, health check."""
