@@ -85,7 +85,7 @@ def add_source(
     """Register a knowledge source."""
     try:
         data = schemas.SourceCreate(
-            name=name, kind=kind, path=path, owner=owner, audience_roles=[parse_role(r) for r in _split(roles)],  # type: ignore[arg-type]
+            name=name, kind=kind, path=path, owner=owner, audience_roles=[parse_role(r) for r in _split(roles)],
             regions=_split(regions), tiers=_split(tiers), review_interval_days=review_days,
         )  # fmt: skip
     except (ValidationError, ValueError) as exc:

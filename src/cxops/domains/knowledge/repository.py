@@ -54,7 +54,7 @@ def vectors_by_hash(session: Session, org_id: uuid.UUID, hashes: Sequence[str], 
             KnowledgeChunk.model_id == model_id,
             KnowledgeChunk.embedding.is_not(None),
         )
-        out.update({h: e for h, e in session.execute(stmt)})
+        out.update({h: e for h, e in session.execute(stmt) if e is not None})
     return out
 
 
@@ -143,11 +143,11 @@ def article_resolution(session: Session, org_id: uuid.UUID) -> list[dict[str, An
         .where(KnowledgeAttribution.org_id == org_id)
         .group_by(KnowledgeAttribution.article_id, KnowledgeArticle.title)
     )
-    out = []
+    out: list[dict[str, Any]] = []
     for article_id, title, n, res in session.execute(stmt):
+        rate = round(int(res or 0) / int(n), 3) if n else None
         out.append({"article_id": article_id, "title": title, "interactions": int(n), "resolved": int(res or 0)})
-    for row in out:
-        row["resolution_rate"] = round(row["resolved"] / row["interactions"], 3) if row["interactions"] else None
+        out[-1]["resolution_rate"] = rate
     return sorted(
         out, key=lambda r: (r["resolution_rate"] if r["resolution_rate"] is not None else 1.0, -r["interactions"])
     )

@@ -103,7 +103,8 @@ def _article_infos(session: Session, org_id: uuid.UUID) -> list[health.ArticleIn
         KnowledgeChunk.org_id == org_id, KnowledgeChunk.embedding.is_not(None)
     )
     for article_id, blob in session.execute(stmt):
-        vectors.setdefault(article_id, []).append(np.frombuffer(blob, dtype=np.float32))
+        if blob is not None:
+            vectors.setdefault(article_id, []).append(np.frombuffer(blob, dtype=np.float32))
     infos = []
     for a in repository.active_articles(session, org_id):
         vec = None

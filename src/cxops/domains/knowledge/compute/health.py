@@ -193,6 +193,6 @@ def readiness(
         ("near-duplicate pairs across sources", dups, min(15.0, 15 * 4 * dups / n_articles)),
         ("intents with no article above threshold", len(gaps), 30 * gap_volume / intents if intents else 0.0),
     ]
-    reasons = [{"reason": r, "count": c, "points": round(p, 1)} for r, c, p in items if p > 0]
-    reasons.sort(key=lambda r: -r["points"])
-    return Readiness(max(0, round(100 - sum(r["points"] for r in reasons))), reasons)
+    kept = sorted(((r, c, round(p, 1)) for r, c, p in items if p > 0), key=lambda item: -item[2])
+    reasons: list[dict[str, Any]] = [{"reason": r, "count": c, "points": p} for r, c, p in kept]
+    return Readiness(max(0, round(100 - sum(p for _, _, p in kept))), reasons)
