@@ -152,3 +152,23 @@ def test_interactions_history_falls_back_and_applies_automation(
     assert set(share) == {"billing", "address_change"} and all(0 < v < 1 for v in share.values())
     human = plan.json()["summary"]["billing-voice"]
     assert human["human_contacts"] < human["contacts"]
+
+
+def test_reforecast_scales_the_rest_of_the_day(client: TestClient, planner: dict) -> None:
+    run = _forecast(client, planner)
+    points = client.get(f"/v1/wfm/forecasts/{run['id']}", headers=planner).json()["points"]
+    day = points[0]["ts"][:10]
+    until = (datetime.fromisoformat(points[0]["ts"]) + timedelta(hours=3)).isoformat()
+    r = client.post(
+        f"/v1/wfm/forecasts/{run['id']}/reforecast",
+        json={"series_id": "q1", "day": day, "until": until},
+        headers=planner,
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert len(body["elapsed"]) == 6 and all(e["actual"] == 0 for e in body["elapsed"])
+    assert body["ratio"] < 1 and body["remaining"][0]["reforecast"] < body["remaining"][0]["forecast"]
+    r = client.post(
+        f"/v1/wfm/forecasts/{run['id']}/reforecast", json={"series_id": "q1", "day": "1999-01-01"}, headers=planner
+    )
+    assert r.status_code == 422 and r.json()["error"]["field"] == "day"

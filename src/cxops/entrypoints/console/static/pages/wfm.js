@@ -1,0 +1,118 @@
+/* Workforce pages: forecast vs actual, staffing with what-if, schedule requirement vs scheduled. */
+(function () {
+  "use strict";
+  const { h, api, table, kpi, chart, form, notify } = window.cx;
+  const PLANNERS = ["admin", "supervisor", "analyst"];
+  const round = (v, d = 1) => (v === null || v === undefined ? "–" : Number(v).toFixed(d));
+  const link = (page, id, text) => h("a", { href: `#/${page}?id=${encodeURIComponent(id)}`, text });
+
+  function runList(el, page, rows, label) {
+    if (!rows.length) { el.append(h("p", { class: "muted", text: `No ${label} yet.` })); return; }
+    el.append(table([
+      { key: "created_at", label: "Created", format: (v, r) => link(page, r.id, v.slice(0, 16).replace("T", " ")) },
+      { key: "id", label: "Id", format: v => h("code", { text: v.slice(0, 8) }) },
+    ], rows));
+  }
+
+  cx.page({ id: "wfm-forecast", title: "Forecast", section: "Workforce", order: 40, roles: PLANNERS, async render(el, params) {
+    el.append(h("h3", { text: "New forecast from interactions" }));
+    el.append(form([
+      { name: "metric", label: "Metric", type: "select", value: "volume", options: ["volume", "aht"] },
+      { name: "freq_min", label: "Interval (minutes)", type: "select", value: "30", options: ["15", "30", "60"] },
+      { name: "horizon", label: "Intervals ahead", type: "number", value: 336 },
+    ], async v => {
+      try {
+        const run = await api("/v1/wfm/forecasts", { method: "POST", body: { metric: v.metric, freq_min: Number(v.freq_min), horizon: Number(v.horizon) } });
+        notify("Forecast stored", "ok");
+        cx.go("wfm-forecast", { id: run.id });
+      } catch (err) { notify(err.message, "error"); }
+    }, { submit: "Forecast" }));
+    if (!params.id) { runList(el, "wfm-forecast", await api("/v1/wfm/forecasts?limit=20"), "forecast runs"); return; }
+    const run = await api(`/v1/wfm/forecasts/${encodeURIComponent(params.id)}`);
+    const series = Object.keys(run.choices);
+    const sid = params.series && series.includes(params.series) ? params.series : series[0];
+    el.append(h("div", { class: "row" }, series.map(s => h("button", { class: s === sid ? "" : "secondary", text: s, onclick: () => cx.go("wfm-forecast", { id: run.id, series: s }) }))));
+    const c = run.choices[sid];
+    el.append(h("div", { class: "grid" }, kpi("Model", c.model, c.fallback ? "fallback: history too short" : `chosen over ${c.origins} weekly origins`),
+      ...Object.entries(c.mase).map(([m, v]) => kpi(`MASE ${m}`, round(v, 3), "rolling-origin backtest, lower is better"))));
+    if (c.notes.length) el.append(h("ul", { class: "muted" }, c.notes.map(n => h("li", { text: n }))));
+    const pts = run.points.filter(p => p.series_id === sid);
+    const act = run.actuals.filter(a => a.series_id === sid);
+    el.append(chart.line({ title: `${sid}: forecast vs actual (${run.metric})`, xLabel: "time", yLabel: run.metric, height: 320, series: [
+      { name: "actual", points: act.map(a => [a.ts, a.y]) },
+      { name: "forecast", points: pts.map(p => [p.ts, p.yhat]) },
+      { name: "80% low", points: pts.map(p => [p.ts, p.lo_80]) },
+      { name: "80% high", points: pts.map(p => [p.ts, p.hi_80]) },
+    ] }));
+    el.append(h("p", {}, link("wfm-staffing", "", "Plan staffing for this forecast →")));
+  } });
+
+  cx.page({ id: "wfm-staffing", title: "Staffing", section: "Workforce", order: 41, roles: PLANNERS, async render(el, params) {
+    if (!params.id) {
+      const runs = await api("/v1/wfm/forecasts?limit=20");
+      el.append(h("h3", { text: "New staffing plan" }));
+      el.append(form([
+        { name: "forecast_run_id", label: "Forecast run", type: "select", options: runs.filter(r => r.metric === "volume").map(r => [r.id, r.created_at.slice(0, 16)]) },
+        { name: "service_level", label: "Service level (0-1)", type: "number", value: 0.8 },
+        { name: "threshold_s", label: "Answered within (s)", type: "number", value: 20 },
+        { name: "shrinkage", label: "Shrinkage (0-1)", type: "number", value: 0.3 },
+      ], async v => {
+        try {
+          const targets = { service_level: Number(v.service_level), threshold_s: Number(v.threshold_s), shrinkage: Number(v.shrinkage) };
+          const plan = await api("/v1/wfm/staffing", { method: "POST", body: { forecast_run_id: v.forecast_run_id, targets } });
+          cx.go("wfm-staffing", { id: plan.id });
+        } catch (err) { notify(err.message, "error"); }
+      }, { submit: "Staff" }));
+      runList(el, "wfm-staffing", await api("/v1/wfm/staffing?limit=20"), "staffing plans");
+      return;
+    }
+    const plan = await api(`/v1/wfm/staffing/${encodeURIComponent(params.id)}`);
+    el.append(h("div", { class: "grid" }, Object.entries(plan.summary).map(([s, v]) => kpi(s, `${round(v.agent_hours, 0)} agent-h`, `peak ${v.peak_agents}; human ${round(v.human_contacts, 0)} of ${round(v.contacts, 0)} contacts`))));
+    const byS = {};
+    for (const i of plan.intervals) (byS[i.series_id] = byS[i.series_id] || []).push(i);
+    el.append(chart.line({ title: "Agents required per interval (with shrinkage)", height: 280, series: Object.entries(byS).map(([s, rows]) => ({ name: s, points: rows.map(r => [r.ts, r.scheduled_agents]) })) }));
+    el.append(h("h3", { text: "What if?" }));
+    const out = h("div");
+    el.append(form([
+      { name: "volume_factor", label: "Volume factor (1.2 = +20%)", type: "number", value: 1.2 },
+      { name: "intent", label: "Intent AI resolves more of", value: "" },
+      { name: "delta", label: "Extra automation (0.10 = +10 points)", type: "number", value: 0 },
+      { name: "shrinkage", label: "Shrinkage override (blank = plan's)", value: "" },
+    ], async v => {
+      const body = { volume_factor: Number(v.volume_factor) };
+      if (v.intent && Number(v.delta)) body.automation_delta = { [v.intent]: Number(v.delta) };
+      if (v.shrinkage !== "") body.shrinkage = Number(v.shrinkage);
+      try {
+        const res = await api(`/v1/wfm/staffing/${plan.id}/what-if`, { method: "POST", body });
+        out.replaceChildren(...Object.entries(res.series).map(([s, r]) => h("section", {},
+          h("p", { text: `${s}: ${r.agent_hours_delta >= 0 ? "+" : ""}${round(r.agent_hours_delta, 1)} agent-hours` }),
+          chart.line({ title: `${s}: plan vs scenario`, height: 220, series: [
+            { name: "plan", points: r.intervals.map(i => [i.ts, i.base_agents]) },
+            { name: "scenario", points: r.intervals.map(i => [i.ts, i.scenario_agents]) }] }))));
+      } catch (err) { notify(err.message, "error"); }
+    }, { submit: "Run scenario" }));
+    el.append(out);
+  } });
+
+  cx.page({ id: "wfm-schedule", title: "Schedule", section: "Workforce", order: 42, roles: PLANNERS, async render(el, params) {
+    if (!params.id) { runList(el, "wfm-schedule", await api("/v1/wfm/schedules?limit=20"), "schedules"); return; }
+    const s = await api(`/v1/wfm/schedules/${encodeURIComponent(params.id)}`);
+    el.append(h("div", { class: "grid" }, kpi("Cost (paid hours)", round(s.cost, 1)), kpi("LP bound", round(s.lp_bound, 1)),
+      kpi("Gap to LP bound", `${round(100 * s.gap_ratio, 2)}%`), kpi("Solve time", `${round(s.solve_s, 1)} s`, s.status), kpi("Shifts", s.shifts.length)));
+    if (s.notes.length) el.append(h("ul", { class: "muted" }, s.notes.map(n => h("li", { text: n }))));
+    const step = s.coverage.freq_min * 60000, t0 = Date.parse(s.week_start);
+    const ts = i => new Date(t0 + i * step).toISOString();
+    for (const [skill, cov] of Object.entries(s.coverage.skills)) {
+      el.append(chart.line({ title: `${skill}: requirement vs scheduled`, height: 240, series: [
+        { name: "required", points: cov.required.map((v, i) => [ts(i), v]) },
+        { name: "scheduled", points: cov.scheduled.map((v, i) => [ts(i), v]) }] }));
+    }
+    el.append(table([
+      { key: "agent_code", label: "Agent" }, { key: "agent_group", label: "Group" },
+      { key: "starts_at", label: "Start", format: v => v.slice(0, 16).replace("T", " ") },
+      { key: "ends_at", label: "End", format: v => v.slice(11, 16) },
+      { key: "break_starts_at", label: "Break", format: v => v.slice(11, 16) },
+      { key: "paid_hours", label: "Paid h" },
+    ], s.shifts.slice(0, 300)));
+  } });
+})();
