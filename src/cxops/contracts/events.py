@@ -26,13 +26,16 @@ class AgentStatesRecorded(DomainEvent):
 
 class CustomerErased(DomainEvent):
     """A data subject's personal data was erased (trust domain). Consumers holding personal data about the
-    customer or these interactions (attributions, audit payloads) erase theirs; an audit chain appends a
-    tombstone entry (ids and counts only) rather than deleting entries, so the chain stays verifiable."""
+    customer or these interactions (attributions, audit payloads) erase theirs; a hash-chained audit replaces
+    payloads by tombstones and keeps their digests, so the chain stays verifiable. `customer_refs` are the
+    references other domains may hold: the customer id and the source systems' external ids, captured before
+    the erasure deleted them (pseudonymous identifiers, needed once to find the rows to erase)."""
 
     event_type: ClassVar[str] = "trust.customer_erased"
     customer_id: str
     erasure_id: str
     interaction_ids: list[str] = Field(max_length=10_000)
+    customer_refs: list[str] = Field(default_factory=list, max_length=1_000)
 
 
 class ActionDecided(DomainEvent):

@@ -161,6 +161,7 @@ def erase_subject(
         return schemas.ErasureRead.model_validate(done).model_copy(update={"already_erased": True})
     customer = _customer(session, org_id, customer_id)
     ids = _interaction_ids(session, org_id, customer_id)
+    refs = [str(customer_id), *(i.external_id for i in _rows(session, CustomerIdentity, org_id, customer_id))]
     counts = {"interactions": len(ids), "turns": 0, "original_turns": 0}
     for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
         counts["turns"] += _count(
@@ -192,7 +193,12 @@ def erase_subject(
         emit(
             session,
             org_id=org_id,
-            event=CustomerErased(customer_id=str(customer_id), erasure_id=str(erasure.id), interaction_ids=chunk_ids),
+            event=CustomerErased(
+                customer_id=str(customer_id),
+                erasure_id=str(erasure.id),
+                interaction_ids=chunk_ids,
+                customer_refs=refs[:1000],
+            ),
         )
     log.info("data subject erased", extra={"erasure_id": str(erasure.id), "interactions": len(ids)})
     return schemas.ErasureRead.model_validate(erasure)

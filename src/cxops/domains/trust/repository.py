@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cxops.domains.directory.public import Customer, Location, Queue, Region, Team
+from cxops.domains.directory.public import Customer, CustomerIdentity, Location, Queue, Region, Team
 from cxops.domains.interactions.public import Interaction
 from cxops.domains.trust.compute.ledger import Policy
 from cxops.domains.trust.models import TrustExperience, TrustPolicy
@@ -33,6 +33,20 @@ def customer_or_none(session: Session, org_id: uuid.UUID, customer_id: uuid.UUID
     """The customer if it belongs to the organisation."""
     row = session.get(Customer, customer_id)
     return row if row is not None and row.org_id == org_id else None
+
+
+def resolve_customer_ref(session: Session, org_id: uuid.UUID, ref: str) -> uuid.UUID | None:
+    """A customer id from a reference: our customer id, else a source system's external id (any source)."""
+    try:
+        as_id = uuid.UUID(ref)
+    except ValueError:
+        as_id = None
+    if as_id is not None and customer_or_none(session, org_id, as_id) is not None:
+        return as_id
+    stmt = select(CustomerIdentity.customer_id).where(
+        CustomerIdentity.org_id == org_id, CustomerIdentity.external_id == ref[:200]
+    )
+    return session.scalars(stmt.limit(1)).first()
 
 
 def ended_interactions(session: Session, org_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Interaction]:

@@ -32,7 +32,7 @@ from cxops.domains.trust.compute.ledger import (
 )
 from cxops.domains.trust.models import TrustExperience, TrustPolicy
 
-_DENIED = frozenset({"denied", "rejected", "refused", "declined", "blocked"})
+_DENIED = frozenset({"deny", "denied", "rejected", "refused", "declined", "blocked"})
 _REVERSED = frozenset({"reversed", "rolled_back", "rolledback", "compensated", "undone", "reverted"})
 MAX_INDEX_BUCKETS = 400
 
@@ -139,7 +139,9 @@ def _as_uuid(value: Any) -> uuid.UUID | None:
 def on_action_outcome(session: Session, event: Delivered) -> None:
     """Event consumer for `actions.decided` / `actions.executed`: record denied or reversed AI actions.
 
-    Reads payload keys defensively (decision/status/outcome, customer_id or interaction_id, action_id).
+    Reads payload keys defensively: decision/status/outcome; customer_id, customer_ref (a customer id or a
+    source's external id) or interaction_id; proposal_id/action_id as the reference. Actions whose payload
+    says `actor_kind: human` are skipped; without that key the action is taken as automated.
     """
     payload = event.payload
     kind = _action_kind(payload)
@@ -150,9 +152,11 @@ def on_action_outcome(session: Session, event: Delivered) -> None:
     if interaction is not None and interaction.org_id != event.org_id:
         interaction = None
     customer_id = _as_uuid(payload.get("customer_id")) or (interaction.customer_id if interaction else None)
+    if customer_id is None and isinstance(payload.get("customer_ref"), str):
+        customer_id = repo.resolve_customer_ref(session, event.org_id, payload["customer_ref"])
     if customer_id is None or repo.customer_or_none(session, event.org_id, customer_id) is None:
         return
-    ref = str(payload.get("action_id") or payload.get("id") or event.id)[:80]
+    ref = str(payload.get("proposal_id") or payload.get("action_id") or payload.get("id") or event.id)[:80]
     entry = {
         "id": new_id(),
         "org_id": event.org_id,
@@ -269,3 +273,15 @@ def index(
             group = labels.get(key) if key else None
         history[str(r.customer_id)].append(Experience(r.kind, r.occurred_at, group))
     return trust_index(history, since, until, step, policy)
+
+
+def trust_state(session: Session, *, org_id: uuid.UUID, customer_ref: str | None) -> tuple[int, bool]:
+    """(poor experiences in the policy window, automation-averse) for a customer id or external id."""
+    customer_id = repo.resolve_customer_ref(session, org_id, customer_ref) if customer_ref else None
+    if customer_id is None:
+        return 0, False
+    policy = repo.load_policy(session, org_id)
+    now = utcnow()
+    rows = repo.experiences(session, org_id, customer_id=customer_id, since=now - timedelta(days=policy.window_days))
+    poor = poor_in_window(_experiences(rows), now, policy)
+    return len(poor), len(poor) >= policy.max_poor

@@ -31,6 +31,7 @@ from cxops.domains.knowledge.router import router as knowledge_router
 from cxops.domains.trust import wiring as trust_wiring
 from cxops.domains.trust.router import router as trust_router
 from cxops.domains.wfm.router import router as wfm_router
+from cxops.entrypoints import trust_bindings
 from cxops.entrypoints.actions_wiring import build_actions_runtime
 from cxops.entrypoints.console.routes import router as console_router
 from cxops.entrypoints.http.middleware import LimitsMiddleware, MetricsMiddleware
@@ -44,7 +45,7 @@ log = logging.getLogger("cxops.app")
 
 def build_subscriptions() -> Subscriptions:
     """Wire every domain's event consumers (domains register theirs here as they are added)."""
-    return analytics_wiring.subscribe(trust_wiring.subscribe(Subscriptions()))
+    return analytics_wiring.subscribe(trust_bindings.subscribe(trust_wiring.subscribe(Subscriptions())))
 
 
 def _error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -111,7 +112,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
     app.state.engine = engine
     app.state.session_factory = factory
     app.state.key_cache = KeyCache()
-    app.state.actions_runtime = build_actions_runtime()
+    app.state.actions_runtime = build_actions_runtime(trust_bindings.TrustStateFromLedger(factory))
     app.state.dispatcher = OutboxDispatcher(factory, build_subscriptions())
     app.state.embedder = default_embedder(settings.data_dir / "models")  # built lazily at first use
     app.state.redactor = trust_wiring.make_redactor(settings.pii_mode, names=person_name_finder())
