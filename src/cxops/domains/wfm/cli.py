@@ -63,7 +63,7 @@ def forecast_cmd(
             freq_min=freq,
             horizon=horizon,
             duplicates=duplicates,
-        )  # type: ignore[arg-type]
+        )
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -91,7 +91,7 @@ def staff_cmd(
         )
         data = schemas.StaffingCreate(
             forecast_run_id=run_id, targets=targets, aht_s=aht_s, model=model, patience_s=patience_s
-        )  # type: ignore[arg-type]
+        )
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

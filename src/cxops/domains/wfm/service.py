@@ -170,7 +170,8 @@ def create_staffing(session: Session, *, org_id: uuid.UUID, data: schemas.Staffi
 def _human_demand(
     session: Session, *, org_id: uuid.UUID, data: schemas.StaffingCreate, queue: str, totals: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    intents, notes = ([], ["automation not applied (apply_automation is false)"])
+    intents: list[IntentDemand] = []
+    notes = ["automation not applied (apply_automation is false)"]
     if data.apply_automation:
         intents, notes = intents_for(
             session, org_id=org_id, queue=queue, days=data.automation_days, verify_days=data.verify_days

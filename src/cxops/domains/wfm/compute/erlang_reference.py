@@ -122,7 +122,7 @@ def _staff_c(inp: dict[str, Any]) -> tuple[int, Targets]:
         tg = Targets(service_level=0.0, threshold_s=0.0, asa_s=float(inp["asa_target_s"]))
     else:  # pyworkforce: 'asa' is the service-level threshold
         tg = Targets(inp["service_level"], 60.0 * inp["asa_target_min"], inp["max_occupancy"], None, inp["shrinkage"])
-    calls = inp.get("transactions", inp.get("calls"))
+    calls = float(inp.get("transactions", inp.get("calls", 0)))
     return int(staff_erlang_c([calls], aht_s, interval_s, tg)[0]), tg
 
 
@@ -135,8 +135,8 @@ def _external_value(model: str, quantity: str, inp: dict[str, Any]) -> float:
     if model == "ErlangC" and "N" in inp:
         return float(erlang_c(inp["N"], inp["A"]))
     if model == "ErlangC staffing":
-        raw, tg = _staff_c(inp)
-        return float(with_shrinkage([raw], tg.shrinkage)[0]) if quantity.startswith("positions") else float(raw)
+        raw_c, tg = _staff_c(inp)
+        return float(with_shrinkage([raw_c], tg.shrinkage)[0]) if quantity.startswith("positions") else float(raw_c)
     if model == "ErlangC":
         n = int(quantity.split("@")[1])
         sl, pw, _, occ = erlang_c_measures([inp["transactions"]], 60.0 * inp["aht_min"], 60.0 * inp["interval_min"],

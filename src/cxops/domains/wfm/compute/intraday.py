@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -122,7 +123,7 @@ class WhatIf:
 
 
 def what_if(total_contacts: np.ndarray, intents: list[IntentDemand], targets: Targets, interval_s: float,
-            scenario: WhatIf) -> dict[str, np.ndarray | float]:  # fmt: skip
+            scenario: WhatIf) -> dict[str, Any]:  # fmt: skip
     """Base and scenario human contacts and scheduled agents per interval (Erlang C, vectorised)."""
     if scenario.volume_factor < 0 or scenario.aht_factor <= 0:
         raise ValidationFailed("volume_factor must be >= 0 and aht_factor > 0", field="scenario")

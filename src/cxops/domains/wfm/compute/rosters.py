@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 
@@ -56,10 +57,10 @@ def diagnose(groups: list[AgentGroup], patterns: list[Pattern], cover, required:
 
 def assign_rosters(
     groups: list[AgentGroup], patterns: list[Pattern], counts: np.ndarray
-) -> tuple[list[dict], list[str]]:
+) -> tuple[list[dict[str, Any]], list[str]]:
     """Give each chosen shift to the agent of its group with fewest hours who is free that day and rested."""
     notes: list[str] = []
-    shifts: list[dict] = []
+    shifts: list[dict[str, Any]] = []
     for g, grp in enumerate(groups):
         hours = {a: 0.0 for a in grp.agent_ids}
         days: dict[str, dict[int, Pattern]] = {a: {} for a in grp.agent_ids}

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 import highspy
 import numpy as np
@@ -76,7 +77,7 @@ class Pattern:
 class ScheduleResult:
     """Shifts per agent, coverage per interval and the optimality evidence."""
 
-    shifts: list[dict[str, object]]
+    shifts: list[dict[str, Any]]
     scheduled: dict[str, np.ndarray]
     required: dict[str, np.ndarray]
     cost: float
@@ -176,7 +177,11 @@ def _build(groups: list[AgentGroup], patterns: list[Pattern], cover: sparse.csc_
     alloc = [(g, k, int(i)) for g, grp in enumerate(groups) for k in sorted(grp.skills & required.keys())
              for i in np.flatnonzero(required[k] > 0)]  # fmt: skip
     a_col = {key: n_p + j for j, key in enumerate(alloc)}
-    rows, cols, vals, lo, hi = [], [], [], [], []
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    lo: list[float] = []
+    hi: list[float] = []
 
     def add(entries: list[tuple[int, float]], low: float, high: float) -> None:
         r = len(lo)
@@ -194,10 +199,10 @@ def _build(groups: list[AgentGroup], patterns: list[Pattern], cover: sparse.csc_
             add([(a_col[(g, k, i)], 1.0) for k in sorted(groups[g].skills & required.keys()) if (g, k, i) in a_col]
                 + [(j, -1.0) for j in on], -np.inf, 0.0)  # fmt: skip
     for k, req in sorted(required.items()):
-        for i in np.flatnonzero(req > 0):
+        for slot in np.flatnonzero(req > 0).tolist():
             add(
-                [(a_col[(g, k, int(i))], 1.0) for g in range(len(groups)) if (g, k, int(i)) in a_col],
-                float(req[i]),
+                [(a_col[(g, k, slot)], 1.0) for g in range(len(groups)) if (g, k, slot) in a_col],
+                float(req[slot]),
                 np.inf,
             )
     for g, grp in enumerate(groups):
