@@ -8,8 +8,10 @@ enters either ranked list. RRF (Cormack et al. 2009): score(d) = sum_r 1 / (k + 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -114,8 +116,7 @@ class HybridIndex:
     @classmethod
     def build(cls, folder: Path, entries: list[Entry], vectors: np.ndarray | None) -> HybridIndex:
         """Write the index for `entries` (vectors row-aligned with entries, or None) and open it."""
-        tmp = folder.with_name(folder.name + ".building")
-        shutil.rmtree(tmp, ignore_errors=True)
+        tmp = folder.with_name(f"{folder.name}.building-{os.getpid()}-{uuid.uuid4().hex[:8]}")  # one per builder
         (tmp / "bm25").mkdir(parents=True)
         index = tantivy.Index(_schema(), path=str(tmp / "bm25"))
         writer = index.writer(heap_size=50_000_000, num_threads=1)
@@ -134,7 +135,10 @@ class HybridIndex:
             if len(vectors) >= ANN_MIN:
                 _build_ann(vectors).save_index(str(tmp / "vectors.hnsw"))
         shutil.rmtree(folder, ignore_errors=True)
-        tmp.rename(folder)
+        try:
+            tmp.rename(folder)
+        except OSError:  # another process published the same index first: keep theirs
+            shutil.rmtree(tmp, ignore_errors=True)
         return cls.open(folder)
 
     @classmethod
