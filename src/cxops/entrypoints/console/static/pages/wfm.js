@@ -107,12 +107,13 @@
         { name: "required", points: cov.required.map((v, i) => [ts(i), v]) },
         { name: "scheduled", points: cov.scheduled.map((v, i) => [ts(i), v]) }] }));
     }
+    el.append(h("h3", { text: `Shifts (${Math.min(150, s.shifts.length)} of ${s.shifts.length}, by start)` }));
     el.append(table([
       { key: "agent_code", label: "Agent" }, { key: "agent_group", label: "Group" },
       { key: "starts_at", label: "Start", format: v => v.slice(0, 16).replace("T", " ") },
       { key: "ends_at", label: "End", format: v => v.slice(11, 16) },
       { key: "break_starts_at", label: "Break", format: v => v.slice(11, 16) },
       { key: "paid_hours", label: "Paid h" },
-    ], s.shifts.slice(0, 300)));
+    ], s.shifts.slice(0, 150)));
   } });
 })();
