@@ -86,3 +86,20 @@ def test_memory_roles(client: TestClient, org_keys: dict) -> None:
     )
     r = client.get(f"/v1/customers/{cid}/memory", headers=auth(org_keys["agent"]))
     assert r.status_code == 422 and r.json()["error"]["field"].endswith("purpose")
+
+
+def test_narrowing_consent_scope_erases_items_it_no_longer_covers(client: TestClient, org_keys: dict) -> None:
+    cid, iid = _customer(client, org_keys, "m-scope")
+    agent = auth(org_keys["agent"])
+    grant = {"purpose": "service_continuity", "granted": True}
+    assert client.post(f"/v1/customers/{cid}/consents", json=grant, headers=agent).status_code == 200
+    base = {"purpose": "service_continuity", "source_interaction_id": iid, "reason": "from the call"}
+    for kind, content in (("fact", "has two accounts"), ("preference", "prefers morning calls")):
+        body = {**base, "kind": kind, "content": content}
+        assert client.post(f"/v1/customers/{cid}/memory", json=body, headers=agent).status_code == 201
+    narrow = {**grant, "scope": ["preference"]}
+    assert client.post(f"/v1/customers/{cid}/consents", json=narrow, headers=agent).json()["scope"] == ["preference"]
+    items = client.get(f"/v1/customers/{cid}/memory?purpose=service_continuity", headers=agent).json()
+    assert [i["kind"] for i in items] == ["preference"]
+    export = client.get(f"/v1/customers/{cid}/export", headers=auth(org_keys["admin"])).json()
+    assert [m["kind"] for m in export["memory"]] == ["preference"]  # erased, not merely hidden

@@ -52,7 +52,7 @@ def change_consent(
     check_purpose(data.purpose)
     if data.source_interaction_id is not None:
         _source(session, org_id, customer_id, data.source_interaction_id)
-    scope = list(dict.fromkeys(data.scope)) if data.scope else list(schemas.MEMORY_KINDS)
+    scope: list[str] = list(dict.fromkeys(data.scope)) if data.scope else list(schemas.MEMORY_KINDS)
     state = session.scalars(
         select(ConsentState).where(
             ConsentState.org_id == org_id, ConsentState.customer_id == customer_id, ConsentState.purpose == data.purpose
@@ -75,11 +75,8 @@ def change_consent(
             recorded_at=now,
         )
     )
-    erased = 0
-    if not data.granted:
-        erased = _erase_memory(session, org_id, customer_id, purpose=data.purpose)
-    else:
-        erased = _erase_memory(session, org_id, customer_id, purpose=data.purpose, outside=scope)
+    # Withdrawal erases the purpose's memory; a narrower scope erases the kinds it no longer covers.
+    erased = _erase_memory(session, org_id, customer_id, purpose=data.purpose, outside=scope if data.granted else None)
     session.flush()
     return state, erased
 

@@ -4,7 +4,7 @@ trust score, the routing policy and the trust index (no database, no web)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -123,7 +123,7 @@ def buckets(since: datetime, until: datetime, step: timedelta) -> list[tuple[dat
 
 
 def trust_index(
-    history: dict[str, Sequence[Experience]], since: datetime, until: datetime, step: timedelta, policy: Policy
+    history: Mapping[str, Sequence[Experience]], since: datetime, until: datetime, step: timedelta, policy: Policy
 ) -> list[dict[str, object]]:
     """Per bucket and group: active customers, automation-averse share at the bucket end, recoveries.
 
