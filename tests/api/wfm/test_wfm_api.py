@@ -152,6 +152,16 @@ def test_interactions_history_falls_back_and_applies_automation(
     assert set(share) == {"billing", "address_change"} and all(0 < v < 1 for v in share.values())
     human = plan.json()["summary"]["billing-voice"]
     assert human["human_contacts"] < human["contacts"]
+    body = {"forecast_run_id": run.json()["id"], "model": "erlang_a", "patience_s": 90}
+    patient = client.post("/v1/wfm/staffing", json=body, headers=planner)
+    assert patient.status_code == 201, patient.text
+    erlang_a_hours = patient.json()["summary"]["billing-voice"]["agent_hours"]
+    assert 0 < erlang_a_hours <= human["agent_hours"]  # callers who abandon need no agent
+    aht = client.post("/v1/wfm/forecasts", json={"horizon": 24, "freq_min": 60, "metric": "aht"}, headers=planner)
+    assert aht.status_code == 201, aht.text
+    assert aht.json()["metric"] == "aht" and "billing-voice" in aht.json()["choices"]
+    r = client.post("/v1/wfm/staffing", json={"forecast_run_id": aht.json()["id"]}, headers=planner)
+    assert r.status_code == 422 and "needs a volume forecast" in r.json()["error"]["message"]
 
 
 def test_reforecast_scales_the_rest_of_the_day(client: TestClient, planner: dict) -> None:
