@@ -80,7 +80,7 @@ def directory(conn: Any, org: str, shape: Shape) -> dict[str, Any]:
                 tid, tcode = _hex(), f"{lcode}-T{t}"
                 conn.execute("INSERT INTO directory_team VALUES (?,?,?,?,?)", (tid, org, lid, tcode, tcode))
                 teams.append(tid)
-    agent_rows = []
+    agent_rows: list[tuple[Any, ...]] = []
     for tid_index, tid in enumerate(teams):
         for a in range(shape.agents_per):
             aid = _hex()
@@ -162,7 +162,7 @@ INTERACTION_COLS = (
 )
 
 
-def _contact(i, c, org, ids, humans, bots, queues, lines, n_turns):  # type: ignore[no-untyped-def]
+def _contact(i, c, org, ids, humans, bots, queues, lines, n_turns):
     iid = _hex()
     ai, handoff = bool(c["ai"][i]), bool(c["ai"][i] and c["handoff"][i])
     human = humans[c["agent"][i] % len(humans)]
