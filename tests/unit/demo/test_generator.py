@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter, defaultdict
 from datetime import date, datetime
 from itertools import pairwise
@@ -15,6 +16,7 @@ from cxops.domains.interactions.public import parse_obj
 from cxops.integrations.demo import DemoConfig, Generator, labelled_utterances
 from cxops.integrations.demo.arrivals import intraday
 from cxops.integrations.demo.catalogue import FAMILIES, INTENTS
+from cxops.integrations.demo.contact import WAIT_CAP, draw_times
 from cxops.integrations.demo.org import SITES
 
 END = date(2026, 3, 15)
@@ -162,3 +164,11 @@ def test_labelled_utterances_cover_every_intent() -> None:
     assert all(n >= 3 for n in labels.values())
     assert labelled_utterances(seed=1, per_intent=10) == pairs
     assert all("{" not in text for text, _ in pairs)
+
+
+def test_waits_are_capped_so_email_threads_stay_within_the_contract() -> None:
+    r = random.Random(0)
+    intent = INTENTS[0]
+    waits = [draw_times(r, "email", intent, 1.0).wait for _ in range(5000)]
+    assert max(waits) <= WAIT_CAP["email"]
+    assert 2 * WAIT_CAP["email"] + 30 * 3600 < 7 * 24 * 3600  # two waits and a reply gap fit in TurnIn's limit

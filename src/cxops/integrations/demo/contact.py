@@ -17,6 +17,8 @@ from cxops.integrations.demo.dialogue import Script
 
 TALK_MEDIAN = {"voice": 240.0, "chat": 420.0, "messaging": 600.0, "email": 300.0}
 WAIT_MEDIAN = {"voice": 12.0, "chat": 25.0, "messaging": 90.0, "email": 3 * 3600.0}
+# Caps on the log-normal tail; an email thread (two waits and a reply gap) then stays well within 7 days.
+WAIT_CAP = {"voice": 1800.0, "chat": 3600.0, "messaging": 6 * 3600.0, "email": 48 * 3600.0}
 ABANDON_BASE = {"voice": 0.05, "chat": 0.04, "messaging": 0.03, "email": 0.0}
 REPEAT_P = {"abandoned": 0.55, "escalated": 0.45, "transferred": 0.2, "resolved": 0.05}
 MAX_FACTOR = 1.2
@@ -42,7 +44,7 @@ class Times:
 
 def draw_times(r: random.Random, channel: str, intent: Intent, load: float) -> Times:
     """Log-normal wait and handle times for a contact (the wait grows with the hour's load)."""
-    wait = r.lognormvariate(math.log(WAIT_MEDIAN[channel] * (0.3 + load)), 0.8)
+    wait = min(WAIT_CAP[channel], r.lognormvariate(math.log(WAIT_MEDIAN[channel] * (0.3 + load)), 0.8))
     talk = r.lognormvariate(math.log(TALK_MEDIAN[channel] * (1 + intent.difficulty)), 0.45)
     hold = r.lognormvariate(math.log(50), 0.6) if channel == "voice" and r.random() < 0.35 else 0.0
     wrap = r.lognormvariate(math.log(45), 0.5) if channel != "email" else r.lognormvariate(math.log(20), 0.4)
