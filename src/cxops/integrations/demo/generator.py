@@ -234,7 +234,7 @@ class Generator:
         script: dg.Script, who: dg.Speakers, mood: tuple[float, float],
     ) -> dict[str, Any]:  # fmt: skip
         turns, joins = cx.timed_turns(r, script, channel, times)
-        participants = []
+        participants: list[dict[str, Any]] = []
         for code, role, kind in ((who.ai, "primary", "ai"), (who.agent, "handoff" if who.ai else "primary", "human"),
                                  (who.second, "transfer", "human")):  # fmt: skip
             if code and code in joins and all(p["agent"] != code for p in participants):
