@@ -174,3 +174,10 @@ def test_webhook_timeout_or_garbage_is_502_and_audited(client, org_keys, app, mo
     finally:
         remote.server.shutdown()
         remote.server.server_close()
+
+
+def test_huge_integer_is_refused_not_500(client, org_keys):
+    body = {"steps": [{"action": "send_certificate", "params": {"user_id": "u", "amount": -(2**63) - 1}}]}
+    r = post(client, org_keys, body, key="huge")
+    assert r.status_code == 422 and "below the minimum" in r.json()["error"]["message"]
+    assert audit(client, org_keys)[0]["kind"] == "rejected_input"

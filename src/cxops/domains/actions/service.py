@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from datetime import timedelta
 from typing import Any
 
-import orjson
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,7 @@ from cxops.core.errors import Conflict, CxopsError
 from cxops.core.events import emit
 from cxops.core.repository import get_scoped
 from cxops.domains.actions import audit, breakers, repository
+from cxops.domains.actions.compute.chain import canonical_json
 from cxops.domains.actions.decide import RequestDecision, actor_ref, decide_request
 from cxops.domains.actions.execution import actor_kind_of, reverse, run_steps
 from cxops.domains.actions.models import ActionProposal
@@ -28,7 +29,7 @@ from cxops.domains.actions.schemas import DryRunRequest, ProposalCreate
 def request_digest(req: DryRunRequest) -> str:
     """SHA-256 of the request without its idempotency key (a reused key with another body is a conflict)."""
     body = req.model_dump(mode="json", exclude={"idempotency_key"})
-    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return hashlib.sha256(canonical_json(body)).hexdigest()
 
 
 def dry_run(
@@ -48,9 +49,7 @@ def dry_run(
 def record_rejected_input(session: Session, *, org_id: uuid.UUID, who: Principal, body: Any, error: CxopsError) -> None:
     """Audit a request refused as bad input (called by the router after rolling back the failed work)."""
     payload = {"actor": actor_ref(who), "request": body, "error": error.to_dict()}
-    audit.append(
-        session, org_id=org_id, kind="rejected_input", payload=orjson.loads(orjson.dumps(payload, default=str))
-    )
+    audit.append(session, org_id=org_id, kind="rejected_input", payload=json.loads(canonical_json(payload)))
 
 
 def _existing(session: Session, org_id: uuid.UUID, req: ProposalCreate, digest: str) -> ActionProposal | None:

@@ -9,18 +9,22 @@ later link; replacing a payload by a tombstone keeps the digest, so the chain st
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
 GENESIS = "0" * 64
+
+
+def canonical_json(obj: Any) -> bytes:
+    """Canonical JSON: sorted keys, no spaces, UTF-8; integers of any size; unknown types as strings."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
 
 
 def payload_digest(payload: dict[str, Any]) -> str:
     """SHA-256 hex of the canonical JSON of `payload`."""
-    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return hashlib.sha256(canonical_json(payload)).hexdigest()
 
 
 def link_hash(prev_hash: str, seq: int, kind: str, proposal_id: str | None, created_at: datetime, digest: str) -> str:

@@ -13,9 +13,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import orjson
-
 from cxops.domains.actions.compute.catalogue import CONTEXT_FIELDS, ActionSpec
+from cxops.domains.actions.compute.chain import canonical_json
 from cxops.domains.actions.policy.expr import evaluate, make_scope
 from cxops.domains.actions.policy.pack import PolicyPack
 
@@ -62,7 +61,7 @@ class Decision:
 def canonical_digest(action: str, params: dict[str, Any]) -> str:
     """SHA-256 of the action and its parameters in canonical JSON (sorted keys, no absent optionals)."""
     clean = {k: v for k, v in params.items() if v is not None}
-    return hashlib.sha256(orjson.dumps({"action": action, "params": clean}, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return hashlib.sha256(canonical_json({"action": action, "params": clean})).hexdigest()
 
 
 def build_context(raw: dict[str, Any], action: str, params: dict[str, Any]) -> dict[str, Any]:
