@@ -182,3 +182,22 @@ def test_reforecast_scales_the_rest_of_the_day(client: TestClient, planner: dict
         f"/v1/wfm/forecasts/{run['id']}/reforecast", json={"series_id": "q1", "day": "1999-01-01"}, headers=planner
     )
     assert r.status_code == 422 and r.json()["error"]["field"] == "day"
+
+
+def test_staffing_can_take_handle_time_from_an_aht_forecast(client: TestClient, planner: dict) -> None:
+    volume = _forecast(client, planner)
+    df = synthetic(30)
+    df["y"] = 200 + (df["y"] % 7) * 10  # handle seconds per interval
+    csv = df.assign(ts=df.ts.dt.strftime("%Y-%m-%dT%H:%M:%S")).to_csv(index=False)
+    aht = _forecast(client, planner, csv=csv, metric="aht")
+    body = {"forecast_run_id": volume["id"], "aht_run_id": aht["id"], "apply_automation": False}
+    plan = client.post("/v1/wfm/staffing", json=body, headers=planner)
+    assert plan.status_code == 201, plan.text
+    intervals = client.get(f"/v1/wfm/staffing/{plan.json()['id']}", headers=planner).json()["intervals"]
+    assert all(200 <= i["aht_s"] <= 270 for i in intervals)
+    assert len({round(i["aht_s"], 3) for i in intervals}) > 1
+    r = client.post("/v1/wfm/staffing", json=body | {"aht_run_id": volume["id"]}, headers=planner)
+    assert r.status_code == 422 and "must be an 'aht' forecast" in r.json()["error"]["message"]
+    short = _forecast(client, planner, csv=csv, metric="aht", horizon=10)
+    r = client.post("/v1/wfm/staffing", json=body | {"aht_run_id": short["id"]}, headers=planner)
+    assert r.status_code == 422 and "90 interval(s) missing" in r.json()["error"]["message"]

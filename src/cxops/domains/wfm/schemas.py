@@ -80,6 +80,7 @@ class StaffingCreate(_In):
 
     forecast_run_id: uuid.UUID
     aht_s: float | None = Field(default=None, gt=0, le=86_400, description="default: human AHT from interactions")
+    aht_run_id: uuid.UUID | None = Field(default=None, description="a handle-time forecast run to use per interval")
     targets: TargetsIn = Field(default_factory=TargetsIn)
     model: Literal["erlang_c", "erlang_a"] = "erlang_c"
     patience_s: float | None = Field(default=None, gt=0, le=86_400)

@@ -136,10 +136,14 @@ def create_staffing(session: Session, *, org_id: uuid.UUID, data: schemas.Staffi
     session.flush()
     summary: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
+    aht_points = _aht_points(session, org_id=org_id, data=data, run=run)
     for sid in sorted({p.series_id for p in points}):
         mine = [p for p in points if p.series_id == sid]
         totals = np.array([p.yhat for p in mine])
         calls, aht, info = _human_demand(session, org_id=org_id, data=data, queue=sid, totals=totals)
+        if aht_points is not None:
+            aht = _aht_from_run(aht_points, sid, [p.ts for p in mine])
+            info["notes"].append(f"handle time per interval from forecast run {data.aht_run_id}")
         raw = _staff(data, calls, aht, run.freq_min * 60.0)
         sched = with_shrinkage(raw, data.targets.shrinkage)
         summary[sid] = info | {
@@ -165,6 +169,34 @@ def create_staffing(session: Session, *, org_id: uuid.UUID, data: schemas.Staffi
     repository.bulk_insert(session, StaffingInterval, rows)
     plan.summary = summary
     return plan
+
+
+def _aht_points(
+    session: Session, *, org_id: uuid.UUID, data: schemas.StaffingCreate, run: ForecastRun
+) -> dict[tuple[str, datetime], float] | None:
+    """Handle-time forecast per (series, interval) from `aht_run_id`, checked against the volume run."""
+    if data.aht_run_id is None:
+        return None
+    aht_run = get_scoped(session, ForecastRun, org_id, data.aht_run_id, "forecast run")
+    if aht_run.metric != "aht" or aht_run.freq_min != run.freq_min:
+        raise ValidationFailed(
+            f"aht_run_id {aht_run.id} must be an 'aht' forecast with {run.freq_min}-minute intervals "
+            f"(it is '{aht_run.metric}' with {aht_run.freq_min})",
+            field="aht_run_id",
+        )
+    return {(p.series_id, p.ts): p.yhat for p in repository.forecast_points(session, aht_run.id)}
+
+
+def _aht_from_run(points: dict[tuple[str, datetime], float], sid: str, stamps: list[datetime]) -> np.ndarray:
+    missing = [ts for ts in stamps if (sid, ts) not in points]
+    if missing:
+        raise ValidationFailed(
+            f"the handle-time run has no forecast for {sid!r} at {missing[0].isoformat()} "
+            f"({len(missing)} interval(s) missing); forecast handle time over the same horizon",
+            field="aht_run_id",
+        )
+    values = np.array([points[(sid, ts)] for ts in stamps])
+    return np.maximum(values, 1.0)
 
 
 def _human_demand(

@@ -1,9 +1,10 @@
 """Forecasting models: seasonal naive, a calendar regression and an ETS-on-daily-totals x intraday-profile model.
 
 Why not statsforecast's MSTL/AutoETS: measured (2.1.1) it costs 3.2 s to import and 1.4-3.8 s per MSTL fit on the
-bank-call series (~30 s per 8-origin backtest) and scored worse than seasonal naive there, probably because it needs a regular
-clock while contact-centre series are "open days x intervals" whose weekly season skips nights, weekends and
-holidays. These models work on that day x interval grid directly and fit in milliseconds (docs/benchmarks.md).
+bank-call series (~30 s per 8-origin backtest) and scored worse than seasonal naive there, probably because it
+needs a regular clock while contact-centre series are "open days x intervals" whose weekly season skips nights,
+weekends and holidays. These models work on that day x interval grid directly and fit in milliseconds
+(docs/benchmarks.md).
 """
 
 from __future__ import annotations
