@@ -253,6 +253,8 @@ def test_source_validation_crud_and_roles(client: TestClient, kb_app, org_keys: 
     bad = [
         ({"kind": "docx"}, "kind"),
         ({"path": str(tmp_path / "nope")}, "path"),
+        ({"path": "/" + "x" * 300}, "path"),
+        ({"path": "a\u0000b"}, "path"),
         ({"audience_roles": ["boss"]}, "audience_roles.0"),
         ({"review_interval_days": 0}, "review_interval_days"),
         ({"last_reviewed_at": "2026-01-01T00:00:00"}, "last_reviewed_at"),

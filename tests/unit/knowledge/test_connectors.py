@@ -77,3 +77,9 @@ def test_faq_without_columns_and_bad_json(tmp_path: Path) -> None:
     assert errors["a.json"].startswith("invalid JSON at line 1")
     assert "non-empty 'content'" in errors["b.json"]
     assert errors["c.jsonl"].startswith("line 2: invalid JSON")
+
+
+def test_unusable_paths_are_errors_not_crashes(tmp_path: Path) -> None:
+    for path in (str(tmp_path / ("x" * 300)), "a\x00b"):
+        result = read_source("markdown", path)
+        assert not result.docs and "source path" in result.errors[0].message

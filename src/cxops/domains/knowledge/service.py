@@ -36,12 +36,22 @@ def access_for(role: Role, *, region: str | None, tier: str | None) -> Access:
     return Access(role=role.value, region=region, tier=tier, see_all=role == Role.ADMIN)
 
 
+def _check_path(path: str) -> None:
+    """The path must be usable on this server and exist, else ValidationFailed naming the problem."""
+    try:
+        exists = Path(path).exists()
+    except (OSError, ValueError) as exc:  # e.g. a name longer than the file system allows, a NUL byte
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ValidationFailed(f"source path is not usable on this server: {reason}", field="path") from None
+    if not exists:
+        raise ValidationFailed(f"source path {path!r} does not exist on the server", field="path")
+
+
 def create_source(session: Session, *, org_id: uuid.UUID, data: schemas.SourceCreate) -> KnowledgeSource:
     """Register a source; its path must exist and its name be unique in the organisation."""
     if repository.source_by_name(session, org_id, data.name) is not None:
         raise Conflict(f"a knowledge source named {data.name!r} already exists", field="name")
-    if not Path(data.path).exists():
-        raise ValidationFailed(f"source path {data.path!r} does not exist on the server", field="path")
+    _check_path(data.path)
     source = KnowledgeSource(org_id=org_id, **data.model_dump(mode="json", exclude={"last_reviewed_at"}))
     source.last_reviewed_at = data.last_reviewed_at
     session.add(source)
@@ -55,8 +65,8 @@ def update_source(
     """Change a source's owner, path, audience or review interval (takes effect at the next search/sync)."""
     source = get_scoped(session, KnowledgeSource, org_id, source_id, "knowledge source")
     changes = data.model_dump(mode="json", exclude_unset=True)
-    if "path" in changes and not Path(changes["path"]).exists():
-        raise ValidationFailed(f"source path {changes['path']!r} does not exist on the server", field="path")
+    if changes.get("path") is not None:
+        _check_path(changes["path"])
     for name, value in changes.items():
         if value is not None:
             setattr(source, name, value)

@@ -245,7 +245,12 @@ def read_source(kind: str, path: str, *, max_file_bytes: int = MAX_FILE_BYTES) -
         raise ValueError(f"unknown source kind {kind!r}; expected one of {', '.join(KINDS)}")
     root = Path(path)
     result = ReadResult()
-    if not root.exists():
+    try:
+        exists = root.exists()
+    except (OSError, ValueError) as exc:
+        result.errors.append(FileError(file=path[:200], message=f"source path is not usable: {exc}"))
+        return result
+    if not exists:
         result.errors.append(FileError(file=path, message="source path does not exist"))
         return result
     for file in _files(root):
