@@ -23,6 +23,12 @@ class LiveProbe:
         self._stop = threading.Event()
 
     def _read(self) -> None:
+        try:
+            self._stream()
+        except httpx.HTTPError:
+            return  # the server closed the stream at shutdown
+
+    def _stream(self) -> None:
         with (
             httpx.Client(base_url=self.base, timeout=httpx.Timeout(30.0, read=60.0)) as client,
             client.stream("GET", "/v1/analytics/live/stream", headers=self.reader) as r,
