@@ -26,6 +26,7 @@ AttrValue = Annotated[str, NoNul] | int | float | bool
 
 MAX_TURNS = 5000
 MAX_TURN_CHARS = 20_000
+MAX_OFFSET_MS = 7 * 24 * 3600 * 1000  # a week: offsets are relative to the interaction's start
 
 
 class Channel(StrEnum):
@@ -89,15 +90,15 @@ class ParticipantIn(_Strict):
     agent: Code = Field(description="the agent's code in the directory; created on first sight")
     kind: AgentKind = AgentKind.HUMAN
     role: ParticipantRole = ParticipantRole.PRIMARY
-    joined_offset_ms: int | None = Field(default=None, ge=0)
+    joined_offset_ms: int | None = Field(default=None, ge=0, le=MAX_OFFSET_MS)
 
 
 class TurnIn(_Strict):
     """One utterance or message."""
 
     speaker: Speaker
-    offset_ms: int = Field(ge=0, le=7 * 24 * 3600 * 1000)
-    end_offset_ms: int | None = Field(default=None, ge=0)
+    offset_ms: int = Field(ge=0, le=MAX_OFFSET_MS)
+    end_offset_ms: int | None = Field(default=None, ge=0, le=MAX_OFFSET_MS)
     text: Annotated[str, NoNul] = Field(max_length=MAX_TURN_CHARS)
     agent: Code | None = None
     sentiment: float | None = Field(default=None, ge=-5, le=5)

@@ -10,10 +10,10 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import Table, delete, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -187,8 +187,9 @@ def _write(session: Session, org_id: uuid.UUID, plans: list[_Plan]) -> None:
         session.execute(delete(InteractionParticipant).where(InteractionParticipant.interaction_id.in_(updated)))
     now = utcnow()
     new_rows: list[dict[str, Any]] = []
-    turn_rows: list[dict[str, Any]] = []
+    turn_rows: list[tuple[Any, ...]] = []
     part_rows: list[dict[str, Any]] = []
+    agent_ids = {code: row.id for code, row in agent_rows.items()}
     for p in plans:
         row = _interaction_row(org_id, p, queue_rows, agent_rows, customer_ids, now)
         if p.existing_id is None:
@@ -203,24 +204,25 @@ def _write(session: Session, org_id: uuid.UUID, plans: list[_Plan]) -> None:
             {
                 "interaction_id": p.interaction_id,
                 "seq": i,
-                "agent_id": agent_rows[part.agent].id,
-                "kind": part.kind.value,
-                "role": part.role.value,
+                "agent_id": agent_ids[part.agent],
+                "kind": str(part.kind),
+                "role": str(part.role),
                 "joined_offset_ms": part.joined_offset_ms,
             }
             for i, part in enumerate(p.record.participants)
         )
+        # str() of a StrEnum is its value at C speed (`.value` is a slow descriptor on Python 3.11)
         turn_rows.extend(
-            {
-                "interaction_id": p.interaction_id,
-                "seq": i,
-                "speaker": t.speaker.value,
-                "offset_ms": t.offset_ms,
-                "end_offset_ms": t.end_offset_ms,
-                "text": t.text,
-                "agent_id": agent_rows[t.agent].id if t.agent else None,
-                "sentiment": t.sentiment,
-            }
+            (
+                p.interaction_id,
+                i,
+                str(t.speaker),
+                t.offset_ms,
+                t.end_offset_ms,
+                t.text,
+                agent_ids[t.agent] if t.agent else None,
+                t.sentiment,
+            )
             for i, t in enumerate(p.record.turns)
         )
     # Core inserts on the tables: one executemany each. The ORM bulk path splits rows into a statement per
@@ -228,12 +230,31 @@ def _write(session: Session, org_id: uuid.UUID, plans: list[_Plan]) -> None:
     # `documentation` is left out so it stays SQL NULL (a JSON column would store None as JSON null).
     if new_rows:
         session.execute(
-            insert(Interaction.__table__), [{k: v for k, v in r.items() if k != "documentation"} for r in new_rows]
+            insert(cast(Table, Interaction.__table__)),
+            [{k: v for k, v in r.items() if k != "documentation"} for r in new_rows],
         )
     if part_rows:
-        session.execute(insert(InteractionParticipant.__table__), part_rows)
+        session.execute(insert(cast(Table, InteractionParticipant.__table__)), part_rows)
     if turn_rows:
-        session.execute(insert(Turn.__table__), turn_rows)
+        _insert_turns(session, turn_rows)
+
+
+_TURN_COLUMNS = "interaction_id, seq, speaker, offset_ms, end_offset_ms, text, agent_id, sentiment"
+
+
+def _insert_turns(session: Session, rows: list[tuple[Any, ...]]) -> None:
+    """Turns, the largest table, go straight to the driver's executemany.
+
+    SQLAlchemy's per-value parameter processing was a quarter of ingestion time (profiled); the only
+    conversion needed is the UUID columns, which SQLite stores as 32-character hex and PostgreSQL natively.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        sql = f"INSERT INTO interaction_turn ({_TURN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        rows = [(r[0].hex, *r[1:6], r[6].hex if r[6] is not None else None, r[7]) for r in rows]
+    else:
+        sql = f"INSERT INTO interaction_turn ({_TURN_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+    conn.exec_driver_sql(sql, rows)
 
 
 def _interaction_row(

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,7 @@ def _service_key(data_dir: Path) -> str:
     return secret
 
 
-def _start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def _start_server(data_dir: Path, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "CXOPS_DATA_DIR": str(data_dir),
@@ -89,7 +90,7 @@ def _start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     env.pop("CXOPS_DATABASE_URL", None)
     cmd = [sys.executable, "-m", "uvicorn", "cxops.entrypoints.http.asgi:app", "--host", "127.0.0.1"]
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [*cmd, "--port", str(port), "--log-level", "warning", "--no-access-log"],
+        [*cmd, "--port", str(port), "--log-level", "warning", "--no-access-log", "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -108,43 +109,64 @@ def _start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("server did not become ready within 60 s")
 
 
+def _family(pid: int) -> list[int]:
+    """The server process and its uvicorn worker children."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    kids = [int(c) for c in children.read_text().split()] if children.exists() else []
+    return [pid, *kids]
+
+
 def peak_rss_mb(pid: int) -> float:
-    """The process's peak resident set size (VmHWM) in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return float("nan")
+    """The largest peak resident set size (VmHWM) in MiB among the server's processes."""
+    peaks = []
+    for p in _family(pid):
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peaks.append(round(int(line.split()[1]) / 1024, 1))
+    return max(peaks) if peaks else float("nan")
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used so far (from /proc/<pid>/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time the server's processes have used so far (from /proc/<pid>/stat)."""
+    total = 0.0
+    for p in _family(pid):
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
-def measure(pool: list[bytes], count: int) -> dict[str, Any]:
-    """Stream `count` interactions to a fresh server; throughput, summary and the server's peak RSS."""
+def measure(pool: list[bytes], count: int, workers: int = 1) -> dict[str, Any]:
+    """Stream `count` interactions to a fresh server (one stream per worker); throughput, summary, peak RSS."""
     with tempfile.TemporaryDirectory(prefix="cxops-bench-") as tmp:
         data_dir = Path(tmp)
         secret = _service_key(data_dir)
         port = _free_port()
-        proc = _start_server(data_dir, port)
+        proc = _start_server(data_dir, port, workers)
         try:
             rss_idle = peak_rss_mb(proc.pid)
             cpu0 = cpu_seconds(proc.pid)
             started = time.perf_counter()
-            response = httpx.post(
-                f"http://127.0.0.1:{port}/v1/interactions/bulk",
-                content=ndjson_chunks(pool, count, f"b{count}"),
-                headers={"Authorization": f"Bearer {secret}", "Content-Type": "application/x-ndjson"},
-                timeout=3600,
-            )
+            share = count // workers
+
+            def stream(k: int) -> dict[str, Any]:
+                response = httpx.post(
+                    f"http://127.0.0.1:{port}/v1/interactions/bulk",
+                    content=ndjson_chunks(pool, share, f"b{count}s{k}"),
+                    headers={"Authorization": f"Bearer {secret}", "Content-Type": "application/x-ndjson"},
+                    timeout=3600,
+                )
+                response.raise_for_status()
+                return dict(response.json())
+
+            with ThreadPoolExecutor(max_workers=workers) as pool_exec:
+                parts = list(pool_exec.map(stream, range(workers)))
             elapsed = time.perf_counter() - started
             cpu = cpu_seconds(proc.pid) - cpu0
-            response.raise_for_status()
-            summary = response.json()
+            count = share * workers
+            summary = {key: sum(p[key] for p in parts) for key in ("created", "failed")}
             return {
                 "count": count,
+                "workers": workers,
                 "seconds": round(elapsed, 2),
                 "interactions_per_s": round(count / elapsed, 1),
                 "peak_rss_mb": peak_rss_mb(proc.pid),
@@ -165,10 +187,12 @@ def run(quick: bool = False) -> dict[str, Any]:
     sizes = (2_000, 6_000) if quick else (20_000, 100_000)
     pool = record_pool(1000 if quick else 3000)
     turns = sum(len(orjson.loads(line)["turns"]) for line in pool) / len(pool)
-    runs = [measure(pool, n) for n in sizes]
+    runs = [measure(pool, n, workers=1) for n in sizes]
+    double = measure(pool, sizes[-1], workers=2)
     big = runs[-1]
     return {
         "interactions_per_s": big["interactions_per_s"],
+        "interactions_per_s_2_workers": double["interactions_per_s"],
         "interactions_per_server_cpu_s": big["interactions_per_server_cpu_s"],
         "peak_rss_mb": big["peak_rss_mb"],
         "runs": runs,
@@ -176,5 +200,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         "mean_line_bytes": round(sum(map(len, pool)) / len(pool)),
         "database": "sqlite (WAL), fresh file",
         "batch_commit_size": 500,
-        "note": "voice interactions from the demo generator; event dispatch off; one uvicorn worker",
+        "runs_2_workers": [double],
+        "note": "voice interactions from the demo generator; event dispatch off (consumers run in `cxops worker`); "
+        "headline: one uvicorn worker; the 2-worker run (one stream each) is shown for comparison",
     }
