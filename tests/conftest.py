@@ -80,6 +80,7 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
     return load_settings(
         {
             "CXOPS_DATA_DIR": str(tmp_path),
+            "CXOPS_MODELS_DIR": str(REPO / ".cxops-data" / "test-models"),
             "CXOPS_DATABASE_URL": db_url,
             "CXOPS_RATE_LIMIT_PER_MINUTE": "0",
             "CXOPS_LOG_LEVEL": "WARNING",

@@ -1,4 +1,4 @@
-"""Helpers shared by CLI commands: settings, a migrated session factory, clear errors."""
+"""Helpers shared by every CLI command (entrypoints and domains' cli.py): a migrated session factory, clear errors."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from cxops.core.db import make_engine, make_session_factory
 from cxops.core.errors import CxopsError
 from cxops.core.migrate import upgrade
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # never break paths or messages across lines
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -16,6 +16,7 @@ class Settings(BaseModel):
     """Everything a process needs to start; every field has an environment variable CXOPS_<NAME>."""
 
     data_dir: Path = Field(default=Path("./.cxops-data"))
+    models_dir: Path | None = None
     database_url: str = ""
     nats_url: str = ""
     nats_stream: str = Field(default="CXOPS_EVENTS", pattern=r"^[A-Za-z0-9_-]{1,64}$")
@@ -42,6 +43,11 @@ class Settings(BaseModel):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'cxops.db').resolve()}"
+
+    @property
+    def effective_models_dir(self) -> Path:
+        """Where locally built models are cached: CXOPS_MODELS_DIR, else <data dir>/models."""
+        return self.models_dir or self.data_dir / "models"
 
     @property
     def is_sqlite(self) -> bool:

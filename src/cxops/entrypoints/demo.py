@@ -23,6 +23,7 @@ from cxops.domains.directory import schemas as dir_schemas
 from cxops.domains.directory import service as dir_service
 from cxops.domains.directory.public import Agent, Location, Queue, Region, Team, ensure_agents
 from cxops.domains.interactions import repository as interactions_repo
+from cxops.domains.interactions.ports import Redactor
 from cxops.domains.interactions.public import BatchIngestor, Interaction, parse_obj
 from cxops.integrations.demo import DemoDay
 
@@ -64,9 +65,16 @@ def load_directory(session: Session, *, org_id: uuid.UUID, spec: dict[str, list[
     return created
 
 
-def load_day(factory: sessionmaker[Session], *, org_id: uuid.UUID, day: DemoDay, summary: LoadSummary) -> None:
-    """Ingest one generated day: interactions in batches (idempotent), then the agents' state events."""
-    ingestor = BatchIngestor(factory, org_id, batch_size=500)
+def load_day(
+    factory: sessionmaker[Session],
+    *,
+    org_id: uuid.UUID,
+    day: DemoDay,
+    summary: LoadSummary,
+    redactor: Redactor | None = None,
+) -> None:
+    """Ingest one generated day: interactions in batches (idempotent, redacted like any ingestion), then states."""
+    ingestor = BatchIngestor(factory, org_id, batch_size=500, redactor=redactor)
     for line, record in enumerate(day.interactions, start=1):
         ingestor.add(parse_obj(line, record), line)
     ingestor.flush()
@@ -112,13 +120,14 @@ def load_demo(
     spec: dict[str, list[dict[str, Any]]],
     days: Iterable[DemoDay],
     on_day: Callable[[DemoDay, LoadSummary], None] | None = None,
+    redactor: Redactor | None = None,
 ) -> LoadSummary:
     """Load the directory and then each day; call `on_day` after each."""
     summary = LoadSummary()
     with unit_of_work(factory) as session:
         summary.directory_created = load_directory(session, org_id=org_id, spec=spec)
     for day in days:
-        load_day(factory, org_id=org_id, day=day, summary=summary)
+        load_day(factory, org_id=org_id, day=day, summary=summary, redactor=redactor)
         if on_day is not None:
             on_day(day, summary)
     return summary

@@ -2,6 +2,7 @@
 
 from cxops.domains.directory.models import Agent, Customer, CustomerIdentity, Location, Queue, Region, Team
 from cxops.domains.directory.repository import agents_by_ids, ensure_agents, ensure_customers, ensure_queues
+from cxops.domains.directory.service import set_agent_status
 
 __all__ = [
     "Agent",
@@ -15,4 +16,5 @@ __all__ = [
     "ensure_agents",
     "ensure_customers",
     "ensure_queues",
+    "set_agent_status",
 ]

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cxops.core.errors import Conflict, NotFound
+from cxops.core.errors import Conflict, NotFound, ValidationFailed
 from cxops.core.repository import by_codes
 from cxops.domains.directory import schemas
 from cxops.domains.directory.models import Agent, Location, Queue, Region, Team
@@ -91,3 +91,12 @@ def create_queue(session: Session, *, org_id: uuid.UUID, data: schemas.QueueCrea
         auto_created=False,
     )
     return _add(session, row, "queue", data.code)
+
+
+def set_agent_status(session: Session, *, org_id: uuid.UUID, code: str, status: str) -> Agent:
+    """Pause, resume or deactivate an agent by code (e.g. pull an AI agent out of automation)."""
+    if status not in ("active", "inactive", "paused"):
+        raise ValidationFailed(f"unknown agent status {status!r}", field="status")
+    agent = _ref(session, Agent, org_id, code, "agent")
+    agent.status = status
+    return agent

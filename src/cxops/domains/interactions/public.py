@@ -2,6 +2,7 @@
 
 from cxops.domains.interactions.ingest import BatchIngestor, content_hash, parse_line, parse_obj
 from cxops.domains.interactions.models import AgentStateEvent, Interaction, InteractionParticipant, Turn
+from cxops.domains.interactions.service import add_tags
 
 __all__ = [
     "AgentStateEvent",
@@ -9,6 +10,7 @@ __all__ = [
     "Interaction",
     "InteractionParticipant",
     "Turn",
+    "add_tags",
     "content_hash",
     "parse_line",
     "parse_obj",

@@ -63,7 +63,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     card = parse_scorecard(DEMO_CARD.read_text(encoding="utf-8"))
     views = long_calls(200 if quick else 1500)
-    embedder = MiniLMEmbedder(get_settings().data_dir / "models")
+    embedder = MiniLMEmbedder(get_settings().effective_models_dir)
     embedder.warm_up()
     encoder = CachingEncoder(embedder.encode)
     started = time.perf_counter()

@@ -16,6 +16,7 @@ from cxops.core.db import unit_of_work
 from cxops.entrypoints.cli.common import cli_errors, console, open_db
 from cxops.entrypoints.cli.serve import serve
 from cxops.entrypoints.demo import LoadSummary, already_loaded, ensure_admin_key, load_demo
+from cxops.entrypoints.redaction import ingestion_redactor
 from cxops.integrations.demo import DemoConfig, DemoDay, Generator
 
 DEMO_ORG = "default"
@@ -75,5 +76,6 @@ def _load(factory: sessionmaker[Session], org_id: uuid.UUID, config: DemoConfig)
             spec=generator.directory(),
             days=generator.days(),
             on_day=advance,
+            redactor=ingestion_redactor(get_settings()),
         )
     return summary, time.perf_counter() - started

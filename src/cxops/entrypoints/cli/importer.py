@@ -22,10 +22,9 @@ from cxops.core.config import get_settings
 from cxops.core.db import unit_of_work
 from cxops.core.keys import ensure_organisation
 from cxops.domains.interactions.public import BatchIngestor, parse_obj
-from cxops.domains.trust import wiring as trust_wiring
 from cxops.entrypoints.cli.common import cli_errors, console, fail, is_tty, open_db
+from cxops.entrypoints.redaction import ingestion_redactor
 from cxops.integrations.importers import Importer, ImportOptions, UnusableInput, get_importer
-from cxops.integrations.presidio_names import person_name_finder
 
 LINE_NUMBERED = {"ndjson", "csv"}
 PROGRESS_EVERY = 200
@@ -70,7 +69,7 @@ def import_file(
     with cli_errors(), unit_of_work(factory) as session:
         org_id = ensure_organisation(session, slug=org).id
     # the same redaction as the HTTP ingestion path (CXOPS_PII_MODE), so files are no way around it
-    redactor = trust_wiring.make_redactor(settings.pii_mode, names=person_name_finder())
+    redactor = ingestion_redactor(settings)
     summary = _run(importer, file, options, BatchIngestor(factory, org_id, batch_size, redactor=redactor))
     if summary.received == 0:
         fail(f"{file.name}: the file holds no records")

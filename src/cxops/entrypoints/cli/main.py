@@ -7,12 +7,15 @@ import typer
 from cxops.domains.actions import cli as actions_cli
 from cxops.domains.analytics import cli as analytics_cli
 from cxops.domains.knowledge import cli as knowledge_cli
+from cxops.domains.qa import cli as qa_cli
 from cxops.domains.trust.cli import app as trust_cli
 from cxops.domains.wfm import cli as wfm_cli
+from cxops.domains.workflows import cli as workflows_cli
 from cxops.entrypoints.cli import bench, importer, keys, serve
 from cxops.entrypoints.cli import demo as demo_cli
 from cxops.entrypoints.cli import worker as worker_cli
 from cxops.entrypoints.mcp.actions_server import mcp_command
+from cxops.entrypoints.qa_wiring import qa_encoder
 from cxops.integrations.embeddings import default_embedder
 
 app = typer.Typer(
@@ -29,11 +32,14 @@ app.add_typer(trust_cli, name="trust")
 app.add_typer(wfm_cli.app, name="wfm")
 app.add_typer(knowledge_cli.app, name="kb")
 app.add_typer(analytics_cli.app, name="analytics")
+app.add_typer(workflows_cli.app, name="workflows")
+app.add_typer(qa_cli.app, name="qa")
+qa_cli.bind_encoder(qa_encoder())
 knowledge_cli.bind_embedder(default_embedder)
 app.command("bench")(bench.bench)
 app.command("serve")(serve.serve)
-app.command("worker")(worker_cli.worker)
 app.command("demo")(demo_cli.demo)
+app.command("worker")(worker_cli.worker)
 app.command("import")(importer.import_file)
 
 if __name__ == "__main__":

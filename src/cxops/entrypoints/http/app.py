@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -22,30 +23,40 @@ from cxops.core.events import OutboxDispatcher, Subscriptions
 from cxops.core.logging import configure_logging
 from cxops.core.migrate import upgrade
 from cxops.core.web import KeyCache
-from cxops.domains.analytics import wiring as analytics_wiring
 from cxops.domains.actions.router import router as actions_router
+from cxops.domains.analytics import wiring as analytics_wiring
 from cxops.domains.analytics.router import router as analytics_router
 from cxops.domains.directory.router import router as directory_router
 from cxops.domains.interactions.router import router as interactions_router
 from cxops.domains.knowledge.router import router as knowledge_router
+from cxops.domains.pilots.router import router as pilots_router
+from cxops.domains.qa import wiring as qa_wiring
+from cxops.domains.qa.router import router as qa_router
 from cxops.domains.trust import wiring as trust_wiring
 from cxops.domains.trust.router import router as trust_router
 from cxops.domains.wfm.router import router as wfm_router
+from cxops.domains.workflows import wiring as workflows_wiring
+from cxops.domains.workflows.router import readiness_router
+from cxops.domains.workflows.router import router as workflows_router
 from cxops.entrypoints import trust_bindings
 from cxops.entrypoints.actions_wiring import build_actions_runtime
 from cxops.entrypoints.console.routes import router as console_router
 from cxops.entrypoints.http.middleware import LimitsMiddleware, MetricsMiddleware
 from cxops.entrypoints.http.session_routes import router as session_router
+from cxops.entrypoints.qa_wiring import qa_encoder
 from cxops.integrations.embeddings import default_embedder
 from cxops.integrations.nats import health as nats_health
 from cxops.integrations.presidio_names import person_name_finder
+from cxops.integrations.webhooks import HttpWebhookSender
 
 log = logging.getLogger("cxops.app")
 
 
-def build_subscriptions() -> Subscriptions:
+def build_subscriptions(models_dir: Path | None = None) -> Subscriptions:
     """Wire every domain's event consumers (domains register theirs here as they are added)."""
-    return analytics_wiring.subscribe(trust_bindings.subscribe(trust_wiring.subscribe(Subscriptions())))
+    subs = analytics_wiring.subscribe(trust_bindings.subscribe(trust_wiring.subscribe(Subscriptions())))
+    subs = qa_wiring.subscribe(subs, qa_encoder(models_dir))
+    return workflows_wiring.subscribe(subs, HttpWebhookSender())
 
 
 def _error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -113,16 +124,22 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
     app.state.session_factory = factory
     app.state.key_cache = KeyCache()
     app.state.actions_runtime = build_actions_runtime(trust_bindings.TrustStateFromLedger(factory))
-    app.state.dispatcher = OutboxDispatcher(factory, build_subscriptions())
-    app.state.embedder = default_embedder(settings.data_dir / "models")  # built lazily at first use
+    app.state.dispatcher = OutboxDispatcher(factory, build_subscriptions(settings.effective_models_dir))
+    app.state.qa_encoder = qa_encoder(settings.effective_models_dir)
+    app.state.webhook_sender = HttpWebhookSender()
     app.state.redactor = trust_wiring.make_redactor(settings.pii_mode, names=person_name_finder())
     app.state.trust_purger = trust_wiring.PurgeScheduler(factory, settings.trust_purge_interval_s)
+    app.state.embedder = default_embedder(settings.effective_models_dir)  # built lazily at first use
     install_error_handlers(app)
     for router in (
         directory_router,
         interactions_router,
-        knowledge_router,
         analytics_router,
+        knowledge_router,
+        pilots_router,
+        qa_router,
+        workflows_router,
+        readiness_router,
         trust_router,
         actions_router,
         wfm_router,

@@ -8,10 +8,9 @@ backtracking (the same heuristic as the safe-regex family of linters). Patterns 
 from __future__ import annotations
 
 import re
-from typing import Any
-
 import re._parser as sre_parse  # the stdlib's own parser (Python 3.11+), so the check sees what re compiles
 from re._constants import BRANCH, MAX_REPEAT, MAXREPEAT, MIN_REPEAT, SUBPATTERN
+from typing import Any
 
 MAX_PATTERN_LENGTH = 500
 

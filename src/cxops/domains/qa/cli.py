@@ -1,0 +1,88 @@
+"""`cxops qa`: publish a scorecard, score history in bulk, print the calibration report."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import typer
+from rich.progress import Progress
+from sqlalchemy import func, select
+
+from cxops.core import keys
+from cxops.core.cli import cli_errors, console, fail, open_db
+from cxops.core.db import unit_of_work
+from cxops.domains.interactions.public import Interaction
+from cxops.domains.qa import insight, service
+from cxops.domains.qa.compute.model import Encoder
+
+app = typer.Typer(help="Quality assurance: scorecards, bulk scoring, calibration.", no_args_is_help=True)
+DEFAULT_ORG = "default"
+_ENCODER: list[Callable[[], Encoder | None]] = []
+
+
+def bind_encoder(provider: Callable[[], Encoder | None]) -> None:
+    """Entrypoints bind the sentence encoder provider (a callable returning an Encoder or None)."""
+    _ENCODER.append(provider)
+
+
+def _encoder() -> Encoder | None:
+    return _ENCODER[-1]() if _ENCODER else None
+
+
+@app.command("publish")
+def publish(path: Path, org: str = typer.Option(DEFAULT_ORG, "--org")) -> None:
+    """Publish the scorecard in PATH (YAML) as the active version."""
+    if not path.is_file():
+        fail(f"{path} does not exist or is not a file")
+    with cli_errors(), unit_of_work(open_db()) as session:
+        org_id = keys.ensure_organisation(session, slug=org).id
+        row = service.upload_scorecard(session, org_id=org_id, source=path.read_text(encoding="utf-8"))
+        console.print(f"published '{row.name}' version {row.version}")
+
+
+@app.command("score")
+def score(
+    since: str = typer.Option(..., "--since", help="ISO date or datetime, e.g. 2026-09-01"),
+    org: str = typer.Option(DEFAULT_ORG, "--org"),
+    batch: int = typer.Option(200, "--batch", min=1, max=5000),
+) -> None:
+    """Score every ended interaction since a date with the active scorecards (progress bar, one commit per batch)."""
+    try:
+        start = datetime.fromisoformat(since)
+    except ValueError:
+        fail(f"--since {since!r} is not an ISO date such as 2026-09-01")
+        return
+    start = start if start.tzinfo else start.replace(tzinfo=UTC)
+    factory = open_db()
+    with cli_errors(), unit_of_work(factory) as session:
+        org_id = keys.ensure_organisation(session, slug=org).id
+        if not service.active_scorecards(session, org_id):
+            fail("no active scorecard: publish one first (cxops qa publish FILE)")
+        where = (Interaction.org_id == org_id, Interaction.started_at >= start, Interaction.ended_at.is_not(None))
+        total = session.scalar(select(func.count()).select_from(Interaction).where(*where)) or 0
+        ids = [i for (i,) in session.execute(select(Interaction.id).where(*where).order_by(Interaction.started_at))]
+    encoder, scored = _encoder(), 0
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("scoring", total=total)
+        for k in range(0, len(ids), batch):
+            chunk: list[uuid.UUID] = ids[k : k + batch]
+            with unit_of_work(factory) as session:
+                scored += len(
+                    service.score_interactions(session, org_id=org_id, interaction_ids=chunk, encoder=encoder)
+                )
+            bar.advance(task, len(chunk))
+    console.print(f"scored {total} interactions ({scored} evaluations)")
+
+
+@app.command("calibration")
+def calibration(org: str = typer.Option(DEFAULT_ORG, "--org")) -> None:
+    """Agreement with human evaluators per criterion (JSON)."""
+    with cli_errors(), unit_of_work(open_db()) as session:
+        org_id = keys.ensure_organisation(session, slug=org).id
+        typer.echo(
+            orjson.dumps(insight.calibration_report(session, org_id=org_id), option=orjson.OPT_INDENT_2).decode()
+        )

@@ -1,0 +1,1 @@
+"""Workflows: rules that react to domain events with durable, audited steps."""

@@ -1,0 +1,1 @@
+"""Pure rule handling: parsing with line numbers, conditions, templates, cycle detection."""

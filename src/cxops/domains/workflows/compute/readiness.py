@@ -1,0 +1,78 @@
+"""The readiness assessment: a score per pillar with evidence, the trajectory it points to, and the three next
+steps with the largest expected gain.
+
+Pillars and weights (sum 100): knowledge 20, process 15, integration 20, governance 20, trust 15, workforce 10.
+Trajectories (the four outcomes CX operations tend towards):
+- trust collapse: customers are turning away from automation (trust < 40, or trust falling while automation grows);
+- autonomous enterprise: knowledge, integration and governance at 70+ and trust at 60+;
+- managed intelligence: governance at 60+ but knowledge or integration still short of 70 (AI works under supervision);
+- automation plateau: AI answers but cannot act or is not trusted to (the rest).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+WEIGHTS = {"knowledge": 20, "process": 15, "integration": 20, "governance": 20, "trust": 15, "workforce": 10}
+
+
+@dataclass
+class Step:
+    """An improvement, with the pillar points it is expected to add if done."""
+
+    action: str
+    pillar: str
+    pillar_points: float
+
+    @property
+    def overall_gain(self) -> float:
+        return round(self.pillar_points * WEIGHTS[self.pillar] / 100, 2)
+
+
+@dataclass
+class Pillar:
+    name: str
+    score: float | None  # None: no data to judge
+    evidence: list[str] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+
+
+@dataclass
+class Assessment:
+    overall: float
+    pillars: dict[str, Pillar]
+    trajectory: str
+    trajectory_evidence: list[str]
+    next_steps: list[Step]
+
+
+def assess(pillars: list[Pillar], *, trust_falling: bool = False, automation_rising: bool = False) -> Assessment:
+    """Combine pillars (missing ones count as 0: an unmeasured pillar is not ready) and diagnose the trajectory."""
+    by = {p.name: p for p in pillars}
+    unknown = sorted(set(WEIGHTS) - set(by))
+    if unknown:
+        raise ValueError(f"missing pillars: {unknown}")
+    score = {name: (by[name].score or 0.0) for name in WEIGHTS}
+    overall = round(sum(score[n] * w for n, w in WEIGHTS.items()) / 100, 1)
+    trajectory, evidence = _trajectory(score, trust_falling=trust_falling, automation_rising=automation_rising)
+    steps = sorted((s for p in pillars for s in p.steps), key=lambda s: -s.overall_gain)[:3]
+    return Assessment(overall, by, trajectory, evidence, steps)
+
+
+def _trajectory(score: dict[str, float], *, trust_falling: bool, automation_rising: bool) -> tuple[str, list[str]]:
+    k, i, g, t = score["knowledge"], score["integration"], score["governance"], score["trust"]
+    if t < 40 or (trust_falling and automation_rising):
+        why = [f"trust {t:.0f}/100"]
+        if trust_falling and automation_rising:
+            why.append("the share of automation-averse customers is rising while automation grows")
+        return "trust collapse", why
+    if min(k, i, g) >= 70 and t >= 60:
+        return "autonomous enterprise", [f"knowledge {k:.0f}, integration {i:.0f}, governance {g:.0f}, trust {t:.0f}"]
+    if g >= 60:
+        short = [f"{n} {v:.0f}" for n, v in (("knowledge", k), ("integration", i)) if v < 70]
+        return "managed intelligence", [f"governance {g:.0f} keeps AI supervised", "still short: " + ", ".join(short)]
+    weakest = min(("knowledge", k), ("integration", i), ("governance", g), key=lambda kv: kv[1])
+    return "automation plateau", [
+        f"{weakest[0]} {weakest[1]:.0f}/100 holds automation back",
+        "AI can answer but is not equipped or trusted to act",
+    ]

@@ -1,0 +1,48 @@
+"""Readiness scoring and trajectory diagnosis."""
+
+from __future__ import annotations
+
+import pytest
+
+from cxops.domains.workflows.compute.readiness import Pillar, Step, assess
+
+
+def _pillars(k: float, p: float, i: float, g: float, t: float, w: float) -> list[Pillar]:
+    return [
+        Pillar("knowledge", k, steps=[Step("fix kb", "knowledge", 30)]),
+        Pillar("process", p),
+        Pillar("integration", i, steps=[Step("connect refunds", "integration", 40)]),
+        Pillar("governance", g, steps=[Step("policies", "governance", 10)]),
+        Pillar("trust", t),
+        Pillar("workforce", w, steps=[Step("plan", "workforce", 50), Step("tiny", "process", 1)]),
+    ]
+
+
+def test_overall_is_the_weighted_mean_and_steps_rank_by_overall_gain() -> None:
+    a = assess(_pillars(50, 50, 50, 50, 50, 50))
+    assert a.overall == 50.0
+    assert [s.action for s in a.next_steps] == ["connect refunds", "fix kb", "plan"]
+    assert a.next_steps[0].overall_gain == 8.0  # 40 points x 20% weight
+
+
+@pytest.mark.parametrize(
+    ("scores", "kwargs", "trajectory"),
+    [
+        ((80, 70, 75, 80, 70, 60), {}, "autonomous enterprise"),
+        ((55, 70, 45, 65, 70, 60), {}, "managed intelligence"),
+        ((40, 70, 30, 40, 70, 60), {}, "automation plateau"),
+        ((80, 70, 75, 80, 30, 60), {}, "trust collapse"),
+        ((80, 70, 75, 80, 70, 60), {"trust_falling": True, "automation_rising": True}, "trust collapse"),
+    ],
+)
+def test_trajectories(scores: tuple[float, ...], kwargs: dict, trajectory: str) -> None:
+    a = assess(_pillars(*scores), **kwargs)
+    assert a.trajectory == trajectory and a.trajectory_evidence
+
+
+def test_unmeasured_pillars_count_as_not_ready_and_missing_ones_are_an_error() -> None:
+    ps = _pillars(100, 100, 100, 100, 100, 100)
+    ps[1] = Pillar("process", None, ["no data"])
+    assert assess(ps).overall == 85.0
+    with pytest.raises(ValueError, match="missing pillars"):
+        assess(ps[:3])
