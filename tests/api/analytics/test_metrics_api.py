@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from cxops.domains.analytics.ports import AnalyticsPorts
 from tests.api.analytics.conftest import NOW, contact, ingest
-from tests.conftest import auth
+from tests.conftest import auth, make_org_keys
 
 
 def get(client: TestClient, centre: dict, path: str, **params):  # type: ignore[no-untyped-def]
@@ -143,3 +143,15 @@ def test_agents_may_not_see_analytics(client: TestClient, centre: dict) -> None:
     for path in ("/v1/analytics/metrics", "/v1/analytics/overview", "/v1/analytics/live"):
         r = client.get(path, headers=auth(centre["keys"]["agent"]))
         assert r.status_code == 403 and "agent" in r.json()["error"]["message"]
+
+
+def test_other_organisations_see_none_of_these_contacts(client: TestClient, centre: dict, app) -> None:  # type: ignore[no-untyped-def]
+    other = make_org_keys(app.state.session_factory, "other-org")
+    r = client.get("/v1/analytics/metrics", params={"metrics": "volume"}, headers=auth(other["analyst"]))
+    assert r.status_code == 200 and r.json()["rows"] == [{"volume": 0}]
+    live = client.get("/v1/analytics/live", headers=auth(other["analyst"])).json()
+    assert live["totals"]["contacts"] == 0
+    for path in ("/v1/analytics/overview", "/v1/analytics/drilldown", "/v1/analytics/opportunities"):
+        r = client.get(path, headers=auth(other["analyst"]))
+        assert r.status_code == 200, (path, r.text)
+    assert client.get("/v1/analytics/overview", headers=auth(other["analyst"])).json()["kpis"]["volume"] == 0
