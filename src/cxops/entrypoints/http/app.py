@@ -44,9 +44,9 @@ from cxops.entrypoints.console.routes import router as console_router
 from cxops.entrypoints.http.middleware import LimitsMiddleware, MetricsMiddleware
 from cxops.entrypoints.http.session_routes import router as session_router
 from cxops.entrypoints.qa_wiring import qa_encoder
+from cxops.entrypoints.redaction import ingestion_redactor
 from cxops.integrations.embeddings import default_embedder
 from cxops.integrations.nats import health as nats_health
-from cxops.integrations.presidio_names import person_name_finder
 from cxops.integrations.webhooks import HttpWebhookSender
 
 log = logging.getLogger("cxops.app")
@@ -127,7 +127,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
     app.state.dispatcher = OutboxDispatcher(factory, build_subscriptions(settings.effective_models_dir))
     app.state.qa_encoder = qa_encoder(settings.effective_models_dir)
     app.state.webhook_sender = HttpWebhookSender()
-    app.state.redactor = trust_wiring.make_redactor(settings.pii_mode, names=person_name_finder())
+    app.state.redactor = ingestion_redactor(settings)
     app.state.trust_purger = trust_wiring.PurgeScheduler(factory, settings.trust_purge_interval_s)
     app.state.embedder = default_embedder(settings.effective_models_dir)  # built lazily at first use
     install_error_handlers(app)

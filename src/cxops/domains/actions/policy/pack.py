@@ -145,6 +145,8 @@ def _compile_rule(raw: Any, catalogue: Catalogue, system: str, source: str, seen
         raise PolicyPackError(f"rule {rid}: a human-readable 'reason' is required", line=line, source=source)
     actions = _rule_actions(raw, catalogue, system, lines.get("actions", line), source)
     when = raw.get("when")
+    if not isinstance(when, str) or not when.strip():
+        raise PolicyPackError(f"rule {rid}: a 'when' condition (text) is required", line=line, source=source)
     try:
         code = compile_condition(when, catalogue.common_fields(list(actions)))
     except ExpressionError as exc:
