@@ -69,7 +69,7 @@ def test_overview_shows_kpis_and_charts(page, centre) -> None:  # type: ignore[n
     page.get_by_role("link", name="Operations overview").click()
     page.get_by_role("heading", name="Operations overview").wait_for()
     page.get_by_role("group", name="Contacts").get_by_text("40").wait_for()
-    assert page.get_by_role("group", name="QA score").get_by_text("not available").is_visible()
+    assert page.get_by_role("group", name="Trust index").get_by_text("not available").is_visible()
     assert page.locator("figure.chart svg path").count() >= 2
     assert page.get_by_role("link", name="Export CSV").get_attribute("href").startswith("/v1/analytics/overview?")
     shot(page, "analytics-overview")

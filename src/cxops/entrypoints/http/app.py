@@ -40,10 +40,11 @@ from cxops.domains.workflows.router import readiness_router
 from cxops.domains.workflows.router import router as workflows_router
 from cxops.entrypoints import trust_bindings
 from cxops.entrypoints.actions_wiring import build_actions_runtime
+from cxops.entrypoints.analytics_ports import analytics_ports
 from cxops.entrypoints.console.routes import router as console_router
 from cxops.entrypoints.http.middleware import LimitsMiddleware, MetricsMiddleware
 from cxops.entrypoints.http.session_routes import router as session_router
-from cxops.entrypoints.qa_wiring import qa_encoder
+from cxops.entrypoints.qa_wiring import FactsFromDomains, qa_encoder
 from cxops.entrypoints.redaction import ingestion_redactor
 from cxops.integrations.embeddings import default_embedder
 from cxops.integrations.nats import health as nats_health
@@ -55,7 +56,7 @@ log = logging.getLogger("cxops.app")
 def build_subscriptions(models_dir: Path | None = None) -> Subscriptions:
     """Wire every domain's event consumers (domains register theirs here as they are added)."""
     subs = analytics_wiring.subscribe(trust_bindings.subscribe(trust_wiring.subscribe(Subscriptions())))
-    subs = qa_wiring.subscribe(subs, qa_encoder(models_dir))
+    subs = qa_wiring.subscribe(subs, qa_encoder(models_dir), FactsFromDomains())
     return workflows_wiring.subscribe(subs, HttpWebhookSender())
 
 
@@ -123,9 +124,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
     app.state.engine = engine
     app.state.session_factory = factory
     app.state.key_cache = KeyCache()
+    app.state.analytics_ports = analytics_ports()
     app.state.actions_runtime = build_actions_runtime(trust_bindings.TrustStateFromLedger(factory))
     app.state.dispatcher = OutboxDispatcher(factory, build_subscriptions(settings.effective_models_dir))
     app.state.qa_encoder = qa_encoder(settings.effective_models_dir)
+    app.state.qa_facts = FactsFromDomains()
     app.state.webhook_sender = HttpWebhookSender()
     app.state.redactor = ingestion_redactor(settings)
     app.state.trust_purger = trust_wiring.PurgeScheduler(factory, settings.trust_purge_interval_s)
