@@ -34,6 +34,7 @@ class ActionContext(BaseModel):
     change_done: bool = False
     items_list_confirmed: bool = False
     reservation_id: str | None = Field(default=None, max_length=100)
+    interaction_id: uuid.UUID | None = Field(default=None, description="the interaction the action belongs to (QA)")
 
 
 class Step(BaseModel):

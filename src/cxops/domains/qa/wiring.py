@@ -14,11 +14,14 @@ from cxops.domains.interactions.public import Interaction
 from cxops.domains.qa import service
 from cxops.domains.qa.compute.model import Encoder
 from cxops.domains.qa.models import QaScorecard
+from cxops.domains.qa.ports import QaFacts
 
 RESCORE_BATCH = 200
 
 
-def subscribe(subs: Subscriptions, encoder: Callable[[], Encoder | None]) -> Subscriptions:
+def subscribe(
+    subs: Subscriptions, encoder: Callable[[], Encoder | None], facts: QaFacts | None = None
+) -> Subscriptions:
     """Register the scoring consumers; `encoder` gives the (lazily built) sentence encoder."""
 
     def on_ended(session: Session, event: Delivered) -> None:

@@ -1,0 +1,68 @@
+"""QA reads the actions decided in an interaction and the articles cited in it (the entrypoint binding)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+import cxops.domains.qa as qa_pkg
+from cxops.domains.actions.models import ActionProposal
+from cxops.domains.knowledge.models import KnowledgeArticle, KnowledgeAttribution, KnowledgeSource
+from tests.conftest import auth
+from tests.factories import interaction
+
+DEMO = (Path(qa_pkg.__file__).parent / "scorecards" / "demo.yaml").read_text()
+
+
+def test_policy_and_grounding_criteria_use_other_domains_facts(client: TestClient, org_keys: dict, app) -> None:  # type: ignore[no-untyped-def]
+    client.post("/v1/qa/scorecards", json={"source": DEMO}, headers=auth(org_keys["supervisor"]))
+    rec = interaction(1, turns=0)
+    rec["turns"] = [
+        {"speaker": "customer", "offset_ms": 0, "text": "Can I get a refund?"},
+        {"speaker": "agent", "offset_ms": 3000, "text": "Refunds are possible within 30 days."},
+    ]
+    iid = uuid.UUID(client.post("/v1/interactions", json=rec, headers=auth(org_keys["service"])).json()["id"])
+    org = uuid.UUID(org_keys["org_id"])
+    now = datetime.now(UTC)
+    with app.state.session_factory() as s:
+        src = KnowledgeSource(org_id=org, name="kb", kind="folder", path="/kb", owner="cx")
+        s.add(src)
+        s.flush()
+        art = KnowledgeArticle(
+            org_id=org,
+            source_id=src.id,
+            external_id="a1",
+            file="a1.md",
+            title="Refunds",
+            body="Refunds are accepted within 30 days of delivery.",
+            content_hash="x",
+            review_due_at=now + timedelta(days=90),
+        )
+        s.add(art)
+        s.flush()
+        s.add(KnowledgeAttribution(org_id=org, article_id=art.id, interaction_id=iid, usage="used"))
+        s.add(
+            ActionProposal(
+                org_id=org,
+                idempotency_key="k1",
+                request_digest="d",
+                action="return_delivered_order_items",
+                steps=[],
+                context={"interaction_id": str(iid)},
+                actor_key_id=uuid.uuid4(),
+                actor_role="agent",
+                actor_ref="a-1",
+                decision="deny",
+                rules=[],
+                pack_version="1",
+                status="denied",
+            )
+        )
+        s.commit()
+    evs = client.post(f"/v1/qa/interactions/{iid}/score", headers=auth(org_keys["supervisor"])).json()
+    crit = {c["criterion"]: c for c in evs[0]["criteria"]}
+    assert crit["grounded"]["status"] == "pass" and "1/1 facts" in crit["grounded"]["detail"]
+    assert crit["policy"]["status"] == "fail" and "return_delivered_order_items" in crit["policy"]["detail"]
