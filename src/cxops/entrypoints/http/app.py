@@ -41,7 +41,6 @@ from cxops.domains.workflows.router import router as workflows_router
 from cxops.entrypoints import trust_bindings
 from cxops.entrypoints.actions_wiring import build_actions_runtime
 from cxops.entrypoints.analytics_ports import analytics_ports
-from cxops.entrypoints.analytics_ports import analytics_ports
 from cxops.entrypoints.console.routes import router as console_router
 from cxops.entrypoints.http.middleware import LimitsMiddleware, MetricsMiddleware
 from cxops.entrypoints.http.session_routes import router as session_router
@@ -125,7 +124,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
     app.state.engine = engine
     app.state.session_factory = factory
     app.state.key_cache = KeyCache()
-    app.state.analytics_ports = analytics_ports()
     app.state.analytics_ports = analytics_ports()
     app.state.actions_runtime = build_actions_runtime(trust_bindings.TrustStateFromLedger(factory))
     app.state.dispatcher = OutboxDispatcher(factory, build_subscriptions(settings.effective_models_dir))
