@@ -72,3 +72,13 @@ class BreakerTripped(DomainEvent):
     key: str
     reason: str
     automatic: bool
+
+
+class TrustThresholdCrossed(DomainEvent):
+    """A customer reached the routing policy's threshold of poor automated experiences (now automation-averse)."""
+
+    event_type: ClassVar[str] = "trust.threshold_crossed"
+    customer_id: str
+    poor_experiences: int
+    max_poor: int
+    window_days: int

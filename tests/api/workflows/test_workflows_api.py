@@ -254,3 +254,19 @@ def test_approvals_need_a_reason_and_close_once(client: TestClient, org_keys: di
         client.post(url, json={"decision": "approve", "reason": "x"}, headers=auth(org_keys["supervisor"])).status_code
         == 409
     )
+
+
+def test_trust_threshold_crossing_triggers_a_rule(client: TestClient, org_keys: dict, app) -> None:  # type: ignore[no-untyped-def]
+    _rule(client, org_keys, "name: averse\ntrigger: trust_threshold_crossed\nsteps:\n"
+                            "  - notify: {message: \"customer {customer_id} now automation-averse ({poor_experiences})\"}\n")
+    # The factory's contacts start with an AI agent and hand off to a human: poor automated experiences.
+    same = {"external_id": "cust-x"}
+    _ingest(client, org_keys, [interaction(1, customer=same, outcome="escalated")])
+    _drain(app)
+    assert client.get("/v1/workflows/runs", headers=auth(org_keys["analyst"])).json() == []
+    _ingest(client, org_keys, [interaction(2, customer=same, outcome="escalated"), interaction(3, customer=same)])
+    _drain(app)
+    runs = client.get("/v1/workflows/runs", headers=auth(org_keys["analyst"])).json()
+    assert len(runs) == 1 and runs[0]["status"] == "succeeded"
+    note = client.get("/v1/workflows/notifications", headers=auth(org_keys["analyst"])).json()[0]["message"]
+    assert "now automation-averse" in note

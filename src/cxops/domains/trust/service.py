@@ -10,9 +10,10 @@ from typing import Any, Literal
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from cxops.contracts.events import TrustThresholdCrossed
 from cxops.core.clock import utcnow
 from cxops.core.errors import NotFound, ValidationFailed
-from cxops.core.events import Delivered
+from cxops.core.events import Delivered, emit
 from cxops.core.ids import new_id
 from cxops.core.repository import insert_ignore
 from cxops.domains.interactions.public import Interaction
@@ -76,8 +77,34 @@ def derive_from_interactions(session: Session, *, org_id: uuid.UUID, interaction
         facts = ContactFacts(row.ai_involved, row.handed_off, row.outcome, row.sentiment_end)
         entries.extend(_row(row, kind, regions) for kind in classify(facts, policy))
         entries.extend(_repeat_entries(session, row, policy, regions))
+    latest: dict[uuid.UUID, datetime] = {}
+    for r in rows:
+        if r.customer_id is not None:
+            at = r.ended_at or r.started_at
+            latest[r.customer_id] = max(at, latest.get(r.customer_id, at))
+    before = {cid: _poor_count(session, org_id, policy, cid, at) for cid, at in latest.items()}
     insert_ignore(session, TrustExperience.__table__, entries, ("org_id", "ref", "kind"))
+    session.flush()
+    for cid, at in latest.items():
+        poor = _poor_count(session, org_id, policy, cid, at)
+        if before[cid] < policy.max_poor <= poor:
+            emit(
+                session,
+                org_id=org_id,
+                event=TrustThresholdCrossed(
+                    customer_id=str(cid),
+                    poor_experiences=poor,
+                    max_poor=policy.max_poor,
+                    window_days=policy.window_days,
+                ),
+            )
     return len(entries)
+
+
+def _poor_count(session: Session, org_id: uuid.UUID, policy: Policy, customer_id: uuid.UUID, at: datetime) -> int:
+    """Poor automated experiences of a customer in the policy window ending at `at`."""
+    rows = repo.experiences(session, org_id, customer_id=customer_id, since=at - timedelta(days=policy.window_days))
+    return len(poor_in_window(_experiences(rows), at, policy))
 
 
 def _repeat_entries(
