@@ -6,11 +6,13 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 import cxops
 
 MIGRATIONS_DIR = Path(cxops.__file__).parent / "migrations"
+MIGRATION_LOCK_KEY = 0x6378_6F70  # "cxop": a PostgreSQL advisory lock held while migrating
 
 
 def alembic_config(url: str) -> Config:
@@ -25,5 +27,8 @@ def upgrade(engine: Engine) -> None:
     """Bring the database to the newest schema."""
     cfg = alembic_config(str(engine.url))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Several API and worker processes start at once: one migrates, the others wait, then find nothing to do.
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "heads")

@@ -100,7 +100,7 @@ def test_worker_killed_mid_batch_loses_nothing_and_applies_nothing_twice(
     procs = [first]
     try:
         _wait_until(lambda: _consumed(session_factory) >= 20, 60, "the first worker to apply 20 events", procs)
-        first.send_signal(signal.SIGKILL)  # mid-batch: the worker fetches 64 at a time
+        first.send_signal(signal.SIGKILL)  # mid-batch: the worker fetches 8 at a time
         first.wait(10)
         assert _consumed(session_factory) < events, "the worker finished before it could be killed"
         second = _worker(db_url, private_nats.url, stream, delay=0.0)

@@ -62,8 +62,9 @@ async def connect(config: NatsBusConfig, *, reconnect: bool = True) -> Client:
         max_reconnect_attempts=-1 if reconnect else 1,  # 0 would mean "forever" in nats-py
         reconnect_time_wait=0.5,
         error_cb=on_error,
-        disconnected_cb=on_disconnect,
-        reconnected_cb=on_reconnect,
+        # A one-shot probe (reconnect=False) closes on purpose: no "reconnecting" noise in the logs.
+        disconnected_cb=on_disconnect if reconnect else None,
+        reconnected_cb=on_reconnect if reconnect else None,
     )
 
 
@@ -200,7 +201,10 @@ class NatsEventBus:
     async def _failed(self, consumer: str, msg: Msg, event: Delivered, error: str) -> None:
         FAILED.labels(consumer=consumer).inc()
         delivered = msg.metadata.num_delivered or 1
-        log.warning("consumer failed", extra={"consumer": consumer, "event_type": event.type, "delivery": delivered})
+        log.warning(
+            "consumer failed",
+            extra={"consumer": consumer, "event_type": event.type, "delivery": delivered, "error": error[:300]},
+        )
         if delivered >= self._cfg.max_deliver:
             await self._dead_letter(consumer, msg, event, error)
         else:

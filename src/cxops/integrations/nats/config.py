@@ -22,7 +22,7 @@ class NatsBusConfig:
     max_age_s: float = 7 * 24 * 3600.0
     duplicate_window_s: float = 120.0
     relay_batch: int = 500
-    fetch_batch: int = 64
+    fetch_batch: int = 8  # events carry whole ingestion batches: small fetches spread them over workers
     poll_s: float = 0.2
 
     @property
