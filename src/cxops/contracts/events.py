@@ -82,3 +82,15 @@ class TrustThresholdCrossed(DomainEvent):
     poor_experiences: int
     max_poor: int
     window_days: int
+
+
+class KnowledgeConflictFound(DomainEvent):
+    """A sync produced two same-topic articles that state different facts (amounts, windows, dates...)."""
+
+    event_type: ClassVar[str] = "knowledge.conflict_found"
+    article_a: str
+    article_b: str
+    a_says: str
+    b_says: str
+    unit: str
+    source_id: str

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from cxops.core.models import OutboxEvent
 from tests.conftest import auth
 from tests.factories import interaction
 from tests.knowledge_support import write_all_formats, write_markdown_source
@@ -212,6 +214,10 @@ def test_health_finds_conflicts_and_coverage_gaps(
     points = [r["points"] for r in report["reasons"]]
     assert points == sorted(points, reverse=True)
     assert report["worst_articles"][0]["title"] == "Refund policy"
+    # The second sync created the conflict, so it was announced for workflows (knowledge.conflict_found).
+    with kb_app.state.session_factory() as session:
+        announced = session.scalars(select(OutboxEvent).where(OutboxEvent.type == "knowledge.conflict_found")).all()
+    assert len(announced) == 1 and announced[0].payload["unit"] == "days"
 
 
 def test_attribution_and_resolution_rates(client: TestClient, kb_app, org_keys: dict[str, str], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

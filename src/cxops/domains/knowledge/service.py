@@ -10,9 +10,11 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cxops.contracts.events import KnowledgeConflictFound
 from cxops.core.auth import Role
 from cxops.core.clock import utcnow
 from cxops.core.errors import Conflict, NotFound, ValidationFailed
+from cxops.core.events import emit
 from cxops.core.repository import get_scoped
 from cxops.domains.interactions.public import Interaction
 from cxops.domains.knowledge import repository, retrieval, schemas
@@ -20,6 +22,7 @@ from cxops.domains.knowledge.compute import health
 from cxops.domains.knowledge.compute.search import Access
 from cxops.domains.knowledge.models import (
     KnowledgeArticle,
+    KnowledgeArticleVersion,
     KnowledgeAttribution,
     KnowledgeChunk,
     KnowledgeSource,
@@ -84,7 +87,34 @@ def delete_source(session: Session, *, org_id: uuid.UUID, source_id: uuid.UUID) 
 def sync(session: Session, *, org_id: uuid.UUID, source_id: uuid.UUID, embedder: Embedder | None) -> KnowledgeSyncRun:
     """Synchronise one source of the organisation."""
     source = get_scoped(session, KnowledgeSource, org_id, source_id, "knowledge source")
-    return sync_source(session, source=source, embedder=embedder)
+    run = sync_source(session, source=source, embedder=embedder)
+    if run.added or run.changed:
+        _announce_conflicts(session, org_id=org_id, run=run)
+    return run
+
+
+def _announce_conflicts(session: Session, *, org_id: uuid.UUID, run: KnowledgeSyncRun) -> None:
+    """Publish each conflict that involves an article this sync added or changed (workflows can react)."""
+    touched = {
+        str(a)
+        for a in session.scalars(
+            select(KnowledgeArticleVersion.article_id).where(KnowledgeArticleVersion.sync_run_id == run.id)
+        )
+    }
+    for row in health.conflicts(_article_infos(session, org_id)):
+        if str(row["a"]) in touched or str(row["b"]) in touched:
+            emit(
+                session,
+                org_id=org_id,
+                event=KnowledgeConflictFound(
+                    article_a=str(row["a"]),
+                    article_b=str(row["b"]),
+                    a_says=str(row["a_says"])[:500],
+                    b_says=str(row["b_says"])[:500],
+                    unit=str(row["unit"]),
+                    source_id=str(run.source_id),
+                ),
+            )
 
 
 def record_attribution(session: Session, *, org_id: uuid.UUID, data: schemas.AttributionCreate) -> KnowledgeAttribution:
