@@ -94,3 +94,24 @@ class KnowledgeConflictFound(DomainEvent):
     b_says: str
     unit: str
     source_id: str
+
+
+class ServiceLevelBreached(DomainEvent):
+    """A queue's service level over the live window fell below its target (at most once per queue per window)."""
+
+    event_type: ClassVar[str] = "analytics.service_level_breached"
+    queue: str
+    service_level: float
+    target: float
+    contacts: int
+    window_minutes: int
+
+
+class EmergingTopic(DomainEvent):
+    """A topic in customer turns whose volume is rising (at most once per topic label a day)."""
+
+    event_type: ClassVar[str] = "analytics.emerging_topic"
+    label: str
+    terms: list[str]
+    size: int
+    detail: dict[str, float | int | str | None]

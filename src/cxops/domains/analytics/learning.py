@@ -93,6 +93,7 @@ def topics(
     rows = [
         {**t, **trend[t["topic"]], "intents": _top(intents_by_topic.get(t["topic"], {}))}
         for t in sorted(found.topics, key=lambda t: -t["size"])
+        if t["topic"] in trend  # k-means can leave a cluster empty (e.g. few distinct texts): nothing to show
     ]
     body.update(topics=rows, alerts=[r for r in rows if r["emerging"]])
     return body
