@@ -73,7 +73,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop on this thread while it runs, which would break
+# asyncio.run() in other test files sharing the xdist worker (e.g. the MCP server tests).
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: the test command installs Debian's chromium (make test)")

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.e2e
 def test_sign_in_overview_and_transcript(page, live_server) -> None:  # type: ignore[no-untyped-def]
     base, keys = live_server["base"], live_server["keys"]
     page.goto(base + "/")
-    assert page.get_by_role("heading", name="Sign in to cxops").is_visible()
+    page.get_by_role("heading", name="Sign in to cxops").wait_for()
     page.get_by_label("API key").fill("cx_wrong-key-000000")
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text("invalid or revoked API key").wait_for()

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
-from cxops.contracts.interactions import LineResult
+from cxops.contracts.interactions import MAX_OFFSET_MS, LineResult
 from cxops.integrations.importers.base import (
     EPOCH_MS_FLOOR,
     ImportOptions,
@@ -149,7 +149,9 @@ def _joined(part: dict[str, Any], start: datetime, field: str) -> int | None:
     value = part.get("startTimeMs")
     if value is None:
         return None
-    return offset_ms(parse_time(value, field), start)
+    joined = offset_ms(parse_time(value, field), start)
+    # A joining time outside the contract's window (e.g. --started-at set far from the real call) is unknown.
+    return joined if 0 <= joined <= MAX_OFFSET_MS else None
 
 
 def _turns(
