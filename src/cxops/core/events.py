@@ -74,21 +74,29 @@ class Subscriptions:
 
     def __init__(self) -> None:
         self._by_type: dict[str, list[tuple[str, Handler]]] = defaultdict(list)
+        self._local: set[str] = set()
 
-    def subscribe(self, event_type: str, consumer: str, handler: Handler) -> None:
-        """Register `handler` as `consumer` for events of `event_type` ('*' for all)."""
+    def subscribe(self, event_type: str, consumer: str, handler: Handler, *, local: bool = False) -> None:
+        """Register `handler` as `consumer` for events of `event_type` ('*' for all).
+
+        `local=True` marks a process-local consumer (e.g. waking this process's live streams): with NATS it runs in
+        every API process, at most once per process, and never in the workers' durable consumers.
+        """
         self._by_type[event_type].append((consumer, handler))
+        if local:
+            self._local.add(consumer)
 
     def for_type(self, event_type: str) -> list[tuple[str, Handler]]:
         """Consumers of `event_type`, including those subscribed to every type."""
         return [*self._by_type.get(event_type, []), *self._by_type.get("*", [])]
 
-    def by_consumer(self) -> dict[str, dict[str, Handler]]:
-        """Consumer name -> {event type or '*': handler}; the NATS bus makes one durable consumer per name."""
+    def by_consumer(self, *, local: bool = False) -> dict[str, dict[str, Handler]]:
+        """Consumer name -> {event type or '*': handler}, durable consumers (or, with local=True, the local ones)."""
         out: dict[str, dict[str, Handler]] = defaultdict(dict)
         for event_type, pairs in self._by_type.items():
             for consumer, handler in pairs:
-                out[consumer][event_type] = handler
+                if (consumer in self._local) == local:
+                    out[consumer][event_type] = handler
         return dict(out)
 
 
@@ -154,6 +162,10 @@ class OutboxDispatcher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    @property
+    def subscriptions(self) -> Subscriptions:
+        return self._subs
 
     def notify(self) -> None:
         """Tell the dispatcher that a commit may have produced events."""

@@ -4,6 +4,7 @@ duplicate and reordered deliveries, redelivery and the dead-letter subject."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 
 import pytest
@@ -18,6 +19,7 @@ from cxops.core.models import EventConsumption, OutboxEvent
 from cxops.integrations.nats.bus import NatsEventBus
 from cxops.integrations.nats.codec import encode
 from cxops.integrations.nats.config import NatsBusConfig
+from cxops.integrations.nats.local import NatsLocalListener
 from tests.integration.bus.conftest import needs_nats
 
 pytestmark = [pytest.mark.nats, needs_nats]
@@ -173,3 +175,42 @@ def test_failing_consumer_is_redelivered_then_dead_lettered_with_its_error(
         assert row is not None and "downstream is down" in (row.last_error or "")
         consumed = s.scalars(select(EventConsumption.consumer)).all()
     assert consumed == ["ok"]
+
+
+def test_local_consumers_run_in_every_listening_process_and_not_in_durable_consumers(
+    session_factory: sessionmaker[Session], shared_bus_config: NatsBusConfig
+) -> None:
+    _emit(session_factory, 3)
+    heard: list[list[str]] = [[], []]
+    subs = Subscriptions()
+    _counting(subs, "durable", {})
+    subs.subscribe(
+        "interactions.ended", "live", lambda _s, e: heard[0].append(e.payload["interaction_ids"][0]), local=True
+    )
+    other = Subscriptions()
+    other.subscribe("*", "live", lambda _s, e: heard[1].append(e.payload["interaction_ids"][0]), local=True)
+    assert list(subs.by_consumer()) == ["durable"] and list(subs.by_consumer(local=True)) == ["live"]
+    listeners = [NatsLocalListener(session_factory, s, shared_bus_config) for s in (subs, other)]  # two API processes
+    for listener in listeners:
+        listener.start()
+    try:
+        time.sleep(1.0)  # let both subscribe
+
+        async def relay() -> int:
+            bus = NatsEventBus(session_factory, subs, shared_bus_config, consume=False)
+            await bus.connect()
+            try:
+                return await bus.relay_once()
+            finally:
+                await bus.close()
+
+        assert asyncio.run(relay()) == 3
+        deadline = time.monotonic() + 10
+        while (len(heard[0]) < 3 or len(heard[1]) < 3) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        for listener in listeners:
+            listener.stop()
+    assert sorted(heard[0]) == sorted(heard[1]) == ["i0", "i1", "i2"]
+    with session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(EventConsumption)) == 0

@@ -48,6 +48,7 @@ from cxops.entrypoints.qa_wiring import FactsFromDomains, qa_encoder
 from cxops.entrypoints.redaction import ingestion_redactor
 from cxops.integrations.embeddings import default_embedder
 from cxops.integrations.nats import health as nats_health
+from cxops.integrations.nats.local import local_listener
 from cxops.integrations.webhooks import HttpWebhookSender
 
 log = logging.getLogger("cxops.app")
@@ -114,7 +115,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
         if run_dispatch:
             app.state.dispatcher.start()
         app.state.trust_purger.start()
+        local = local_listener(settings, factory, app.state.dispatcher.subscriptions)  # NATS: process-local consumers
         yield
+        if local is not None:
+            local.stop()
         app.state.trust_purger.stop()
         app.state.dispatcher.stop()
         engine.dispose()
