@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cxops.core.events import Delivered, Subscriptions
 from cxops.domains.actions.public import TrustState, tombstone_customer
+from cxops.domains.knowledge.public import erase_attributions
 from cxops.domains.trust.public import trust_state
 
 ERASED_EVENT = "trust.customer_erased"
@@ -35,7 +36,19 @@ def on_customer_erased(session: Session, event: Delivered) -> None:
             tombstone_customer(session, org_id=event.org_id, customer_ref=ref, reason=reason)
 
 
+def on_customer_erased_attributions(session: Session, event: Delivered) -> None:
+    """Delete the knowledge attributions of the erased customer's interactions."""
+    ids = []
+    for raw in event.payload.get("interaction_ids", []):
+        try:
+            ids.append(uuid.UUID(str(raw)))
+        except ValueError:
+            continue
+    erase_attributions(session, org_id=event.org_id, interaction_ids=ids)
+
+
 def subscribe(subs: Subscriptions) -> Subscriptions:
-    """Register the audit-erasure consumer."""
+    """Register the erasure consumers of other domains (audit tombstones, knowledge attributions)."""
     subs.subscribe(ERASED_EVENT, "actions.audit_erasure", on_customer_erased)
+    subs.subscribe(ERASED_EVENT, "knowledge.attribution_erasure", on_customer_erased_attributions)
     return subs

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from cxops.contracts.events import KnowledgeConflictFound
@@ -115,6 +115,18 @@ def _announce_conflicts(session: Session, *, org_id: uuid.UUID, run: KnowledgeSy
                     source_id=str(run.source_id),
                 ),
             )
+
+
+def erase_attributions(session: Session, *, org_id: uuid.UUID, interaction_ids: list[uuid.UUID]) -> int:
+    """Delete the attributions of erased interactions (data subject erasure); returns how many."""
+    if not interaction_ids:
+        return 0
+    result = session.execute(
+        delete(KnowledgeAttribution).where(
+            KnowledgeAttribution.org_id == org_id, KnowledgeAttribution.interaction_id.in_(interaction_ids)
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def record_attribution(session: Session, *, org_id: uuid.UUID, data: schemas.AttributionCreate) -> KnowledgeAttribution:
