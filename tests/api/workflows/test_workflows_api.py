@@ -257,8 +257,12 @@ def test_approvals_need_a_reason_and_close_once(client: TestClient, org_keys: di
 
 
 def test_trust_threshold_crossing_triggers_a_rule(client: TestClient, org_keys: dict, app) -> None:  # type: ignore[no-untyped-def]
-    _rule(client, org_keys, "name: averse\ntrigger: trust_threshold_crossed\nsteps:\n"
-                            "  - notify: {message: \"customer {customer_id} now automation-averse ({poor_experiences})\"}\n")
+    _rule(
+        client,
+        org_keys,
+        "name: averse\ntrigger: trust_threshold_crossed\nsteps:\n"
+        '  - notify: {message: "customer {customer_id} now automation-averse ({poor_experiences})"}\n',
+    )
     # The factory's contacts start with an AI agent and hand off to a human: poor automated experiences.
     same = {"external_id": "cust-x"}
     _ingest(client, org_keys, [interaction(1, customer=same, outcome="escalated")])
