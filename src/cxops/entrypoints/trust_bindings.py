@@ -28,6 +28,19 @@ class TrustStateFromLedger:
         return TrustState(poor_experience_count=poor, automation_averse=averse)
 
 
+class PilotTrustEffects:
+    """Pilots' TrustEffects from the trust ledger: the share of an arm's customers now automation-averse."""
+
+    MAX_CUSTOMERS = 5000
+
+    def averse_share(self, session: Session, *, org_id: uuid.UUID, customer_ids: list[uuid.UUID]) -> float | None:
+        if not customer_ids:
+            return None
+        sample = customer_ids[: self.MAX_CUSTOMERS]
+        averse = sum(trust_state(session, org_id=org_id, customer_ref=str(c))[1] for c in sample)
+        return round(averse / len(sample), 4)
+
+
 def on_customer_erased(session: Session, event: Delivered) -> None:
     """Tombstone the audit payloads that mention the erased customer (the chain keeps its digests)."""
     reason = f"data subject erasure {event.payload.get('erasure_id', '')}"

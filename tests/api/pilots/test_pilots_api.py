@@ -141,6 +141,8 @@ def test_a_powered_effect_scales_and_the_peeking_guard_holds(client: TestClient,
     assert report["primary"]["metric"] == "verified_resolution" and report["primary"]["diff"] > 0.2
     assert report["arms"]["treatment"]["in_scope"] + report["arms"]["control"]["in_scope"] == 160
     assert {g["metric"] for g in report["guardrails"]} >= {"repeat_contact", "escalation", "csat"}
+    trust = report["trust_averse_share"]
+    assert set(trust) == {"treatment", "control"} and all(0 <= v <= 1 for v in trust.values())
     again = client.post(f"/v1/pilots/{pilot['id']}/looks", headers=h)
     assert again.status_code in (201, 409)
     csv_text = client.get(f"/v1/pilots/{pilot['id']}/export?format=csv", headers=h).text

@@ -130,6 +130,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
     app.state.key_cache = KeyCache()
     app.state.analytics_ports = analytics_ports()
     app.state.actions_runtime = build_actions_runtime(trust_bindings.TrustStateFromLedger(factory))
+    app.state.pilot_trust = trust_bindings.PilotTrustEffects()
     app.state.dispatcher = OutboxDispatcher(factory, build_subscriptions(settings.effective_models_dir))
     app.state.qa_encoder = qa_encoder(settings.effective_models_dir)
     app.state.qa_facts = FactsFromDomains()
