@@ -13,13 +13,16 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cxops.contracts.events import InteractionsEnded
 from cxops.core import keys
-from cxops.core.db import unit_of_work
+from cxops.core.db import make_engine, make_session_factory, unit_of_work
 from cxops.core.events import emit
+from cxops.core.migrate import upgrade
 from cxops.core.models import EventConsumption, OutboxEvent
+from tests.integration.bus import private_pg
 from tests.integration.bus.conftest import PrivateNats, create_effect_table, effect_counts, needs_nats_server
 
 pytestmark = [pytest.mark.nats, pytest.mark.slow, needs_nats_server]
@@ -137,3 +140,39 @@ def test_nats_killed_and_restarted_during_publishing_loses_nothing(
         _assert_exactly_once(session_factory, total)
     finally:
         _stop(procs)
+
+
+@pytest.mark.skipif(not private_pg.available(), reason="needs PostgreSQL 15 binaries and root to run them as postgres")
+def test_postgres_crashed_and_restarted_during_ingestion_loses_nothing(private_nats: PrivateNats) -> None:
+    pg = private_pg.PrivatePostgres.create()
+    pg.start()
+    engine = make_engine(pg.url)
+    try:
+        upgrade(engine)
+        factory = make_session_factory(engine)
+        create_effect_table(factory)
+        stream = f"F{uuid.uuid4().hex[:8]}"
+        procs = [_worker(pg.url, private_nats.url, stream, 0.0), _worker(pg.url, private_nats.url, stream, 0.0)]
+        try:
+            total, refused = 0, 0
+            for round_ in range(6):
+                if round_ == 2:
+                    pg.stop("immediate")  # a crash: no checkpoint, recovery at the next start
+                try:
+                    _emit(factory, 15)
+                    total += 15
+                except OperationalError:
+                    refused += 1  # the client saw the failure: nothing was acknowledged to it
+                if round_ == 2:
+                    time.sleep(1.0)
+                    pg.start()
+                time.sleep(0.2)
+            assert refused == 1
+            _wait_until(lambda: _consumed(factory) >= total, 90, "all events after the database restart", procs)
+            time.sleep(0.5)
+            _assert_exactly_once(factory, total)
+        finally:
+            _stop(procs)
+    finally:
+        engine.dispose()
+        pg.destroy()
