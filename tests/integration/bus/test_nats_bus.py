@@ -214,3 +214,22 @@ def test_local_consumers_run_in_every_listening_process_and_not_in_durable_consu
     assert sorted(heard[0]) == sorted(heard[1]) == ["i0", "i1", "i2"]
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(EventConsumption)) == 0
+
+
+def test_the_bus_runs_in_a_background_thread_like_the_embedded_dispatcher(
+    session_factory: sessionmaker[Session], shared_bus_config: NatsBusConfig
+) -> None:
+    seen: dict[str, int] = {}
+    subs = Subscriptions()
+    _counting(subs, "bg", seen)
+    bus = NatsEventBus(session_factory, subs, shared_bus_config)
+    bus.start()  # the EventBus interface: start / notify / stop
+    try:
+        _emit(session_factory, 4)
+        bus.notify()
+        deadline = time.monotonic() + 15
+        while len(seen) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        bus.stop()
+    assert seen == {f"i{k}": 1 for k in range(4)}
