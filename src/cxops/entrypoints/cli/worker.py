@@ -20,4 +20,5 @@ def worker(
     if metrics_port:
         start_http_server(metrics_port, addr=get_settings().host)
     with cli_errors():
-        run_worker(get_settings(), build_subscriptions(), wait_s=wait, relay=relay)
+        settings = get_settings()
+        run_worker(settings, build_subscriptions(settings.effective_models_dir), wait_s=wait, relay=relay)
