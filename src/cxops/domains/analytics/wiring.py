@@ -12,8 +12,9 @@ from cxops.domains.analytics.live import on_contacts_changed
 
 def subscribe(subs: Subscriptions) -> Subscriptions:
     """Register analytics' consumers: ingested contacts and agent states wake the live view."""
-    subs.subscribe(InteractionsEnded.event_type, "analytics.live.contacts", on_contacts_changed)
-    subs.subscribe(AgentStatesRecorded.event_type, "analytics.live.states", on_contacts_changed)
+    # local: the live streams are held by each API process, so every process must be woken (not one worker)
+    subs.subscribe(InteractionsEnded.event_type, "analytics.live.contacts", on_contacts_changed, local=True)
+    subs.subscribe(AgentStatesRecorded.event_type, "analytics.live.states", on_contacts_changed, local=True)
     subs.subscribe(InteractionsEnded.event_type, "analytics.alerts.service_level", alerts.check_service_level)
     subs.subscribe(InteractionsEnded.event_type, "analytics.alerts.topics", _scan)
     return subs
