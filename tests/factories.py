@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cxops.domains.knowledge.models import KnowledgeArticle, KnowledgeAttribution, KnowledgeSource
+
 
 def interaction(n: int = 1, *, source: str = "test", turns: int = 4, **overrides: Any) -> dict[str, Any]:
     start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC) + timedelta(minutes=n)
@@ -35,3 +37,24 @@ def interaction(n: int = 1, *, source: str = "test", turns: int = 4, **overrides
     }
     record.update(overrides)
     return record
+
+
+def cited_article(session: Any, *, org_id: Any, interaction_id: Any, body: str, usage: str = "used") -> Any:
+    """A knowledge article attributed to an interaction (a source, the article, the attribution); returns it."""
+    src = KnowledgeSource(org_id=org_id, name="kb", kind="folder", path="/kb", owner="cx")
+    session.add(src)
+    session.flush()
+    art = KnowledgeArticle(
+        org_id=org_id,
+        source_id=src.id,
+        external_id="a1",
+        file="a1.md",
+        title="Article",
+        body=body,
+        content_hash="h",
+        review_due_at=datetime.now(UTC) + timedelta(days=90),
+    )
+    session.add(art)
+    session.flush()
+    session.add(KnowledgeAttribution(org_id=org_id, article_id=art.id, interaction_id=interaction_id, usage=usage))
+    return art

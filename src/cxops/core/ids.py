@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Iterable
 
 
 def new_id() -> uuid.UUID:
@@ -17,3 +18,14 @@ def new_id() -> uuid.UUID:
     value |= 0b10 << 62
     value |= rand & ((1 << 62) - 1)
     return uuid.UUID(int=value)
+
+
+def parse_uuids(values: Iterable[object]) -> list[uuid.UUID]:
+    """The values that are valid UUIDs (event payloads from other processes are not trusted to be clean)."""
+    out = []
+    for raw in values:
+        try:
+            out.append(uuid.UUID(str(raw)))
+        except ValueError:
+            continue
+    return out

@@ -8,6 +8,7 @@ import uuid
 from sqlalchemy.orm import Session, sessionmaker
 
 from cxops.core.events import Delivered, Subscriptions
+from cxops.core.ids import parse_uuids
 from cxops.domains.actions.public import TrustState, tombstone_customer
 from cxops.domains.knowledge.public import erase_attributions
 from cxops.domains.trust.public import trust_state
@@ -51,12 +52,7 @@ def on_customer_erased(session: Session, event: Delivered) -> None:
 
 def on_customer_erased_attributions(session: Session, event: Delivered) -> None:
     """Delete the knowledge attributions of the erased customer's interactions."""
-    ids = []
-    for raw in event.payload.get("interaction_ids", []):
-        try:
-            ids.append(uuid.UUID(str(raw)))
-        except ValueError:
-            continue
+    ids = parse_uuids(event.payload.get("interaction_ids", []))
     erase_attributions(session, org_id=event.org_id, interaction_ids=ids)
 
 

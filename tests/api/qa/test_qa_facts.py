@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 import cxops.domains.qa as qa_pkg
 from cxops.domains.actions.models import ActionProposal
-from cxops.domains.knowledge.models import KnowledgeArticle, KnowledgeAttribution, KnowledgeSource
 from tests.conftest import auth
-from tests.factories import interaction
+from tests.factories import cited_article, interaction
 
 DEMO = (Path(qa_pkg.__file__).parent / "scorecards" / "demo.yaml").read_text()
 
@@ -26,24 +24,8 @@ def test_policy_and_grounding_criteria_use_other_domains_facts(client: TestClien
     ]
     iid = uuid.UUID(client.post("/v1/interactions", json=rec, headers=auth(org_keys["service"])).json()["id"])
     org = uuid.UUID(org_keys["org_id"])
-    now = datetime.now(UTC)
     with app.state.session_factory() as s:
-        src = KnowledgeSource(org_id=org, name="kb", kind="folder", path="/kb", owner="cx")
-        s.add(src)
-        s.flush()
-        art = KnowledgeArticle(
-            org_id=org,
-            source_id=src.id,
-            external_id="a1",
-            file="a1.md",
-            title="Refunds",
-            body="Refunds are accepted within 30 days of delivery.",
-            content_hash="x",
-            review_due_at=now + timedelta(days=90),
-        )
-        s.add(art)
-        s.flush()
-        s.add(KnowledgeAttribution(org_id=org, article_id=art.id, interaction_id=iid, usage="used"))
+        cited_article(s, org_id=org, interaction_id=iid, body="Refunds are accepted within 30 days of delivery.")
         s.add(
             ActionProposal(
                 org_id=org,

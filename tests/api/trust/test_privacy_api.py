@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,10 +12,11 @@ from sqlalchemy import select
 from cxops.core.config import Settings
 from cxops.core.events import OutboxDispatcher
 from cxops.core.models import OutboxEvent
-from cxops.domains.knowledge.models import KnowledgeArticle, KnowledgeAttribution, KnowledgeSource
+from cxops.domains.knowledge.models import KnowledgeAttribution
 from cxops.entrypoints.http.app import build_subscriptions, create_app
 from tests.api.trust.helpers import ingest, record
 from tests.conftest import auth, make_org_keys
+from tests.factories import cited_article
 
 PII_TEXT = "I'm at jane.roe@example.com or +44 7911 123456, card 4111 1111 1111 1111"
 
@@ -111,22 +111,7 @@ def test_erasure_reaches_knowledge_attributions(client: TestClient, org_keys: di
     d = ingest(client, org_keys, record(customer="p-9", text="where is my parcel"))
     org = uuid.UUID(org_keys["org_id"])
     with client.app.state.session_factory() as s:  # type: ignore[attr-defined]
-        src = KnowledgeSource(org_id=org, name="kb", kind="folder", path="/kb", owner="cx")
-        s.add(src)
-        s.flush()
-        art = KnowledgeArticle(
-            org_id=org,
-            source_id=src.id,
-            external_id="a",
-            file="a.md",
-            title="Parcels",
-            body="Parcels arrive in 3 days.",
-            content_hash="h",
-            review_due_at=datetime.now(UTC) + timedelta(days=30),
-        )
-        s.add(art)
-        s.flush()
-        s.add(KnowledgeAttribution(org_id=org, article_id=art.id, interaction_id=uuid.UUID(d["id"]), usage="shown"))
+        cited_article(s, org_id=org, interaction_id=uuid.UUID(d["id"]), body="Parcels arrive in 3 days.", usage="shown")
         s.commit()
     client.post(f"/v1/customers/{d['customer_id']}/erasure", headers=admin)
     dispatcher = OutboxDispatcher(client.app.state.session_factory, build_subscriptions())  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from cxops.contracts.events import InteractionsEnded
 from cxops.core.events import Delivered, Subscriptions, emit
+from cxops.core.ids import parse_uuids
 from cxops.domains.interactions.public import Interaction
 from cxops.domains.qa import service
 from cxops.domains.qa.compute.model import Encoder
@@ -25,7 +26,7 @@ def subscribe(
     """Register the scoring consumers; `encoder` gives the (lazily built) sentence encoder."""
 
     def on_ended(session: Session, event: Delivered) -> None:
-        ids = [uuid.UUID(i) for i in event.payload.get("interaction_ids", [])]
+        ids = parse_uuids(event.payload.get("interaction_ids", []))
         rescore = event.payload.get("rescore_scorecard_id")
         cards = None
         if rescore:

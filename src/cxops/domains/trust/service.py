@@ -14,7 +14,7 @@ from cxops.contracts.events import TrustThresholdCrossed
 from cxops.core.clock import utcnow
 from cxops.core.errors import NotFound, ValidationFailed
 from cxops.core.events import Delivered, emit
-from cxops.core.ids import new_id
+from cxops.core.ids import new_id, parse_uuids
 from cxops.core.repository import insert_ignore
 from cxops.domains.interactions.public import Interaction
 from cxops.domains.trust import repository as repo
@@ -133,12 +133,7 @@ def _repeat_entries(
 
 def on_interactions_ended(session: Session, event: Delivered) -> None:
     """Event consumer for `interactions.ended`."""
-    ids = []
-    for raw in event.payload.get("interaction_ids", []):
-        try:
-            ids.append(uuid.UUID(str(raw)))
-        except ValueError:
-            continue
+    ids = parse_uuids(event.payload.get("interaction_ids", []))
     derive_from_interactions(session, org_id=event.org_id, interaction_ids=ids)
 
 

@@ -15,6 +15,7 @@ from cxops.contracts.workflow_events import STEP_EVENTS, WorkflowRunRequested
 from cxops.core.clock import utcnow
 from cxops.core.errors import Conflict, NotFound, ValidationFailed
 from cxops.core.events import Delivered, emit
+from cxops.core.ids import parse_uuids
 from cxops.core.models import OutboxEvent
 from cxops.domains.directory.public import set_agent_status
 from cxops.domains.interactions.public import Interaction, add_tags
@@ -111,7 +112,7 @@ def contexts_for(
     """(subject, context) pairs a rule is evaluated on: one per interaction for batch events, else the payload."""
     if event_type != "interactions.ended":
         return [("", payload)]
-    ids = [uuid.UUID(i) for i in payload.get("interaction_ids", [])]
+    ids = parse_uuids(payload.get("interaction_ids", []))
     rows: Iterable[Interaction] = (
         session.scalars(select(Interaction).where(Interaction.org_id == org_id, Interaction.id.in_(ids))) if ids else []
     )
