@@ -8,10 +8,9 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from cxops.core.cli import open_db
 from cxops.core.config import get_settings
-from cxops.core.db import make_engine, make_session_factory
 from cxops.core.errors import CxopsError
-from cxops.core.migrate import upgrade
 from cxops.core.models import Organisation
 from cxops.domains.actions import audit
 from cxops.domains.actions.policy.pack import load_pack_file
@@ -47,12 +46,7 @@ def test_policy(paths: list[Path] = typer.Argument(None, help="pack files (defau
 
 
 def _factory() -> sessionmaker[Session]:
-    settings = get_settings()
-    if settings.is_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.effective_database_url)
-    upgrade(engine)
-    return make_session_factory(engine)
+    return open_db(get_settings())
 
 
 @audit_app.command("verify")

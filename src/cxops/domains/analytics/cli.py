@@ -10,10 +10,9 @@ import orjson
 import typer
 from sqlalchemy import select
 
+from cxops.core.cli import open_db
 from cxops.core.config import get_settings
-from cxops.core.db import make_engine, make_session_factory
 from cxops.core.errors import CxopsError
-from cxops.core.migrate import upgrade
 from cxops.core.models import Organisation
 from cxops.domains.analytics.cache import FrameCache
 from cxops.domains.analytics.compute.export import columns_of, to_csv, to_parquet
@@ -31,9 +30,7 @@ def _group() -> None:
 
 def _metrics(org: str, params: dict[str, Any]) -> dict[str, Any]:
     settings = get_settings()
-    engine = make_engine(settings.effective_database_url)
-    upgrade(engine)
-    factory = make_session_factory(engine)
+    factory = open_db(settings)
     config = load_analytics_config().model_copy(update={"background_reload": False})
     with factory() as session:
         org_id = session.scalar(select(Organisation.id).where(Organisation.slug == org))

@@ -15,11 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cxops.core.auth import Role, parse_role
+from cxops.core.cli import open_db
 from cxops.core.config import get_settings
-from cxops.core.db import make_engine, make_session_factory, unit_of_work
+from cxops.core.db import unit_of_work
 from cxops.core.errors import CxopsError
 from cxops.core.keys import ensure_organisation
-from cxops.core.migrate import upgrade
 from cxops.core.models import Organisation
 from cxops.domains.knowledge import repository, retrieval, schemas, service
 from cxops.domains.knowledge.ports import Embedder
@@ -46,12 +46,9 @@ def _fail(message: str) -> None:
 @contextmanager
 def _session(org: str, *, create: bool = False) -> Iterator[tuple[Session, uuid.UUID]]:
     settings = get_settings()
-    if settings.is_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.effective_database_url)
-    upgrade(engine)
+    factory = open_db(settings)
     try:
-        with unit_of_work(make_session_factory(engine)) as session:
+        with unit_of_work(factory) as session:
             if create:
                 org_id = ensure_organisation(session, slug=org).id
             else:
@@ -63,7 +60,7 @@ def _session(org: str, *, create: bool = False) -> Iterator[tuple[Session, uuid.
     except CxopsError as exc:
         _fail(exc.message + (f" ({exc.field})" if exc.field else ""))
     finally:
-        engine.dispose()
+        factory.kw["bind"].dispose()
 
 
 def _split(value: str) -> list[str]:

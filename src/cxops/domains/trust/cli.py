@@ -6,9 +6,8 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from cxops.core.cli import open_db
 from cxops.core.config import get_settings
-from cxops.core.db import make_engine, make_session_factory
-from cxops.core.migrate import upgrade
 from cxops.core.models import Organisation
 from cxops.domains.trust.tasks import purge_once, rebuild
 
@@ -16,12 +15,7 @@ app = typer.Typer(help="Trust ledger and consented memory.", no_args_is_help=Tru
 
 
 def _factory() -> sessionmaker[Session]:
-    settings = get_settings()
-    if settings.is_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.effective_database_url)
-    upgrade(engine)
-    return make_session_factory(engine)
+    return open_db(get_settings())
 
 
 @app.command("rebuild")

@@ -12,11 +12,11 @@ from pathlib import Path
 import typer
 from sqlalchemy.orm import Session
 
+from cxops.core.cli import open_db
 from cxops.core.config import get_settings
-from cxops.core.db import make_engine, make_session_factory, unit_of_work
+from cxops.core.db import unit_of_work
 from cxops.core.errors import CxopsError
 from cxops.core.keys import ensure_organisation
-from cxops.core.migrate import upgrade
 from cxops.domains.wfm import operations, schemas, service
 
 app = typer.Typer(help="Workforce management: forecast, staff, schedule.", no_args_is_help=True)
@@ -26,19 +26,16 @@ ORG = typer.Option("default", "--org", help="organisation slug")
 @contextmanager
 def _session(org: str) -> Iterator[tuple[Session, uuid.UUID]]:
     settings = get_settings()
-    if settings.is_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.effective_database_url)
-    upgrade(engine)
+    factory = open_db(settings)
     try:
-        with unit_of_work(make_session_factory(engine)) as session:
+        with unit_of_work(factory) as session:
             yield session, ensure_organisation(session, slug=org).id
     except CxopsError as exc:
         field = f" ({exc.field})" if exc.field else ""
         typer.echo(f"error{field}: {exc.message}", err=True)
         raise typer.Exit(2) from None
     finally:
-        engine.dispose()
+        factory.kw["bind"].dispose()
 
 
 @app.command("forecast")
