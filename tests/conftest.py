@@ -19,8 +19,9 @@ from cxops.core import keys
 from cxops.core.auth import Role
 from cxops.core.config import Settings, load_settings
 from cxops.core.db import make_engine, make_session_factory, unit_of_work
+from cxops.core.events import OutboxDispatcher
 from cxops.core.migrate import upgrade
-from cxops.entrypoints.http.app import create_app
+from cxops.entrypoints.http.app import build_subscriptions, create_app
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -127,3 +128,12 @@ def org_keys(client: TestClient, app) -> dict[str, str]:  # type: ignore[no-unty
 
 def auth(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+def drain_events(app) -> None:  # type: ignore[no-untyped-def]
+    """Deliver every pending outbox event to every consumer, as the embedded dispatcher would after commit."""
+    dispatcher = OutboxDispatcher(
+        app.state.session_factory, build_subscriptions(app.state.settings.effective_models_dir)
+    )
+    while dispatcher.run_once():
+        pass

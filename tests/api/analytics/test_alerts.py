@@ -9,20 +9,11 @@ import orjson
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from cxops.core.events import Delivered, OutboxDispatcher
+from cxops.core.events import Delivered
 from cxops.core.models import OutboxEvent
 from cxops.domains.analytics import alerts
-from cxops.entrypoints.http.app import build_subscriptions
-from tests.conftest import auth
+from tests.conftest import auth, drain_events
 from tests.factories import interaction
-
-
-def _drain(app) -> None:  # type: ignore[no-untyped-def]
-    dispatcher = OutboxDispatcher(
-        app.state.session_factory, build_subscriptions(app.state.settings.effective_models_dir)
-    )
-    while dispatcher.run_once():
-        pass
 
 
 def test_service_level_breach_is_announced_once_and_triggers_a_rule(client: TestClient, org_keys: dict, app) -> None:  # type: ignore[no-untyped-def]
@@ -30,7 +21,7 @@ def test_service_level_breach_is_announced_once_and_triggers_a_rule(client: Test
         "/v1/workflows/rules",
         headers=auth(org_keys["supervisor"]),
         json={
-            "source": 'name: sl\ntrigger: service_level_breached\nsteps:\n'
+            "source": "name: sl\ntrigger: service_level_breached\nsteps:\n"
             '  - notify: {message: "{queue} at {service_level}"}\n'
         },
     )
@@ -51,7 +42,7 @@ def test_service_level_breach_is_announced_once_and_triggers_a_rule(client: Test
         content=body,
         headers={**auth(org_keys["service"]), "content-type": "application/x-ndjson"},
     )
-    _drain(app)
+    drain_events(app)
     with app.state.session_factory() as s:
         events = s.scalars(select(OutboxEvent).where(OutboxEvent.type == "analytics.service_level_breached")).all()
     assert len(events) == 1 and events[0].payload["queue"] == "billing-voice"
@@ -74,7 +65,7 @@ def test_service_level_breach_is_announced_once_and_triggers_a_rule(client: Test
         content=b"\n".join(orjson.dumps(r) for r in more),
         headers={**auth(org_keys["service"]), "content-type": "application/x-ndjson"},
     )
-    _drain(app)
+    drain_events(app)
     with app.state.session_factory() as s:
         assert (
             len(s.scalars(select(OutboxEvent).where(OutboxEvent.type == "analytics.service_level_breached")).all()) == 1

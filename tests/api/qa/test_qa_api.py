@@ -9,20 +9,10 @@ import orjson
 from fastapi.testclient import TestClient
 
 import cxops.domains.qa as qa_pkg
-from cxops.core.events import OutboxDispatcher
-from cxops.entrypoints.http.app import build_subscriptions
-from tests.conftest import SHARED_DATA, auth
+from tests.conftest import SHARED_DATA, auth, drain_events
 from tests.factories import interaction
 
 DEMO = (Path(qa_pkg.__file__).parent / "scorecards" / "demo.yaml").read_text()
-
-
-def _drain(app) -> None:  # type: ignore[no-untyped-def]
-    dispatcher = OutboxDispatcher(
-        app.state.session_factory, build_subscriptions(app.state.settings.effective_models_dir)
-    )
-    while dispatcher.run_once():
-        pass
 
 
 def _call(n: int, good: bool) -> dict:
@@ -53,7 +43,7 @@ def _setup(client: TestClient, keys: dict, app) -> None:  # type: ignore[no-unty
     client.post(
         "/v1/interactions/bulk", content=body, headers={**auth(keys["service"]), "content-type": "application/x-ndjson"}
     )
-    _drain(app)
+    drain_events(app)
 
 
 def test_every_ended_interaction_is_scored_with_evidence(client: TestClient, org_keys: dict, app) -> None:  # type: ignore[no-untyped-def]
@@ -77,7 +67,7 @@ def test_new_version_rescores_and_past_scores_keep_their_version(client: TestCli
     assert (
         client.post("/v1/qa/scorecards", json={"source": v2}, headers=auth(org_keys["supervisor"])).status_code == 201
     )
-    _drain(app)
+    drain_events(app)
     evs = client.get("/v1/qa/evaluations?limit=500", headers=auth(org_keys["analyst"])).json()
     by_version = {v: [e for e in evs if e["version"] == v] for v in (1, 2)}
     assert len(by_version[1]) == 6 and len(by_version[2]) == 6

@@ -10,12 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from cxops.core.config import Settings
-from cxops.core.events import OutboxDispatcher
 from cxops.core.models import OutboxEvent
 from cxops.domains.knowledge.models import KnowledgeAttribution
-from cxops.entrypoints.http.app import build_subscriptions, create_app
+from cxops.entrypoints.http.app import create_app
 from tests.api.trust.helpers import ingest, record
-from tests.conftest import auth, make_org_keys
+from tests.conftest import auth, drain_events, make_org_keys
 from tests.factories import cited_article
 
 PII_TEXT = "I'm at jane.roe@example.com or +44 7911 123456, card 4111 1111 1111 1111"
@@ -114,8 +113,6 @@ def test_erasure_reaches_knowledge_attributions(client: TestClient, org_keys: di
         cited_article(s, org_id=org, interaction_id=uuid.UUID(d["id"]), body="Parcels arrive in 3 days.", usage="shown")
         s.commit()
     client.post(f"/v1/customers/{d['customer_id']}/erasure", headers=admin)
-    dispatcher = OutboxDispatcher(client.app.state.session_factory, build_subscriptions())  # type: ignore[attr-defined]
-    while dispatcher.run_once():
-        pass
+    drain_events(client.app)
     with client.app.state.session_factory() as s:  # type: ignore[attr-defined]
         assert s.scalars(select(KnowledgeAttribution)).all() == []

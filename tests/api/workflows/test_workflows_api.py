@@ -12,10 +12,9 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from cxops.core.events import Delivered, OutboxDispatcher
+from cxops.core.events import Delivered
 from cxops.domains.workflows import service
-from cxops.entrypoints.http.app import build_subscriptions
-from tests.conftest import auth
+from tests.conftest import auth, drain_events
 from tests.factories import interaction
 
 
@@ -51,12 +50,6 @@ def hook() -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/hook"
     server.shutdown()
-
-
-def _drain(app) -> None:  # type: ignore[no-untyped-def]
-    dispatcher = OutboxDispatcher(app.state.session_factory, build_subscriptions())
-    while dispatcher.run_once():
-        pass
 
 
 def _rule(client: TestClient, keys: dict, text: str) -> dict:
@@ -103,7 +96,7 @@ steps:
             interaction(3, intent="billing", outcome="escalated"),
         ],
     )
-    _drain(app)
+    drain_events(app)
     runs = client.get("/v1/workflows/runs", headers=auth(org_keys["analyst"])).json()
     assert len(runs) == 1 and runs[0]["status"] == "succeeded", runs
     assert [s["kind"] for s in runs[0]["steps"]] == [
@@ -125,7 +118,7 @@ steps:
     assert len(_Hook.calls) == 1 and _Hook.calls[0]["sig"] and _Hook.calls[0]["key"].endswith(":5")
     notes = client.get("/v1/workflows/notifications", headers=auth(org_keys["supervisor"])).json()
     assert notes[0]["message"] == "Escalated refund on voice"
-    _drain(app)  # redelivery / second pass: nothing runs twice
+    drain_events(app)  # redelivery / second pass: nothing runs twice
     assert len(client.get("/v1/workflows/runs", headers=auth(org_keys["analyst"])).json()) == 1
     assert len(_Hook.calls) == 1
 
@@ -138,12 +131,12 @@ def test_webhook_retries_then_dead_letters_and_replays(client: TestClient, org_k
     )
     _Hook.fail_first = 1
     _ingest(client, org_keys, [interaction(1)])
-    _drain(app)
+    drain_events(app)
     run = client.get("/v1/workflows/runs", headers=auth(org_keys["analyst"])).json()[0]
     assert run["status"] == "succeeded" and "2 attempt" in run["steps"][0]["detail"]
     _Hook.fail_first = 10
     _ingest(client, org_keys, [interaction(2)])
-    _drain(app)
+    drain_events(app)
     failed = client.get("/v1/workflows/runs?status=failed", headers=auth(org_keys["analyst"])).json()
     assert len(failed) == 1 and "dead-lettered" in failed[0]["steps"][0]["detail"]
     letters = client.get("/v1/workflows/dead-letters", headers=auth(org_keys["analyst"])).json()
@@ -163,7 +156,7 @@ def test_unreachable_webhook_is_bounded(client: TestClient, org_keys: dict, app)
         '  - webhook: {url: "http://127.0.0.1:9/never", attempts: 3, timeout_s: 0.5}\n',
     )
     _ingest(client, org_keys, [interaction(1)])
-    _drain(app)
+    drain_events(app)
     run = client.get("/v1/workflows/runs", headers=auth(org_keys["analyst"])).json()[0]
     assert run["status"] == "failed" and "3 attempts" in run["steps"][0]["detail"]
 
@@ -240,7 +233,7 @@ def test_dry_run_against_past_events_executes_nothing(client: TestClient, org_ke
 def test_approvals_need_a_reason_and_close_once(client: TestClient, org_keys: dict, app) -> None:  # type: ignore[no-untyped-def]
     _rule(client, org_keys, 'name: ap\ntrigger: interaction_ended\nsteps:\n  - request_approval: {title: "ok?"}\n')
     _ingest(client, org_keys, [interaction(1)])
-    _drain(app)
+    drain_events(app)
     task = client.get("/v1/workflows/tasks?status=pending", headers=auth(org_keys["analyst"])).json()[0]
     url = f"/v1/workflows/tasks/{task['id']}/decision"
     assert client.post(url, json={"decision": "approve"}, headers=auth(org_keys["supervisor"])).status_code == 422
@@ -266,10 +259,10 @@ def test_trust_threshold_crossing_triggers_a_rule(client: TestClient, org_keys: 
     # The factory's contacts start with an AI agent and hand off to a human: poor automated experiences.
     same = {"external_id": "cust-x"}
     _ingest(client, org_keys, [interaction(1, customer=same, outcome="escalated")])
-    _drain(app)
+    drain_events(app)
     assert client.get("/v1/workflows/runs", headers=auth(org_keys["analyst"])).json() == []
     _ingest(client, org_keys, [interaction(2, customer=same, outcome="escalated"), interaction(3, customer=same)])
-    _drain(app)
+    drain_events(app)
     runs = client.get("/v1/workflows/runs", headers=auth(org_keys["analyst"])).json()
     assert len(runs) == 1 and runs[0]["status"] == "succeeded"
     note = client.get("/v1/workflows/notifications", headers=auth(org_keys["analyst"])).json()[0]["message"]
