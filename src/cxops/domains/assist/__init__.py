@@ -1,0 +1,1 @@
+"""Real-time assist: streaming co-pilot, intent models and auto-documentation (issue #11)."""

@@ -1,0 +1,1 @@
+"""Pure computations of the assist domain (no SQLAlchemy, no FastAPI)."""
