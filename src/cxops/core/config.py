@@ -32,7 +32,10 @@ class Settings(BaseModel):
     ingest_batch_size: int = Field(default=500, ge=1, le=10_000)
     rate_limit_per_minute: int = Field(default=6000, ge=0)
     session_secret: str = ""
-    llm_url: str = ""
+    llm_url: str = ""  # an OpenAI-compatible endpoint (…/v1) for optional generative summaries
+    llm_model: str = ""
+    llm_api_key: str = ""
+    llm_timeout_s: float = Field(default=20.0, gt=0, le=600)
     embedded_dispatch: bool = True
     pii_mode: Literal["off", "redact", "redact_keep_original"] = "redact"
     trust_purge_interval_s: int = Field(default=3600, ge=0)
