@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from cxops.contracts.events import ActionExecuted
@@ -16,6 +17,8 @@ from cxops.domains.actions.models import ActionProposal
 from cxops.domains.actions.runtime import ActionsRuntime
 
 FAILED_STATUSES = ("failed", "compensated", "failed_uncompensated")
+#: Decided (or approved) and committed as such before any connector call; ends executed/failed/compensated.
+EXECUTING = "executing"
 
 
 def actor_kind_of(row: ActionProposal) -> str:
@@ -48,6 +51,37 @@ def _compensate(runtime: ActionsRuntime, row: ActionProposal, done: list[dict[st
             ok = False
             notes.append(f"step {item['step']} ({spec.name}) compensation failed: {_message(exc)}")
     return ok, notes
+
+
+def execute_durably(session: Session, runtime: ActionsRuntime, row: ActionProposal) -> None:
+    """Commit the intent (status 'executing', with the caller's audit rows and events), then run the steps.
+
+    The intent is durable before the system of record is touched: a process killed during a connector call leaves
+    the proposal 'executing' (visible, never lost), and a retry of the same idempotency key (or approval) resumes it
+    with the same connector idempotency keys `<proposal id>:<step>`, so the system of record applies each step once.
+    """
+    row.status = EXECUTING
+    session.commit()
+    resume(session, runtime, row)
+
+
+def resume(session: Session, runtime: ActionsRuntime, row: ActionProposal) -> bool:
+    """Claim an 'executing' proposal and run its steps; False if another request finished it meanwhile.
+
+    The claim is an UPDATE of the row, so it holds a row lock (PostgreSQL) or the write lock (SQLite) until the
+    outcome commits: a concurrent retry waits, then finds the proposal finished and only reads it.
+    """
+    claimed = session.execute(
+        update(ActionProposal)
+        .where(ActionProposal.id == row.id, ActionProposal.status == EXECUTING)
+        .values(status=EXECUTING)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(row)
+    if getattr(claimed, "rowcount", 0) != 1:
+        return False
+    run_steps(session, runtime, row)
+    return True
 
 
 def run_steps(session: Session, runtime: ActionsRuntime, row: ActionProposal) -> None:

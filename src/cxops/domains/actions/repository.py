@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from cxops.domains.actions.models import ActionBreaker, ActionProposal, AuditEntry
 
-EXECUTED = ("executed", "failed", "compensated", "failed_uncompensated", "reversed")
+#: Executed or being executed (an 'executing' proposal counts toward velocity limits: it is committed to run).
+EXECUTED = ("executing", "executed", "failed", "compensated", "failed_uncompensated", "reversed")
 FAILED = ("failed", "compensated", "failed_uncompensated")
 REVERSED = ("reversed", "compensated")
 

@@ -20,7 +20,7 @@ from cxops.core.repository import get_scoped
 from cxops.domains.actions import audit, breakers, repository
 from cxops.domains.actions.compute.chain import canonical_json
 from cxops.domains.actions.decide import RequestDecision, actor_ref, decide_request
-from cxops.domains.actions.execution import actor_kind_of, reverse, run_steps
+from cxops.domains.actions.execution import EXECUTING, actor_kind_of, execute_durably, resume, reverse
 from cxops.domains.actions.models import ActionProposal
 from cxops.domains.actions.runtime import ActionsRuntime
 from cxops.domains.actions.schemas import DryRunRequest, ProposalCreate
@@ -86,12 +86,12 @@ def propose(
     digest = request_digest(req)
     existing = _existing(session, org_id, req, digest)
     if existing is not None:
-        return existing, True
+        return _replay(session, runtime, existing, who), True
     decision = decide_request(session, runtime, org_id=org_id, who=who, req=req)
     row = _new_row(org_id, who, req, digest, decision, runtime)
     stored = _insert(session, row, org_id, req, digest)
     if stored is not row:
-        return stored, True
+        return _replay(session, runtime, stored, who), True
     audit.append(
         session,
         org_id=org_id,
@@ -114,9 +114,16 @@ def propose(
         ),
     )
     if decision.outcome == "allow":
-        run_steps(session, runtime, row)
+        execute_durably(session, runtime, row)
     _after(session, runtime, row, who)
     return row, False
+
+
+def _replay(session: Session, runtime: ActionsRuntime, row: ActionProposal, who: Principal) -> ActionProposal:
+    """A retried key: the first result, except that an execution interrupted by a crash is resumed (not re-decided)."""
+    if row.status == EXECUTING and resume(session, runtime, row):
+        _after(session, runtime, row, who)
+    return row
 
 
 def _new_row(
@@ -183,7 +190,12 @@ def _pending(session: Session, org_id: uuid.UUID, proposal_id: uuid.UUID) -> Act
 def approve(
     session: Session, runtime: ActionsRuntime, *, org_id: uuid.UUID, who: Principal, proposal_id: uuid.UUID, reason: str
 ) -> ActionProposal:
-    """A supervisor approves a queued proposal: it executes now (open breakers still block it)."""
+    """A supervisor approves a queued proposal: it executes now (open breakers still block it).
+
+    Approving again a proposal whose execution was interrupted (status 'executing') resumes that execution."""
+    interrupted = get_scoped(session, ActionProposal, org_id, proposal_id, "proposal")
+    if interrupted.status == EXECUTING:
+        return _replay(session, runtime, interrupted, who)
     row = _pending(session, org_id, proposal_id)
     open_ = repository.open_breakers(
         session, org_id, [("action", s["action"]) for s in row.steps] + [("agent", row.actor_ref)]
@@ -194,7 +206,7 @@ def approve(
     audit.append(
         session, org_id=org_id, kind="approval", proposal_id=row.id, payload={"by": actor_ref(who), "reason": reason}
     )
-    run_steps(session, runtime, row)
+    execute_durably(session, runtime, row)
     _after(session, runtime, row, who)
     return row
 
