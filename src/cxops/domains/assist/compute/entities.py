@@ -103,9 +103,11 @@ _RAW_PHONE = re.compile(
 )
 
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-_MONTH_DAY = re.compile(r"\b(" + _MONTH_RE + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?\b(?!:)", re.IGNORECASE)
+_MONTH_DAY = re.compile(
+    r"\b(" + _MONTH_RE + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4})(?![-/]\d))?\b(?!:)", re.IGNORECASE
+)
 _DAY_MONTH = re.compile(
-    r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(" + _MONTH_RE + r")\b\.?(?:,?\s+(\d{4}))?", re.IGNORECASE
+    r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(" + _MONTH_RE + r")\b\.?(?:,?\s+(\d{4})(?![-/]\d))?", re.IGNORECASE
 )
 _RELATIVE = re.compile(
     r"\b(today|tonight|tomorrow|yesterday|(?:next|this|last|on|by)\s+(?:"
