@@ -19,6 +19,7 @@ from cxops.core.db import make_session_factory
 from cxops.core.events import OutboxDispatcher, Subscriptions
 from cxops.core.logging import configure_logging
 from cxops.core.migrate import upgrade
+from cxops.core.process import tune_gc
 from cxops.entrypoints.preflight import require_services
 from cxops.integrations.nats.bus import NatsEventBus
 from cxops.integrations.nats.config import NatsBusConfig, safe_url
@@ -32,6 +33,7 @@ def run_worker(settings: Settings, subscriptions: Subscriptions, *, wait_s: floa
     engine = require_services(settings, wait_s=wait_s, need_nats=True)
     upgrade(engine)
     factory = make_session_factory(engine)
+    tune_gc()
     try:
         if settings.nats_url:
             asyncio.run(_run_nats(settings, factory, subscriptions, relay=relay))

@@ -159,6 +159,7 @@ def _references(plans: list[_Plan]) -> tuple[dict[str, str], dict[str, str], dic
     queues: dict[str, str] = {}
     agents: dict[str, str] = {}
     customers: dict[tuple[str, str], dict[str, Any]] = {}
+    ai = Speaker.AI
     for p in plans:
         rec = p.record
         if rec.queue:
@@ -167,13 +168,76 @@ def _references(plans: list[_Plan]) -> tuple[dict[str, str], dict[str, str], dic
             agents.setdefault(part.agent, part.kind.value)
         for turn in rec.turns:
             if turn.agent:
-                agents.setdefault(turn.agent, AgentKind.AI.value if turn.speaker == Speaker.AI else "human")
+                agents.setdefault(turn.agent, AgentKind.AI.value if turn.speaker is ai else "human")
         if rec.customer:
             customers.setdefault(
                 (rec.customer.source or rec.source, rec.customer.external_id),
                 rec.customer.model_dump(exclude={"source", "external_id"}),
             )
     return queues, agents, customers
+
+
+class _RowBuilder:
+    """Driver-ready rows for the turn and participant tables (the largest by far).
+
+    SQLAlchemy's per-value parameter processing was a quarter of ingestion time (profiled), so these two tables
+    go straight to the driver's executemany; the only conversion needed is of the UUID columns, which SQLite
+    stores as 32-character hex and PostgreSQL natively. Each id is converted once per interaction or agent.
+    """
+
+    def __init__(self, dialect: str, agent_ids: dict[str, uuid.UUID]) -> None:
+        self.sqlite = dialect == "sqlite"
+        self.agents: dict[str, Any] = {k: (v.hex if self.sqlite else v) for k, v in agent_ids.items()}
+        self.turns: list[tuple[Any, ...]] = []
+        self.participants: list[tuple[Any, ...]] = []
+
+    def add(self, interaction_id: uuid.UUID, rec: InteractionIn) -> tuple[bool, list[float]]:
+        """Rows of one interaction; returns (an AI spoke, the customer's sentiment values in order)."""
+        iid: Any = interaction_id.hex if self.sqlite else interaction_id
+        agents = self.agents
+        self.participants.extend(
+            (iid, i, agents[part.agent], str(part.kind), str(part.role), part.joined_offset_ms)
+            for i, part in enumerate(rec.participants)
+        )
+        ai_spoke = False
+        sentiments: list[float] = []
+        append = self.turns.append
+        ai, customer = Speaker.AI, Speaker.CUSTOMER
+        for i, t in enumerate(rec.turns):
+            speaker = t.speaker
+            if speaker is ai:
+                ai_spoke = True
+            elif speaker is customer and t.sentiment is not None:
+                sentiments.append(t.sentiment)
+            # str() of a StrEnum is its value at C speed (`.value` is a slow descriptor on Python 3.11)
+            append(
+                (
+                    iid,
+                    i,
+                    str(speaker),
+                    t.offset_ms,
+                    t.end_offset_ms,
+                    t.text,
+                    agents[t.agent] if t.agent else None,
+                    t.sentiment,
+                )
+            )
+        return ai_spoke, sentiments
+
+    def insert(self, session: Session) -> None:
+        conn = session.connection()
+        mark = "?" if self.sqlite else "%s"
+        for table, columns, rows in (
+            ("interaction_participant", _PARTICIPANT_COLUMNS, self.participants),
+            ("interaction_turn", _TURN_COLUMNS, self.turns),
+        ):
+            if rows:
+                marks = ", ".join([mark] * len(columns))
+                conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+
+_TURN_COLUMNS = ("interaction_id", "seq", "speaker", "offset_ms", "end_offset_ms", "text", "agent_id", "sentiment")
+_PARTICIPANT_COLUMNS = ("interaction_id", "seq", "agent_id", "kind", "role", "joined_offset_ms")
 
 
 def _write(session: Session, org_id: uuid.UUID, plans: list[_Plan]) -> None:
@@ -187,11 +251,10 @@ def _write(session: Session, org_id: uuid.UUID, plans: list[_Plan]) -> None:
         session.execute(delete(InteractionParticipant).where(InteractionParticipant.interaction_id.in_(updated)))
     now = utcnow()
     new_rows: list[dict[str, Any]] = []
-    turn_rows: list[tuple[Any, ...]] = []
-    part_rows: list[dict[str, Any]] = []
-    agent_ids = {code: row.id for code, row in agent_rows.items()}
+    rows = _RowBuilder(session.connection().dialect.name, {code: row.id for code, row in agent_rows.items()})
     for p in plans:
-        row = _interaction_row(org_id, p, queue_rows, agent_rows, customer_ids, now)
+        ai_spoke, sentiments = rows.add(p.interaction_id, p.record)
+        row = _interaction_row(org_id, p, queue_rows, agent_rows, customer_ids, now, ai_spoke, sentiments)
         if p.existing_id is None:
             new_rows.append(row)
         else:
@@ -200,61 +263,12 @@ def _write(session: Session, org_id: uuid.UUID, plans: list[_Plan]) -> None:
                 .where(Interaction.id == p.existing_id)
                 .values({k: v for k, v in row.items() if k not in ("id", "created_at")})
             )
-        part_rows.extend(
-            {
-                "interaction_id": p.interaction_id,
-                "seq": i,
-                "agent_id": agent_ids[part.agent],
-                "kind": str(part.kind),
-                "role": str(part.role),
-                "joined_offset_ms": part.joined_offset_ms,
-            }
-            for i, part in enumerate(p.record.participants)
-        )
-        # str() of a StrEnum is its value at C speed (`.value` is a slow descriptor on Python 3.11)
-        turn_rows.extend(
-            (
-                p.interaction_id,
-                i,
-                str(t.speaker),
-                t.offset_ms,
-                t.end_offset_ms,
-                t.text,
-                agent_ids[t.agent] if t.agent else None,
-                t.sentiment,
-            )
-            for i, t in enumerate(p.record.turns)
-        )
-    # Core inserts on the tables: one executemany each. The ORM bulk path splits rows into a statement per
-    # run of identical None-patterns (turns with and without sentiment), i.e. nearly one per row.
+    # Core insert for the interactions (typed columns: timestamps, JSON); one executemany. The ORM bulk path
+    # splits rows into a statement per run of identical None-patterns, i.e. nearly one per row.
     # `documentation` is left out so it stays SQL NULL (a JSON column would store None as JSON null).
     if new_rows:
-        session.execute(
-            insert(cast(Table, Interaction.__table__)),
-            [{k: v for k, v in r.items() if k != "documentation"} for r in new_rows],
-        )
-    if part_rows:
-        session.execute(insert(cast(Table, InteractionParticipant.__table__)), part_rows)
-    if turn_rows:
-        _insert_turns(session, turn_rows)
-
-
-_TURN_COLUMNS = "interaction_id, seq, speaker, offset_ms, end_offset_ms, text, agent_id, sentiment"
-
-
-def _insert_turns(session: Session, rows: list[tuple[Any, ...]]) -> None:
-    """Turns, the largest table, go straight to the driver's executemany.
-
-    SQLAlchemy's per-value parameter processing was a quarter of ingestion time (profiled); the only
-    conversion needed is the UUID columns, which SQLite stores as 32-character hex and PostgreSQL natively.
-    """
-    conn = session.connection()
-    if conn.dialect.name == "sqlite":
-        sql = f"INSERT INTO interaction_turn ({_TURN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-        rows = [(r[0].hex, *r[1:6], r[6].hex if r[6] is not None else None, r[7]) for r in rows]
-    else:
-        sql = f"INSERT INTO interaction_turn ({_TURN_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-    conn.exec_driver_sql(sql, rows)
+        session.execute(insert(cast(Table, Interaction.__table__)), new_rows)
+    rows.insert(session)
 
 
 def _interaction_row(
@@ -264,15 +278,15 @@ def _interaction_row(
     agents: dict[str, Any],
     customers: dict[tuple[str, str], uuid.UUID],
     now: Any,
+    ai_spoke: bool,
+    sentiments: list[float],
 ) -> dict[str, Any]:
     rec = p.record
     primary = next((a for a in rec.participants if a.role == ParticipantRole.PRIMARY), None)
     primary = primary or (rec.participants[0] if rec.participants else None)
     agent = agents[primary.agent] if primary else None
     kinds = [a.kind for a in rec.participants]
-    ai_involved = AgentKind.AI in kinds or any(t.speaker == Speaker.AI for t in rec.turns)
     handed_off = AgentKind.AI in kinds and AgentKind.HUMAN in kinds[kinds.index(AgentKind.AI) :]
-    sentiments = [t.sentiment for t in rec.turns if t.sentiment is not None and t.speaker == Speaker.CUSTOMER]
     cust_key = (rec.customer.source or rec.source, rec.customer.external_id) if rec.customer else None
     return {
         "id": p.interaction_id,
@@ -296,13 +310,12 @@ def _interaction_row(
         "csat": rec.csat,
         "survey_answered": rec.survey_answered,
         "language": rec.language,
-        "ai_involved": ai_involved,
+        "ai_involved": AgentKind.AI in kinds or ai_spoke,
         "handed_off": handed_off,
         "turn_count": len(rec.turns),
         "sentiment_start": sentiments[0] if sentiments else None,
         "sentiment_end": sentiments[-1] if sentiments else None,
         "attributes": dict(rec.attributes),
-        "documentation": None,
         "created_at": now,
         "updated_at": now,
     }

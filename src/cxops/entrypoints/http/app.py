@@ -22,10 +22,13 @@ from cxops.core.errors import CxopsError
 from cxops.core.events import OutboxDispatcher, Subscriptions
 from cxops.core.logging import configure_logging
 from cxops.core.migrate import upgrade
+from cxops.core.process import tune_gc
 from cxops.core.web import KeyCache
 from cxops.domains.actions.router import router as actions_router
 from cxops.domains.analytics import wiring as analytics_wiring
 from cxops.domains.analytics.router import router as analytics_router
+from cxops.domains.assist.doc_router import router as documentation_router
+from cxops.domains.assist.router import router as assist_router
 from cxops.domains.directory.router import router as directory_router
 from cxops.domains.interactions.router import router as interactions_router
 from cxops.domains.knowledge.router import router as knowledge_router
@@ -38,8 +41,9 @@ from cxops.domains.wfm.router import router as wfm_router
 from cxops.domains.workflows import wiring as workflows_wiring
 from cxops.domains.workflows.router import readiness_router
 from cxops.domains.workflows.router import router as workflows_router
-from cxops.entrypoints import trust_bindings
+from cxops.entrypoints import autodoc_wiring, trust_bindings
 from cxops.entrypoints.actions_wiring import build_actions_runtime
+from cxops.entrypoints.assist_wiring import assist_engine
 from cxops.entrypoints.analytics_ports import analytics_ports
 from cxops.entrypoints.console.routes import router as console_router
 from cxops.entrypoints.http.middleware import LimitsMiddleware, MetricsMiddleware
@@ -58,6 +62,7 @@ def build_subscriptions(models_dir: Path | None = None) -> Subscriptions:
     """Wire every domain's event consumers (domains register theirs here as they are added)."""
     subs = analytics_wiring.subscribe(trust_bindings.subscribe(trust_wiring.subscribe(Subscriptions())))
     subs = qa_wiring.subscribe(subs, qa_encoder(models_dir), FactsFromDomains())
+    subs = autodoc_wiring.subscribe(subs, models_dir)
     return workflows_wiring.subscribe(subs, HttpWebhookSender())
 
 
@@ -116,7 +121,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
             app.state.dispatcher.start()
         app.state.trust_purger.start()
         local = local_listener(settings, factory, app.state.dispatcher.subscriptions)  # NATS: process-local consumers
+        tune_gc()
         yield
+        await app.state.assist.aclose()
         if local is not None:
             local.stop()
         app.state.trust_purger.stop()
@@ -128,16 +135,18 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
     app.state.engine = engine
     app.state.session_factory = factory
     app.state.key_cache = KeyCache()
-    app.state.analytics_ports = analytics_ports()
     app.state.actions_runtime = build_actions_runtime(trust_bindings.TrustStateFromLedger(factory))
     app.state.pilot_trust = trust_bindings.PilotTrustEffects()
     app.state.dispatcher = OutboxDispatcher(factory, build_subscriptions(settings.effective_models_dir))
     app.state.qa_encoder = qa_encoder(settings.effective_models_dir)
+    app.state.documentation_ports = autodoc_wiring.bind(settings)
     app.state.qa_facts = FactsFromDomains()
     app.state.webhook_sender = HttpWebhookSender()
     app.state.redactor = ingestion_redactor(settings)
     app.state.trust_purger = trust_wiring.PurgeScheduler(factory, settings.trust_purge_interval_s)
     app.state.embedder = default_embedder(settings.effective_models_dir)  # built lazily at first use
+    app.state.assist = assist_engine(settings, factory, app.state.embedder, app.state.redactor)
+    app.state.analytics_ports = analytics_ports(settings.data_dir, app.state.embedder, app.state.actions_runtime)
     install_error_handlers(app)
     for router in (
         directory_router,
@@ -151,6 +160,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
         trust_router,
         actions_router,
         wfm_router,
+        documentation_router,
+        assist_router,
         session_router,
         console_router,
     ):
