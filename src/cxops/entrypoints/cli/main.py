@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import typer
 
+from cxops.core.config import get_settings
 from cxops.domains.actions import cli as actions_cli
 from cxops.domains.analytics import cli as analytics_cli
+from cxops.domains.assist import doc_cli
 from cxops.domains.knowledge import cli as knowledge_cli
 from cxops.domains.qa import cli as qa_cli
 from cxops.domains.trust.cli import app as trust_cli
 from cxops.domains.wfm import cli as wfm_cli
 from cxops.domains.workflows import cli as workflows_cli
+from cxops.entrypoints import autodoc_wiring
 from cxops.entrypoints.cli import bench, importer, keys, serve
 from cxops.entrypoints.cli import demo as demo_cli
 from cxops.entrypoints.cli import worker as worker_cli
@@ -36,6 +39,8 @@ app.add_typer(workflows_cli.app, name="workflows")
 app.add_typer(qa_cli.app, name="qa")
 qa_cli.bind_encoder(qa_encoder())
 knowledge_cli.bind_embedder(default_embedder)
+app.add_typer(doc_cli.app, name="assist")
+doc_cli.bind_ports(lambda: autodoc_wiring.documentation_ports(get_settings()))
 app.command("bench")(bench.bench)
 app.command("serve")(serve.serve)
 app.command("demo")(demo_cli.demo)

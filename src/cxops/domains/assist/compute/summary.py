@@ -211,8 +211,8 @@ def _minmax(values: np.ndarray) -> np.ndarray:
 
 
 def summary_length(n_units: int) -> int:
-    """How many sentences to keep: about one in five, between 1 and 6."""
-    return min(n_units, max(1, min(6, math.ceil(n_units / 5))))
+    """How many sentences to keep: about one in four, between 2 (the reason and the resolution) and 6."""
+    return min(n_units, max(2, min(6, math.ceil(n_units / 4))))
 
 
 def summarise(units: Sequence[Unit], vectors: np.ndarray, method: str) -> dict[str, Any]:
