@@ -1,22 +1,42 @@
 """Binds analytics' ports to the domains that hold the figures (composition root, so it may read their tables).
 
-Bound: QA score per interaction (mean total of its automatic evaluations, 0-100). Not bound yet, and shown as
-"not available": the trust index (the trust domain computes it per group of customers, not per interaction),
-knowledge coverage and policy coverage per intent (no such figure is exposed by knowledge or actions yet).
+Bound (definitions in docs/analytics.md, "Figures from other domains"):
+- QA score per contact: the mean `total` (0-100) of its automatic evaluations.
+- Trust index per contact (trust domain, `contact_trust`): 100 when the contact's customer was not
+  automation-averse as of the contact under the organisation's routing policy, else 0; only contacts the trust
+  ledger holds (automated contacts of known customers). Versioned by the ledger, so analytics reads it once
+  per ledger change.
+- Knowledge coverage per intent (knowledge domain, `coverage_by_intent`): the share of a sample of the intent's
+  customer questions that knowledge search answers at the answer endpoint's confidence threshold.
+- Policy coverage per intent (actions domain, `policy_coverage_by_intent`): the share of the action steps
+  proposed in the intent's contacts whose action a policy pack governs with a rule of its own.
+
+A metric still comes back "not available", with the reason, when its source holds nothing for the selection:
+no QA evaluation, no trust-ledger entry, no customer question of the intent, no action proposed for it.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cxops.core.clock import utcnow
+from cxops.domains.actions.models import ActionProposal
+from cxops.domains.actions.public import ActionsRuntime, default_runtime, policy_coverage_by_intent
 from cxops.domains.analytics.public import AnalyticsPorts
 from cxops.domains.interactions.public import Interaction
+from cxops.domains.knowledge.public import Embedder, content_generation, coverage_by_intent
 from cxops.domains.qa.models import QaEvaluation
+from cxops.domains.trust.public import contact_trust, ledger_version
+
+COVERAGE_DAYS = 90  # contacts (knowledge) and proposals (policy) of the last 90 days are the evidence
 
 
 class QaEvaluationScores:
@@ -40,6 +60,94 @@ class QaEvaluationScores:
         return {interaction_id: float(avg) for interaction_id, avg in rows}
 
 
-def analytics_ports() -> AnalyticsPorts:
-    """The ports this build can bind."""
-    return AnalyticsPorts(qa=QaEvaluationScores())
+class TrustLedgerScores:
+    """Trust index of each contact the trust ledger holds (0 or 100), versioned by the ledger and policy."""
+
+    def scores(
+        self, session: Session, *, org_id: uuid.UUID, since: datetime, until: datetime
+    ) -> Mapping[uuid.UUID, float]:
+        """Scores of the ledger's contacts started in [since, until)."""
+        return contact_trust(session, org_id=org_id, since=since, until=until)
+
+    def version(self, session: Session, *, org_id: uuid.UUID) -> str:
+        """Changes with every ledger entry written or erased and every routing-policy change."""
+        return ledger_version(session, org_id=org_id)
+
+
+class _Memo:
+    """Computed coverages by (organisation, version of the evidence, intents); one computation at a time."""
+
+    def __init__(self) -> None:
+        self._values: dict[uuid.UUID, tuple[tuple[str, ...], dict[str, float]]] = {}
+        self.lock = threading.Lock()
+
+    def get(self, org_id: uuid.UUID, key: tuple[str, ...]) -> dict[str, float] | None:
+        hit = self._values.get(org_id)
+        return hit[1] if hit is not None and hit[0] == key else None
+
+    def put(self, org_id: uuid.UUID, key: tuple[str, ...], value: dict[str, float]) -> None:
+        self._values[org_id] = (key, value)
+
+
+class KnowledgeCoverage:
+    """Knowledge coverage per intent, recomputed when the indexed content changes and at least daily."""
+
+    def __init__(self, data_dir: Path, embedder: Embedder | None) -> None:
+        self.data_dir, self.embedder = data_dir, embedder
+        self._memo = _Memo()
+
+    def coverage(self, session: Session, *, org_id: uuid.UUID, intents: Sequence[str]) -> Mapping[str, float]:
+        """Share of each intent's sampled customer questions that knowledge search answers (0-1)."""
+        key = (content_generation(session, org_id=org_id), utcnow().date().isoformat(), *sorted(intents))
+        with self._memo.lock:
+            found = self._memo.get(org_id, key)
+            if found is None:
+                rows = coverage_by_intent(
+                    session,
+                    org_id=org_id,
+                    data_dir=self.data_dir,
+                    embedder=self.embedder,
+                    intents=list(intents),
+                    since=utcnow() - timedelta(days=COVERAGE_DAYS),
+                )
+                found = {intent: float(r["coverage"]) for intent, r in rows.items()}
+                self._memo.put(org_id, key, found)
+        return found
+
+
+class PolicyCoverage:
+    """Policy coverage per intent, recomputed when a proposal is made and at least hourly."""
+
+    def __init__(self, runtime: ActionsRuntime) -> None:
+        self.runtime = runtime
+        self._memo = _Memo()
+
+    def coverage(self, session: Session, *, org_id: uuid.UUID, intents: Sequence[str]) -> Mapping[str, float]:
+        """Share of the action steps proposed in each intent's contacts that a pack governs (0-1)."""
+        newest = session.scalar(select(func.max(ActionProposal.created_at)).where(ActionProposal.org_id == org_id))
+        key = (str(newest), str(int(time.time() // 3600)), *sorted(intents))
+        with self._memo.lock:
+            found = self._memo.get(org_id, key)
+            if found is None:
+                rows = policy_coverage_by_intent(
+                    session,
+                    self.runtime,
+                    org_id=org_id,
+                    intents=list(intents),
+                    since=utcnow() - timedelta(days=COVERAGE_DAYS),
+                )
+                found = {intent: float(r["coverage"]) for intent, r in rows.items()}
+                self._memo.put(org_id, key, found)
+        return found
+
+
+def analytics_ports(
+    data_dir: Path, embedder: Embedder | None = None, runtime: ActionsRuntime | None = None
+) -> AnalyticsPorts:
+    """Every port this build binds: QA and trust scores, knowledge and policy coverage."""
+    return AnalyticsPorts(
+        qa=QaEvaluationScores(),
+        trust=TrustLedgerScores(),
+        knowledge=KnowledgeCoverage(data_dir, embedder),
+        policy=PolicyCoverage(runtime or default_runtime()),
+    )

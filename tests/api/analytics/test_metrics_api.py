@@ -74,8 +74,15 @@ def test_overview_kpis_trend_and_unavailable_ports(client: TestClient, centre: d
     assert body["kpis"]["volume"] == 7
     assert sum(r["volume"] for r in body["trend"]) == 7
     assert {r["agent_kind"] for r in body["by_agent_kind"]} == {"human", "ai"}
-    assert body["kpis"]["qa_score"] is None and "qa_score" not in body["unavailable"]  # bound, nothing scored yet
-    assert body["kpis"]["trust_index"] is None and "not available" in body["unavailable"]["trust_index"]
+    # both sources are bound, but nothing is scored yet (no evaluation; events not delivered, so no ledger entry)
+    assert (
+        body["kpis"]["qa_score"] is None
+        and "no contact in this selection has a QA evaluation" in (body["unavailable"]["qa_score"])
+    )
+    assert (
+        body["kpis"]["trust_index"] is None
+        and "trust ledger holds no automated contact" in (body["unavailable"]["trust_index"])
+    )
 
 
 def test_bound_score_port_feeds_qa_score(client: TestClient, centre: dict, app) -> None:  # type: ignore[no-untyped-def]

@@ -70,7 +70,7 @@ def test_opportunity_map_scores_and_advises() -> None:
         {"intent": "address", "volume": 300, "ai_share": 0.0, "ai_contacts": 0, "verified_automation_rate": None},
         {"intent": "rare", "volume": 10, "ai_share": 0.5, "ai_contacts": 5, "verified_automation_rate": 1.0},
     ]
-    out = opportunity_map(rows, knowledge={"refund": 0.5, "fraud": 1.0}, policy=None)
+    out = opportunity_map(rows, knowledge={"refund": 0.5, "fraud": 1.0, "address": 0.0}, policy=None)
     by = {r["intent"]: r for r in out}
     assert by["refund"]["opportunity"] == 1000 * 0.8 * 0.5
     assert by["refund"]["headroom"] == 700 * 0.8
@@ -79,5 +79,8 @@ def test_opportunity_map_scores_and_advises() -> None:
     assert by["address"]["opportunity"] is None and by["address"]["knowledge_coverage"] == 0.0
     assert by["address"]["recommendation"].startswith("prepare")
     assert by["rare"]["recommendation"].startswith("gather evidence")
-    assert all(r["missing"] == ["policy_coverage"] for r in out)
+    # no evidence for "rare" (no customer question sampled): left out of the product, listed as missing
+    assert by["rare"]["knowledge_coverage"] is None and by["rare"]["opportunity"] == 10 * 1.0
+    assert by["rare"]["missing"] == ["knowledge_coverage", "policy_coverage"]
+    assert all(r["missing"] == ["policy_coverage"] for r in out if r["intent"] != "rare")
     assert out[0]["intent"] == "refund"

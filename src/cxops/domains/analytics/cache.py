@@ -27,6 +27,7 @@ from cxops.core.errors import ServiceUnavailable
 from cxops.domains.analytics import repository
 from cxops.domains.analytics.compute.metrics import build_frame
 from cxops.domains.analytics.config import AnalyticsConfig
+from cxops.domains.analytics.scores import ScoreColumns
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class FrameCache:
 
     def __init__(self, config: AnalyticsConfig) -> None:
         self.config = config
+        self.scores = ScoreColumns(config)
         self._frames: dict[uuid.UUID, Frame] = {}
         self._locks: dict[uuid.UUID, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -118,3 +120,4 @@ class FrameCache:
             self._frames.clear()
         else:
             self._frames.pop(org_id, None)
+        self.scores.invalidate(org_id)

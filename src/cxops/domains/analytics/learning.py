@@ -27,6 +27,11 @@ OPPORTUNITY_METRICS = (
     "csat",
     "aht_s",
 )
+COVERAGE_NOTE = (
+    "knowledge coverage = share of a sample of the intent's customer questions that knowledge search answers; "
+    "policy coverage = share of the action steps proposed in its contacts that a policy pack governs with a rule "
+    "of its own. An intent without such evidence has that factor left out of its product and listed in `missing`"
+)
 
 
 def opportunities(
@@ -53,6 +58,7 @@ def opportunities(
     mapped = opportunity_map(rows, knowledge=coverage["knowledge"], policy=coverage["policy"])
     body = service.page_of(query, mapped, unavailable)
     body["rows"] = mapped
+    body["notes"].append(COVERAGE_NOTE)
     return body
 
 

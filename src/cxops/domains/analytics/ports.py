@@ -25,11 +25,20 @@ class InteractionScores(Protocol):
         ...
 
 
+class VersionedScores(InteractionScores, Protocol):
+    """Scores whose source says when they change: analytics reads them once per change and keeps them aligned
+    with the contact frame (for sources too large to read on every request, such as the trust ledger)."""
+
+    def version(self, session: Session, *, org_id: uuid.UUID) -> str:
+        """A token that changes whenever any score of the organisation may have changed."""
+        ...
+
+
 class IntentCoverage(Protocol):
     """How well each intent is covered (knowledge articles, or action policies), as a fraction 0-1."""
 
     def coverage(self, session: Session, *, org_id: uuid.UUID, intents: Sequence[str]) -> Mapping[str, float]:
-        """Coverage per intent; intents the source knows nothing about are absent."""
+        """Coverage per intent; intents the source cannot judge (no evidence) are absent, never guessed."""
         ...
 
 
@@ -38,11 +47,16 @@ class AnalyticsPorts:
     """The bound adapters; None means not available in this deployment."""
 
     qa: InteractionScores | None = None
-    trust: InteractionScores | None = None
+    trust: InteractionScores | VersionedScores | None = None
     knowledge: IntentCoverage | None = None
     policy: IntentCoverage | None = None
 
 
+#: Why a bound source still has no figure for a query.
+NO_DATA: dict[str, str] = {
+    "qa": "not available: no contact in this selection has a QA evaluation",
+    "trust": "not available: the trust ledger holds no automated contact of a known customer in this selection",
+}
 UNAVAILABLE: dict[str, str] = {
     "qa": "not available: no QA evaluation source is bound (the QA domain provides it)",
     "trust": "not available: no trust-index source is bound (the trust domain provides it)",

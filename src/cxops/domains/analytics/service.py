@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from sqlalchemy.orm import Session
@@ -24,7 +24,7 @@ from cxops.domains.analytics.compute.definitions import (
     PORT_METRICS,
 )
 from cxops.domains.analytics.config import AnalyticsConfig
-from cxops.domains.analytics.ports import UNAVAILABLE, AnalyticsPorts
+from cxops.domains.analytics.ports import NO_DATA, UNAVAILABLE, AnalyticsPorts, VersionedScores
 from cxops.domains.analytics.schemas import MAX_PAGE, MetricsQuery
 
 MAX_METRICS = 30
@@ -123,10 +123,14 @@ def latest_start(frame: pd.DataFrame) -> datetime | None:
 
 
 def port_scores(
-    session: Session, *, org_id: uuid.UUID, query: MetricsQuery, ports: AnalyticsPorts
-) -> tuple[dict[str, dict[str, float]], dict[str, str]]:
-    """Scores from the bound QA/trust ports keyed like the frame's ids, and notes for unbound ones."""
-    extra: dict[str, dict[str, float]] = {}
+    session: Session, *, org_id: uuid.UUID, query: MetricsQuery, ports: AnalyticsPorts, cache: FrameCache, frame: Any
+) -> tuple[dict[str, engine.Scores], dict[str, str]]:
+    """Scores from the bound QA/trust ports, and notes for unbound ones.
+
+    A versioned port (see ports.VersionedScores) comes back as a column aligned with `frame`, read once per
+    change; any other is read for the query's range and keyed like the frame's ids.
+    """
+    extra: dict[str, engine.Scores] = {}
     unavailable: dict[str, str] = {}
     for metric, port_name in PORT_METRICS.items():
         if metric not in query.metrics:
@@ -135,9 +139,20 @@ def port_scores(
         if port is None:
             unavailable[metric] = UNAVAILABLE[port_name]
             continue
+        if callable(getattr(port, "version", None)):
+            versioned = cast(VersionedScores, port)
+            extra[port_name] = cache.scores.get(session, org_id=org_id, name=port_name, port=versioned, frame=frame)
+            continue
         got = port.scores(session, org_id=org_id, since=query.since, until=query.until)
         extra[port_name] = {k.hex: float(v) for k, v in got.items()}
     return extra, unavailable
+
+
+def note_empty_ports(totals: Mapping[str, Any], query: MetricsQuery, unavailable: dict[str, str]) -> None:
+    """Say why a bound port's metric is null over the whole selection (no evaluation, no ledger entry)."""
+    for metric, port_name in PORT_METRICS.items():
+        if metric in query.metrics and metric not in unavailable and totals.get(metric) is None:
+            unavailable[metric] = NO_DATA[port_name]
 
 
 def params_of(query: MetricsQuery) -> engine.Params:
@@ -150,9 +165,7 @@ def params_of(query: MetricsQuery) -> engine.Params:
     )
 
 
-def compute_rows(
-    frame: pd.DataFrame, query: MetricsQuery, extra: Mapping[str, Mapping[str, float]]
-) -> list[dict[str, Any]]:
+def compute_rows(frame: pd.DataFrame, query: MetricsQuery, extra: Mapping[str, engine.Scores]) -> list[dict[str, Any]]:
     """Every result row of a query (unpaged), sorted."""
     part = engine.select(frame, since=query.since.timestamp(), until=query.until.timestamp(), filters=query.filters)
     sums = engine.aggregate(
@@ -178,8 +191,12 @@ def run_metrics(
     """Answer a metrics request: check it, compute on the organisation's frame, return one page."""
     frame = cache.get(session, org_id).df
     query = parse_query(params, latest=latest_start(frame), config=cache.config)
-    extra, unavailable = port_scores(session, org_id=org_id, query=query, ports=ports)
+    extra, unavailable = port_scores(session, org_id=org_id, query=query, ports=ports, cache=cache, frame=frame)
     rows = compute_rows(frame, query, extra)
+    if any(m in query.metrics for m in PORT_METRICS):
+        note_empty_ports(
+            {m: next((r[m] for r in rows if r.get(m) is not None), None) for m in PORT_METRICS}, query, unavailable
+        )
     return page_of(query, rows, unavailable)
 
 

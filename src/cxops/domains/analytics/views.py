@@ -46,6 +46,7 @@ DRILL_METRICS = (
     "verified_automation_rate",
     "csat",
     "cost_per_contact",
+    "trust_index",
 )
 LIVE_WINDOW = timedelta(minutes=15)
 STATE_LOOKBACK = timedelta(hours=12)
@@ -61,15 +62,17 @@ def overview(
         latest=service.latest_start(frame),
         config=cache.config,
     )
-    extra, unavailable = service.port_scores(session, org_id=org_id, query=query, ports=ports)
+    extra, unavailable = service.port_scores(session, org_id=org_id, query=query, ports=ports, cache=cache, frame=frame)
     part = engine.select(frame, since=query.since.timestamp(), until=query.until.timestamp(), filters=query.filters)
     sums = engine.aggregate(
         part, by=query.by, grain="day", metrics=query.metrics, params=service.params_of(query), extra=extra
     )
+    kpis = engine.derive(engine.rollup(sums, []), query.metrics)[0]
+    service.note_empty_ports(kpis, query, unavailable)
     body = service.page_of(query, [], unavailable)
     body.pop("rows")
     body.update(
-        kpis=engine.derive(engine.rollup(sums, []), query.metrics)[0],
+        kpis=kpis,
         trend=engine.derive(engine.rollup(sums, ["bucket"]), query.metrics),
         by_channel=engine.derive(engine.rollup(sums, ["channel"]), query.metrics),
         by_agent_kind=engine.derive(engine.rollup(sums, ["agent_kind"]), query.metrics),

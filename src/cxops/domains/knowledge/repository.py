@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from cxops.domains.interactions.public import Interaction
+from cxops.domains.interactions.public import Interaction, Turn
 from cxops.domains.knowledge.models import (
     KnowledgeArticle,
     KnowledgeArticleVersion,
@@ -163,6 +164,35 @@ def recent_intents(session: Session, org_id: uuid.UUID, limit: int = 200) -> lis
         .limit(limit)
     )
     return [(str(i), int(n)) for i, n in session.execute(stmt)]
+
+
+def intent_questions(
+    session: Session, org_id: uuid.UUID, *, intents: Sequence[str], since: datetime, per_intent: int
+) -> dict[str, list[str]]:
+    """Per intent, the first customer turn of its newest `per_intent` contacts started since `since`."""
+    picked: dict[uuid.UUID, str] = {}
+    for intent in intents:
+        stmt = (
+            select(Interaction.id)
+            .where(Interaction.org_id == org_id, Interaction.intent == intent, Interaction.started_at >= since)
+            .order_by(Interaction.started_at.desc())
+            .limit(per_intent)
+        )
+        picked.update({i: intent for i in session.scalars(stmt)})
+    first: dict[uuid.UUID, str] = {}
+    ids = list(picked)
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(Turn.interaction_id, Turn.text)
+            .where(Turn.interaction_id.in_(ids[start : start + 500]), Turn.speaker == "customer")
+            .order_by(Turn.interaction_id, Turn.seq.desc())
+        )
+        first.update({i: text for i, text in rows})  # descending seq: the first turn is written last
+    out: dict[str, list[str]] = {}
+    for interaction_id, text in first.items():
+        if text and text.strip():
+            out.setdefault(picked[interaction_id], []).append(text)
+    return out
 
 
 def article_history(session: Session, article_id: uuid.UUID) -> list[KnowledgeArticleVersion]:

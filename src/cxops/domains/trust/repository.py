@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cxops.domains.directory.public import Customer, CustomerIdentity, Location, Queue, Region, Team
@@ -115,6 +115,30 @@ def experiences(
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(session.scalars(stmt))
+
+
+def ledger_rows(
+    session: Session, org_id: uuid.UUID, *, since: datetime, until: datetime
+) -> list[tuple[uuid.UUID, uuid.UUID | None, str, bool, datetime, str]]:
+    """(customer, interaction, kind, poor, occurred_at, origin) of the entries in [since, until), as tuples."""
+    stmt = select(
+        TrustExperience.customer_id,
+        TrustExperience.interaction_id,
+        TrustExperience.kind,
+        TrustExperience.poor,
+        TrustExperience.occurred_at,
+        TrustExperience.origin,
+    ).where(TrustExperience.org_id == org_id, TrustExperience.occurred_at >= since, TrustExperience.occurred_at < until)
+    return [tuple(r) for r in session.execute(stmt)]  # type: ignore[misc]
+
+
+def ledger_version(session: Session, org_id: uuid.UUID) -> str:
+    """Changes whenever the organisation's ledger or routing policy changes (entry count, newest entry, policy)."""
+    count, newest = session.execute(
+        select(func.count(), func.max(TrustExperience.occurred_at)).where(TrustExperience.org_id == org_id)
+    ).one()
+    policy = session.scalar(select(TrustPolicy.updated_at).where(TrustPolicy.org_id == org_id))
+    return f"{count}|{newest}|{policy}"
 
 
 def group_labels(session: Session, org_id: uuid.UUID, group_by: str) -> dict[uuid.UUID, str]:

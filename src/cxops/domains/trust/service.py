@@ -26,6 +26,7 @@ from cxops.domains.trust.compute.ledger import (
     Experience,
     Policy,
     classify,
+    contact_index,
     is_averse,
     poor_in_window,
     trust_index,
@@ -295,6 +296,26 @@ def index(
             group = labels.get(key) if key else None
         history[str(r.customer_id)].append(Experience(r.kind, r.occurred_at, group))
     return trust_index(history, since, until, step, policy)
+
+
+def contact_trust(session: Session, *, org_id: uuid.UUID, since: datetime, until: datetime) -> dict[uuid.UUID, float]:
+    """Trust index (0 or 100, see `contact_index`) of each contact started in [since, until) that the ledger
+    holds: the automated contacts of known customers (a contact's own entries carry its start time)."""
+    policy = repo.load_policy(session, org_id)
+    rows = repo.ledger_rows(session, org_id, since=since - timedelta(days=policy.window_days), until=until)
+    contacts: dict[uuid.UUID, tuple[uuid.UUID, datetime]] = {}
+    history: dict[uuid.UUID, list[Experience]] = defaultdict(list)
+    for customer, interaction, kind, poor, at, origin in rows:
+        if poor:
+            history[customer].append(Experience(kind, at))
+        if origin == "interaction" and interaction is not None and at >= since:
+            contacts[interaction] = (customer, at)
+    return contact_index(contacts, history, policy)
+
+
+def ledger_version(session: Session, *, org_id: uuid.UUID) -> str:
+    """A token that changes whenever the organisation's ledger or routing policy changes."""
+    return repo.ledger_version(session, org_id)
 
 
 def trust_state(session: Session, *, org_id: uuid.UUID, customer_ref: str | None) -> tuple[int, bool]:

@@ -27,7 +27,11 @@ class Selection:
 
     def values(self, name: str) -> np.ndarray:
         """The column's values for the selected rows."""
-        arr = self.frame[name].to_numpy()[self.lo : self.hi]
+        return self.take(self.frame[name].to_numpy())
+
+    def take(self, column: np.ndarray) -> np.ndarray:
+        """The selected rows of an array aligned with the whole frame."""
+        arr = column[self.lo : self.hi]
         return arr if self.mask is None else arr[self.mask]
 
     def codes(self, name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -138,8 +138,12 @@ def select(frame: pd.DataFrame, *, since: float, until: float, filters: Mapping[
     return select_rows(frame, since=since, until=until, filters=filters)
 
 
+#: Scores from another domain: by contact id (32 hex digits), or an array aligned with the whole frame.
+Scores = Mapping[str, float] | np.ndarray
+
+
 def _dynamic_sums(
-    part: Selection, params: Params, extra: Mapping[str, Mapping[str, float]], needed: Sequence[str]
+    part: Selection, params: Params, extra: Mapping[str, Scores], needed: Sequence[str]
 ) -> dict[str, Any]:
     wanted = set(needed)
     out: dict[str, Any] = {}
@@ -166,10 +170,13 @@ def _dynamic_sums(
         if f"{prefix}_n" not in wanted:
             continue
         scores = extra.get(prefix)
-        if not scores:  # nothing to sum (None sums to 0); ids cost ~50 ms per million to read
+        if scores is None or len(scores) == 0:  # nothing to sum (None sums to 0); ids cost ~50 ms per million
             out[f"{prefix}_n"] = out[f"{prefix}_sum"] = None
             continue
-        values = pd.Series(part.values("id")).map(scores).to_numpy(dtype=np.float64)
+        if isinstance(scores, np.ndarray):
+            values = part.take(scores)
+        else:
+            values = pd.Series(part.values("id")).map(scores).to_numpy(dtype=np.float64)
         out[f"{prefix}_n"] = _flag(~np.isnan(values))
         out[f"{prefix}_sum"] = np.nan_to_num(values, nan=0.0)
     return out
@@ -200,7 +207,7 @@ def aggregate(
     grain: str,
     metrics: Sequence[str],
     params: Params,
-    extra: Mapping[str, Mapping[str, float]] | None = None,
+    extra: Mapping[str, Scores] | None = None,
 ) -> pd.DataFrame:
     """Group sums of the columns `metrics` need, by `by` (+ 'bucket' unless grain is 'none')."""
     if isinstance(part, pd.DataFrame):

@@ -2,7 +2,8 @@
 
     opportunity = volume x verified automation rate x knowledge coverage x policy coverage
 
-Factors that no source provides are left out of the product and listed in `missing`, never guessed. The
+Factors that no source provides (no source bound, or no evidence for the intent: no customer question to
+search, no action proposed to govern) are left out of the product and listed in `missing`, never guessed. The
 recommendation is a rule on the same figures (thresholds below), so a reader can check it by hand.
 """
 
@@ -42,8 +43,8 @@ def opportunity_map(
 
     Args:
         rows: metric rows by intent.
-        knowledge: coverage per intent in 0-1, or None when no knowledge source is bound.
-        policy: coverage per intent in 0-1, or None when no policy source is bound.
+        knowledge: coverage per intent in 0-1 (intents absent: no evidence), or None when no source is bound.
+        policy: coverage per intent in 0-1 (intents absent: no evidence), or None when no source is bound.
 
     Returns:
         rows with `opportunity` (the product above, None without a verified rate), `headroom` (human-handled
@@ -53,8 +54,8 @@ def opportunity_map(
     out = []
     for row in rows:
         intent = str(row.get("intent"))
-        kc = None if knowledge is None else knowledge.get(intent, 0.0)
-        pc = None if policy is None else policy.get(intent, 0.0)
+        kc = None if knowledge is None else knowledge.get(intent)
+        pc = None if policy is None else policy.get(intent)
         var = row.get("verified_automation_rate")
         missing = [n for n, v in (("knowledge_coverage", kc), ("policy_coverage", pc)) if v is None]
         score = None

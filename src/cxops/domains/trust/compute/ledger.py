@@ -3,10 +3,12 @@ trust score, the routing policy and the trust index (no database, no web)."""
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 POOR_KINDS = (
     "ai_escalated",
@@ -17,6 +19,8 @@ POOR_KINDS = (
     "action_denied",
 )
 GOOD_KIND = "resolved_by_ai"
+K = TypeVar("K", bound=Hashable)
+C = TypeVar("C", bound=Hashable)
 REASONS = {
     "ai_escalated": "the AI did not resolve the contact and handed it to a human",
     "abandoned_in_automation": "the customer abandoned the contact while still with the AI",
@@ -158,3 +162,29 @@ def trust_index(
                 }
             )
     return rows
+
+
+def contact_index(
+    contacts: Mapping[K, tuple[C, datetime]], history: Mapping[C, Sequence[Experience]], policy: Policy
+) -> dict[K, float]:
+    """Trust index of single contacts: 100 when the contact's customer was not automation-averse as of the
+    contact (`is_averse` at its start: the policy window ending then, the contact's own entries included),
+    else 0. The mean over a set of contacts is 100 x (1 - the contact-weighted averse share), the per-contact
+    form of `trust_index`.
+
+    Args:
+        contacts: contact key -> (customer key, start time).
+        history: customer key -> the customer's experiences (any order; only poor ones matter).
+        policy: the routing policy (`max_poor` within `window_days`).
+    """
+    poor: dict[C, tuple[list[datetime], list[Experience]]] = {}
+    for customer, exps in history.items():
+        ordered = sorted((e for e in exps if e.poor), key=lambda e: e.at)
+        poor[customer] = ([e.at for e in ordered], ordered)
+    window = timedelta(days=policy.window_days)
+    out: dict[K, float] = {}
+    for key, (customer, at) in contacts.items():
+        times, ordered = poor.get(customer) or ([], [])
+        recent = ordered[bisect.bisect_right(times, at - window) : bisect.bisect_right(times, at)]
+        out[key] = 0.0 if is_averse(recent, at, policy) else 100.0
+    return out

@@ -67,7 +67,7 @@
       kpi("CSAT", num(k.csat), `${pct(k.survey_response_rate)} responded`), kpi("Sentiment shift", num(k.sentiment_shift), "start → end"),
       kpi("Cost per contact", money(k.cost_per_contact)),
       kpi("QA score", num(k.qa_score), body.unavailable.qa_score ? "not available" : "0-100"),
-      kpi("Trust index", num(k.trust_index), body.unavailable.trust_index ? "not available" : "0-100")));
+      kpi("Trust index", num(k.trust_index), body.unavailable.trust_index ? "not available" : "0-100 · not automation-averse")));
     const t = body.trend;
     el.append(chart.line({ title: "Contacts per day", yLabel: "contacts", series: [{ name: "contacts", points: t.map(r => [r.bucket, r.volume]) }] }));
     el.append(chart.line({ title: "AI: containment vs verified resolution (%)", series: [
@@ -99,7 +99,8 @@
       { key: "volume", label: "Contacts" }, { key: "aht_s", label: "AHT (s)" }, { key: "service_level", label: "Service level", format: pct },
       { key: "fcr_rate", label: "FCR", format: pct }, { key: "repeat_rate", label: "Repeat", format: pct },
       { key: "containment_rate", label: "AI containment", format: pct }, { key: "verified_automation_rate", label: "Verified AI", format: pct },
-      { key: "csat", label: "CSAT" }, { key: "cost_per_contact", label: "Cost/contact", format: money }], body.rows));
+      { key: "csat", label: "CSAT" }, { key: "trust_index", label: "Trust index", format: v => num(v) },
+      { key: "cost_per_contact", label: "Cost/contact", format: money }], body.rows));
     el.append(chart.bar({ title: `Contacts by ${level}`, labels: body.rows.map(r => r[level]), series: [{ name: "contacts", values: body.rows.map(r => r.volume) }] }));
     el.append(exportLinks("/v1/analytics/drilldown", q), notes(body));
   } });
@@ -108,11 +109,12 @@
     const q = rangeParams(params);
     el.append(rangeForm("ops-intents", params));
     const body = await api(`/v1/analytics/opportunities?${q}`);
-    el.append(h("p", { class: "muted", text: "Opportunity = contacts × verified AI resolution × knowledge coverage × policy coverage (factors without a source are left out and listed below)." }));
+    el.append(h("p", { class: "muted", text: "Opportunity = contacts × verified AI resolution × knowledge coverage × policy coverage (a factor without a source, or without evidence for the intent, is left out and listed under Missing)." }));
     el.append(table([{ key: "intent", label: "Intent" }, { key: "volume", label: "Contacts" }, { key: "ai_share", label: "AI share", format: pct },
       { key: "containment_rate", label: "Containment", format: pct }, { key: "verified_automation_rate", label: "Verified AI", format: pct },
       { key: "repeat_rate", label: "Repeat", format: pct }, { key: "knowledge_coverage", label: "Knowledge", format: pct },
       { key: "policy_coverage", label: "Policy", format: pct }, { key: "opportunity", label: "Opportunity" },
+      { key: "missing", label: "Missing", format: v => (v && v.length ? v.map(m => m.replace("_coverage", "")).join(", ") : "–") },
       { key: "recommendation", label: "Advice", format: v => h("span", { class: "pill " + (v.startsWith("expand") ? "ok" : v.startsWith("pull") ? "bad" : ""), text: v }) }], body.rows));
     const top = body.rows.filter(r => r.opportunity !== null).slice(0, 12);
     el.append(chart.bar({ title: "Automation opportunity by intent", labels: top.map(r => r.intent), series: [{ name: "opportunity", values: top.map(r => r.opportunity) }] }));
