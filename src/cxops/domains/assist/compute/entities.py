@@ -130,7 +130,11 @@ _IN_CALL = re.compile(
     r"sort (?:this|that|it) out|anything else|one moment|double-check|repeat that|let me)\b",
     re.IGNORECASE,
 )
-_CUSTOMER_OWNED = re.compile(r"\b(?:you'll need to|you will need to|you need to|please|you should|you can)\b", re.I)
+_CUSTOMER_OWNED = re.compile(
+    r"\b(?:you'll need to|you will need to|you need to|please|you should|you can)\b"
+    r"|[;,]\s*(?:just\s+)?(?:drop|send|bring|return|call|contact|keep|post|take|sign|reply)\b",  # "...; drop it at..."
+    re.IGNORECASE,
+)
 _AGENT_OWNED = re.compile(r"\b(?:I'll|I will|I'm going to|I am going to)\b", re.IGNORECASE)
 _DUE_SPAN = re.compile(
     r"\b(?:(?:with)?in|up to|takes?|by|over)\s+(?:the\s+next\s+)?(?:up\s+to\s+)?"

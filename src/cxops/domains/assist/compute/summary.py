@@ -124,6 +124,7 @@ class Unit:
     speaker: str
     text: str
     prior: float
+    reason: bool = False  # the customer's first substantive sentence: the reason for contact
 
 
 def candidate_units(turns: Sequence[TurnText]) -> list[Unit]:
@@ -138,19 +139,19 @@ def candidate_units(turns: Sequence[TurnText]) -> list[Unit]:
             words = [w for w in _WORD.findall(text.lower()) if w not in _STOP]
             if not words:
                 continue
-            prior = min(len(words), 12) / 12
+            prior, reason = min(len(words), 12) / 12, False
             if any(c.isdigit() for c in text) or find_amounts(text):
                 prior += 0.3
             if _PHATIC.search(text):
                 prior -= 0.8
             if turn.speaker == "customer" and not reason_seen and len(words) >= 3 and not _PHATIC.search(text):
-                prior += 0.6  # the reason for contact
-                reason_seen = True
+                prior += 0.6
+                reason_seen = reason = True
             if turn.speaker != "customer" and _RESOLUTION.search(text):
                 prior += 0.5
             elif turn.speaker != "customer" and text.endswith("?"):
                 prior -= 0.3  # the agent's questions restate what the customer then says
-            units.append(Unit(turn.seq, turn.speaker, text, prior))
+            units.append(Unit(turn.seq, turn.speaker, text, prior, reason))
     if len(units) > MAX_UNITS:
         keep = sorted(sorted(range(len(units)), key=lambda i: -units[i].prior)[:MAX_UNITS])
         units = [units[i] for i in keep]
@@ -186,14 +187,20 @@ def textrank(vectors: np.ndarray, damping: float = 0.85, iterations: int = 40) -
     return np.asarray(rank)
 
 
-def mmr_select(scores: np.ndarray, vectors: np.ndarray, k: int, lam: float = MMR_LAMBDA) -> list[int]:
-    """Indices of k items by Maximal Marginal Relevance: lam * score - (1 - lam) * max similarity to those picked."""
+def mmr_select(
+    scores: np.ndarray, vectors: np.ndarray, k: int, lam: float = MMR_LAMBDA, first: int | None = None
+) -> list[int]:
+    """Indices of k items by Maximal Marginal Relevance: lam * score - (1 - lam) * max similarity to those picked
+    (`first`, when given, is picked before the others)."""
     chosen: list[int] = []
     if len(scores) == 0:
         return chosen
     sim = vectors @ vectors.T
     best_sim = np.full(len(scores), -np.inf)
-    for _ in range(min(k, len(scores))):
+    if first is not None:
+        chosen.append(first)
+        best_sim = np.maximum(best_sim, sim[first])
+    for _ in range(min(k, len(scores)) - len(chosen)):
         redundancy = np.where(np.isinf(best_sim), 0.0, best_sim)
         value = lam * scores - (1 - lam) * redundancy
         value[chosen] = -np.inf
@@ -222,7 +229,8 @@ def summarise(units: Sequence[Unit], vectors: np.ndarray, method: str) -> dict[s
     centrality = _minmax(textrank(vectors))
     prior = _minmax(np.array([u.prior for u in units], dtype=np.float64))
     scores = 0.35 * centrality + 0.65 * prior
-    picked = sorted(mmr_select(scores, vectors.astype(np.float64), summary_length(len(units))))
+    reason = next((i for i, u in enumerate(units) if u.reason), None)  # CRM notes start with why they called
+    picked = sorted(mmr_select(scores, vectors.astype(np.float64), summary_length(len(units)), first=reason))
     sentences: list[dict[str, Any]] = [
         {"turn": units[i].turn, "speaker": units[i].speaker, "text": units[i].text, "score": round(float(scores[i]), 4)}
         for i in picked
