@@ -16,6 +16,7 @@ from cxops.core.db import unit_of_work
 from cxops.entrypoints.cli.common import cli_errors, console, open_db
 from cxops.entrypoints.cli.serve import serve
 from cxops.entrypoints.demo import LoadSummary, already_loaded, ensure_admin_key, load_demo
+from cxops.entrypoints.intents_wiring import ensure_demo_intent_model
 from cxops.entrypoints.redaction import ingestion_redactor
 from cxops.integrations.demo import DemoConfig, DemoDay, Generator
 
@@ -50,6 +51,8 @@ def demo(
             f"Loaded {summary.interactions_created:,} interactions and {summary.states_created:,} agent state "
             f"events over {summary.days} days in {elapsed:.0f} s."
         )
+    with console.status("Preparing the demo intent model"):
+        ensure_demo_intent_model(settings)
     console.print(
         f"Admin API key {'written to' if new_key else 'kept in'} {key_path.resolve()} (readable only by you).\n"
         f"Sign in at http://127.0.0.1:{port}/ by pasting that key (e.g. `cat {key_path}`)."
