@@ -14,6 +14,7 @@ falling back to the process settings (`cxops worker`, CLI).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from cxops.core.events import Subscriptions
 from cxops.domains.assist import documentation
 from cxops.domains.assist.compute.summary import IntentModelLike
 from cxops.domains.assist.doc_ports import DocumentationPorts, Encoder, GenerationFailed, TextGenerator
+from cxops.domains.assist.intents import intents_root, load_latest
 from cxops.entrypoints.qa_wiring import qa_encoder
 from cxops.integrations.llm import ChatClient, LlmError
 
@@ -49,10 +51,16 @@ class LlmGenerator:
 
 
 def intent_provider(root: Path, name: str = "default") -> Callable[[], IntentModelLike | None]:
-    """The newest intent model `name` under `root` (bound once the intent store is in; none until then)."""
+    """The newest model `name` under `root`, loaded at most once per INTENT_RELOAD_S."""
+    state: dict[str, object] = {"at": -1e18, "model": None}
+    lock = threading.Lock()
 
     def provide() -> IntentModelLike | None:
-        return None
+        with lock:
+            if time.monotonic() - float(state["at"]) > INTENT_RELOAD_S:  # type: ignore[arg-type]
+                state["model"] = load_latest(root, name) if root.is_dir() else None
+                state["at"] = time.monotonic()
+            return state["model"]  # type: ignore[return-value]
 
     return provide
 
@@ -75,7 +83,7 @@ def documentation_ports(settings: Settings) -> DocumentationPorts:
 
     return DocumentationPorts(
         encoder=provide_encoder,
-        intents=intent_provider(settings.data_dir / "intents"),
+        intents=intent_provider(intents_root(settings.data_dir)),
         generator=provide_generator,
     )
 

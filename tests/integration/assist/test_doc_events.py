@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import orjson
@@ -14,19 +15,25 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from cxops.core import keys
-from cxops.core.config import get_settings
+from cxops.core.config import get_settings, load_settings
 from cxops.core.db import unit_of_work
 from cxops.core.events import Delivered, OutboxDispatcher, apply_once
 from cxops.core.models import OutboxEvent
 from cxops.domains.assist import documentation
+from cxops.domains.assist.compute.entities import TurnText
+from cxops.domains.assist.compute.summary import InteractionFacts, document
 from cxops.domains.assist.doc_models import AssistDocumentation
 from cxops.domains.assist.doc_ports import DocumentationPorts
+from cxops.domains.assist.intents import intents_root, train
 from cxops.domains.interactions.public import BatchIngestor, Interaction, parse_obj
+from cxops.entrypoints import autodoc_wiring
 from cxops.entrypoints.cli.main import app as cli
 from cxops.entrypoints.http.app import build_subscriptions
+from cxops.integrations.demo import DemoConfig, generate, labelled_utterances
 from tests.conftest import REPO
 from tests.factories import interaction
 
+START = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 TURNS = [
     ("customer", "My parcel with tracking 1Z1234567890 never arrived."),
     ("agent", "I've escalated it as case CS-123456; you'll hear back within two working days."),
@@ -117,3 +124,28 @@ def test_backfill_cli(runner: CliRunner, tmp_path: Path) -> None:
     assert "no ended interactions since" in runner.invoke(cli, ["assist", "document", "--since", "2030-01-01"]).output
     bad = runner.invoke(cli, ["assist", "document", "--since", "March"])
     assert bad.exit_code == 2 and "not an ISO date" in bad.output
+
+
+def test_disposition_from_the_newest_trained_intent_model(tmp_path: Path) -> None:
+    """A model trained on the demo intents (the intents store) is found by the wiring and used over the customer's
+    sentences, with the sentence vectors the summary uses."""
+    settings = load_settings(
+        {"CXOPS_DATA_DIR": str(tmp_path), "CXOPS_MODELS_DIR": str(REPO / ".cxops-data" / "test-models")}
+    )
+    ports = autodoc_wiring.documentation_ports(settings)
+    encode = ports.encoder()
+    assert encode is not None
+    rows = labelled_utterances(seed=3, per_intent=12)
+    train(rows, "default", intents_root(tmp_path), encode, holdout=0.0)
+    model = ports.intents()
+    assert model is not None and model.version == "1"
+    _, days = generate(DemoConfig(seed=21, days=1, volume=60, end=date(2026, 11, 20)))
+    records = [r for r in next(days).interactions if r["turns"] and r.get("intent")][:30]
+    hits = 0
+    for rec in records:
+        facts = InteractionFacts(id="x", started_at=START, ended_at=None, channel=rec["channel"], intent="ignored")
+        turns = [TurnText(i, t["speaker"], t["text"]) for i, t in enumerate(rec["turns"])]
+        disp = document(facts, turns, encode=encode, intents=model, generated_at=START)["disposition"]
+        assert disp["intent_source"] == "model" and disp["model"] == "default@1"
+        hits += disp["intent"] == rec["intent"]
+    assert hits / len(records) >= 0.8, hits
