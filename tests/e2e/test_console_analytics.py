@@ -82,6 +82,7 @@ def test_overview_shows_kpis_and_charts(page, centre) -> None:  # type: ignore[n
     assert trust.get_by_text("not automation-averse").is_visible()
     assert page.locator("figure.chart svg path").count() >= 2
     assert page.get_by_role("link", name="Export CSV").get_attribute("href").startswith("/v1/analytics/overview?")
+    assert "table=by_agent_kind" in page.get_by_role("link", name="Export human and AI CSV").get_attribute("href")
     shot(page, "analytics-overview")
 
 

@@ -115,6 +115,25 @@ def test_csv_and_parquet_exports(client: TestClient, centre: dict) -> None:
     assert sorted(t["region"] for t in table) == ["(none)", "EU", "US"]
 
 
+def test_overview_exports_each_of_its_tables(client: TestClient, centre: dict) -> None:
+    r = client.get("/v1/analytics/overview", params={"format": "csv"}, headers=centre["reader"])
+    assert r.status_code == 200 and 'filename="overview-trend.csv"' in r.headers["content-disposition"]
+    assert sum(int(row["volume"]) for row in csv.DictReader(io.StringIO(r.text))) == 7
+    params = {"format": "csv", "table": "by_agent_kind"}
+    r = client.get("/v1/analytics/overview", params=params, headers=centre["reader"])
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert r.text.startswith("agent_kind,") and {row["agent_kind"]: int(row["volume"]) for row in rows} == {
+        "human": 5,
+        "ai": 2,
+    }
+    params = {"format": "parquet", "table": "by_channel"}
+    r = client.get("/v1/analytics/overview", params=params, headers=centre["reader"])
+    table = pq.read_table(io.BytesIO(r.content)).to_pylist()
+    assert {t["channel"]: t["volume"] for t in table} == {"voice": 4, "chat": 3}
+    r = client.get("/v1/analytics/overview", params={"table": "kpis"}, headers=centre["reader"])
+    assert r.status_code == 422 and r.json()["error"]["field"] == "query.table"
+
+
 def test_paging(client: TestClient, centre: dict) -> None:
     page = get(client, centre, "/v1/analytics/metrics", metrics="volume", by="region", limit=1, offset=1)
     assert len(page["rows"]) == 1 and page["total_rows"] == 3

@@ -123,11 +123,22 @@ def get_metrics(
     return _respond(body, body["rows"], common.format, "metrics", ["bucket", *body["by"]])
 
 
+OverviewTable = Literal["trend", "by_channel", "by_agent_kind"]
+_OVERVIEW_LEAD = {"trend": "bucket", "by_channel": "channel", "by_agent_kind": "agent_kind"}
+
+
 @router.get("/overview")
-def get_overview(session: DbSession, who: Reader, cache: Cache, ports: Ports, common: CommonQ) -> Any:
+def get_overview(
+    session: DbSession,
+    who: Reader,
+    cache: Cache,
+    ports: Ports,
+    common: CommonQ,
+    table: Annotated[OverviewTable, Query(description="the table a CSV/Parquet export holds")] = "trend",
+) -> Any:
     """The single operational view: KPIs over the range, the daily trend, split by channel and agent kind."""
     body = views.overview(session, org_id=who.org_id, params=common.params, cache=cache, ports=ports)
-    return _respond(body, body["trend"], common.format, "overview-trend", ["bucket"])
+    return _respond(body, body[table], common.format, f"overview-{table}", [_OVERVIEW_LEAD[table]])
 
 
 @router.get("/drilldown")

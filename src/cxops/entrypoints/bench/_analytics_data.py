@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 import cxops
+from cxops.domains.trust.compute.ledger import POOR_KINDS, ContactFacts, Policy, classify
 
 SHARED = Path(cxops.__file__).resolve().parents[2].parent / "shared" / "data" / "banking77" / "train.csv"
 AGENT_LINES = [
@@ -141,15 +142,17 @@ def contacts(
     lines = customer_lines()
     humans, bots, queues = ids["humans"], ids["bots"], ids["queues"]
     for lo in range(0, shape.interactions, chunk):
-        rows, parts, turns = [], [], []
+        rows, parts, turns, ledger = [], [], [], []
         for i in range(lo, min(lo + chunk, shape.interactions)):
             row, p, t = _contact(i, c, org, ids, humans, bots, queues, lines, shape.turns_per)
             rows.append(row)
             parts.extend(p)
             turns.extend(t)
+            ledger.extend(_ledger(org, row))
         conn.executemany(f"INSERT INTO interaction ({INTERACTION_COLS}) VALUES ({','.join('?' * 30)})", rows)
         conn.executemany("INSERT INTO interaction_participant VALUES (?,?,?,?,?,?)", parts)
         conn.executemany("INSERT INTO interaction_turn VALUES (?,?,?,?,?,?,?,?)", turns)
+        conn.executemany(f"INSERT INTO trust_experience ({LEDGER_COLS}) VALUES ({','.join('?' * 14)})", ledger)
         conn.commit()
         yield min(lo + chunk, shape.interactions)
 
@@ -160,6 +163,25 @@ INTERACTION_COLS = (
     "ai_involved, handed_off, turn_count, sentiment_start, sentiment_end, attributes, documentation, created_at, "
     "updated_at"
 )
+
+
+LEDGER_COLS = (
+    "id, org_id, customer_id, ref, kind, poor, occurred_at, interaction_id, intent, queue_id, team_id, region, "
+    "origin, detail"
+)
+_POLICY = Policy()
+
+
+def _ledger(org: str, row: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """The trust-ledger entries the trust consumer would derive from one contact (by the trust domain's own
+    `classify`; repeat-contact entries, which need the customer's later contacts, are not generated)."""
+    iid, customer, team, start, outcome, intent = row[0], row[7], row[9], row[10], row[15], row[17]
+    facts = ContactFacts(ai_involved=bool(row[21]), handed_off=bool(row[22]), outcome=outcome, sentiment_end=row[25])
+    return [
+        (_hex(), org, customer, str(uuid.UUID(iid)), kind, int(kind in POOR_KINDS), start, iid, intent, row[6],
+         team, None, "interaction", "{}")
+        for kind in classify(facts, _POLICY)
+    ]  # fmt: skip
 
 
 def _contact(i, c, org, ids, humans, bots, queues, lines, n_turns):

@@ -1,7 +1,8 @@
 """Analytics at scale: overview and drill-down latency over 1M interactions (~20M turns) in SQLite, and how
 fast the live view follows ingestion at 200 contacts/s.
 
-Setup writes the history straight into a fresh SQLite file (bench/_analytics_data.py); the API then runs in a
+Setup writes the history straight into a fresh SQLite file (bench/_analytics_data.py), with the trust-ledger
+entries of the automated contacts (so the overview's trust index reads a realistic ledger); the API then runs in a
 real uvicorn server on a loopback port, in this process, with the embedded outbox dispatcher. Latencies are
 measured by an HTTP client: overview and drill-down requests with varied ranges and paths (the contact frame
 is loaded once first, and that cold load is reported on its own), then a live phase posting 20 contacts every
@@ -40,7 +41,7 @@ def _p95(values: list[float]) -> float:
     return round(float(np.percentile(values, 95)), 1) if values else float("nan")
 
 
-def _setup(data_dir: Path, shape: Shape) -> tuple[dict[str, str], float]:
+def _setup(data_dir: Path, shape: Shape) -> tuple[dict[str, str], float, int]:
     url = f"sqlite:///{data_dir / 'cxops.db'}"
     engine = make_engine(url)
     upgrade(engine)
@@ -59,8 +60,9 @@ def _setup(data_dir: Path, shape: Shape) -> tuple[dict[str, str], float]:
     for _ in contacts(conn, org_hex, ids, shape):
         pass
     conn.execute("ANALYZE")
+    ledger = int(conn.execute("SELECT count(*) FROM trust_experience").fetchone()[0])
     conn.close()
-    return secrets, round(time.perf_counter() - started, 1)
+    return secrets, round(time.perf_counter() - started, 1), ledger
 
 
 def _timed(client: httpx.Client, path: str, params: dict[str, Any]) -> float:
@@ -88,6 +90,10 @@ def _queries(client: httpx.Client, rounds: int) -> dict[str, Any]:
         if rng.random() < 0.3 and "location" in path:
             path["team"] = f"{path['location']}-T{rng.randrange(4)}"
         drill.append(_timed(client, "/v1/analytics/drilldown", {**params, **path}))
+    opportunities_cold = _timed(client, "/v1/analytics/opportunities", {})  # computes knowledge/policy coverage
+    opportunities = [_timed(client, "/v1/analytics/opportunities", {}) for _ in range(5)]
+    since = (now - timedelta(days=90)).isoformat()
+    kpis = client.get("/v1/analytics/overview", params={"since": since, "until": now.isoformat()}).json()["kpis"]
     return {
         "overview_cold_ms": round(cold, 1),
         "overview_p50_ms": round(float(np.median(overview)), 1),
@@ -95,6 +101,9 @@ def _queries(client: httpx.Client, rounds: int) -> dict[str, Any]:
         "drilldown_p50_ms": round(float(np.median(drill)), 1),
         "drilldown_p95_ms": _p95(drill),
         "requests_each": rounds,
+        "opportunities_cold_ms": round(opportunities_cold, 1),
+        "opportunities_p50_ms": round(float(np.median(opportunities)), 1),
+        "trust_index_90d": kpis["trust_index"],
     }
 
 
@@ -139,7 +148,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     shape = Shape(interactions=50_000, customers=20_000) if quick else Shape(interactions=1_000_000)
     with tempfile.TemporaryDirectory(prefix="cxops-bench-analytics-") as tmp:
         data_dir = Path(tmp)
-        secrets, setup_s = _setup(data_dir, shape)
+        secrets, setup_s, ledger = _setup(data_dir, shape)
         settings = load_settings(
             {"CXOPS_DATA_DIR": str(data_dir), "CXOPS_RATE_LIMIT_PER_MINUTE": "0", "CXOPS_LOG_LEVEL": "WARNING"}
         )
@@ -160,6 +169,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     return {
         "interactions": shape.interactions,
         "turns": shape.interactions * shape.turns_per,
+        "trust_ledger_entries": ledger,
         "setup_s": setup_s,
         "db_mb": db_mb,
         **result,

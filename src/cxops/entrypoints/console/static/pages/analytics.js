@@ -37,12 +37,12 @@
     return q;
   }
 
-  function exportLinks(path, q) {
+  function exportLinks(path, q, what) {
     const links = ["csv", "parquet"].map(f => {
       const p = new URLSearchParams(q); p.set("format", f);
-      return h("a", { class: "btn secondary", href: `${path}?${p}`, download: "", text: `Export ${f.toUpperCase()}` });
+      return h("a", { class: "btn secondary", href: `${path}?${p}`, download: "", text: `Export ${what ? what + " " : ""}${f.toUpperCase()}` });
     });
-    return h("div", { class: "row", role: "group", "aria-label": "Export" }, links);
+    return h("div", { class: "row", role: "group", "aria-label": what ? `Export ${what}` : "Export" }, links);
   }
 
   function notes(body) {
@@ -77,7 +77,10 @@
     el.append(chart.bar({ title: "Contacts by channel", labels: body.by_channel.map(r => r.channel), series: [{ name: "contacts", values: body.by_channel.map(r => r.volume) }] }));
     el.append(h("h2", { text: "Human and AI" }), table([
       { key: "agent_kind", label: "Primary agent" }, { key: "volume", label: "Contacts" }, { key: "aht_s", label: "AHT (s)" },
-      { key: "fcr_rate", label: "FCR", format: pct }, { key: "csat", label: "CSAT" }, { key: "cost_per_contact", label: "Cost/contact", format: money }], body.by_agent_kind));
+      { key: "fcr_rate", label: "FCR", format: pct }, { key: "csat", label: "CSAT" }, { key: "trust_index", label: "Trust index", format: v => num(v) },
+      { key: "cost_per_contact", label: "Cost/contact", format: money }], body.by_agent_kind));
+    const byKind = new URLSearchParams(q); byKind.set("table", "by_agent_kind");
+    el.append(exportLinks("/v1/analytics/overview", byKind, "human and AI"));
     el.append(exportLinks("/v1/analytics/overview", q), notes(body));
   } });
 
