@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import uuid
 from dataclasses import dataclass
@@ -14,21 +13,17 @@ from sqlalchemy.orm import Session
 
 from cxops.domains.knowledge import repository
 from cxops.domains.knowledge.compute.calibration import BM25_WEIGHTS, HYBRID_WEIGHTS, confidence, features
-from cxops.domains.knowledge.compute.search import Access, Entry, Hit, HybridIndex, query_terms
+from cxops.domains.knowledge.compute.search import Access, Entry, Hit, HybridIndex, query_terms, split_query
 from cxops.domains.knowledge.ports import Embedder
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _LOCK = threading.Lock()
 _OPEN: dict[Path, tuple[str, HybridIndex]] = {}
 NO_ENCODER_NOTE = "dense retrieval unavailable (embedding model not installed): BM25 only"
 
 
 def embed_query(embedder: Embedder, text: str) -> np.ndarray:
-    """One unit vector for a query; a long query is the normalised mean of its sentences' vectors."""
-    parts = [p.strip() for p in _SENTENCE.split(text) if len(p.split()) >= 3] if len(text.split()) > 60 else []
-    vectors = embedder.encode(parts or [text])
-    mean = vectors.mean(axis=0)
-    return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
+    """The query's unit vectors, one row per segment of `split_query` (one row for a short query)."""
+    return np.asarray(embedder.encode(split_query(text)), dtype=np.float32)
 
 
 def _vectors(rows: list[Any], embedder: Embedder | None) -> np.ndarray | None:
