@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.requests import HTTPConnection
 
 from cxops.core.auth import Principal, Role, hash_secret
 from cxops.core.clock import utcnow
@@ -69,7 +70,7 @@ class KeyCache:
             self._items.clear()
 
 
-def _presented_secret(request: Request) -> tuple[str, str] | None:
+def _presented_secret(request: HTTPConnection) -> tuple[str, str] | None:
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         return "key", auth[7:].strip()
@@ -82,7 +83,7 @@ def _presented_secret(request: Request) -> tuple[str, str] | None:
     return None
 
 
-def authenticate(request: Request, session: Session, secret: tuple[str, str] | None = None) -> Principal:
+def authenticate(request: HTTPConnection, session: Session, secret: tuple[str, str] | None = None) -> Principal:
     """The caller's principal from an API key (Bearer or X-API-Key) or a console session cookie."""
     presented = secret or _presented_secret(request)
     if presented is None:

@@ -4,6 +4,7 @@ from cxops.core import models as _core_models  # noqa: F401
 from cxops.core.db import Base
 from cxops.domains.actions import models as _actions_models  # noqa: F401
 from cxops.domains.assist import doc_models as _assist_doc_models  # noqa: F401
+from cxops.domains.assist import models as _assist_models  # noqa: F401
 from cxops.domains.directory import models as _directory_models  # noqa: F401
 from cxops.domains.interactions import models as _interactions_models  # noqa: F401
 from cxops.domains.knowledge import models as _knowledge_models  # noqa: F401

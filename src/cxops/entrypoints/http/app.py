@@ -43,8 +43,8 @@ from cxops.domains.workflows.router import readiness_router
 from cxops.domains.workflows.router import router as workflows_router
 from cxops.entrypoints import autodoc_wiring, trust_bindings
 from cxops.entrypoints.actions_wiring import build_actions_runtime
-from cxops.entrypoints.assist_wiring import assist_engine
 from cxops.entrypoints.analytics_ports import analytics_ports
+from cxops.entrypoints.assist_wiring import assist_engine
 from cxops.entrypoints.console.routes import router as console_router
 from cxops.entrypoints.http.middleware import LimitsMiddleware, MetricsMiddleware
 from cxops.entrypoints.http.session_routes import router as session_router

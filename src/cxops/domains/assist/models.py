@@ -1,0 +1,35 @@
+"""ORM tables of real-time assist (streaming part): the alerts raised on live interactions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cxops.core.clock import utcnow
+from cxops.core.db import Base, JSONType, UTCDateTime
+from cxops.core.ids import new_id
+
+
+class AssistAlert(Base):
+    """A supervisor alert raised on a live interaction (sentiment drop, escalation risk, silence, compliance)."""
+
+    __tablename__ = "assist_alert"
+    __table_args__ = (
+        Index("ix_assist_alert_org_raised", "org_id", "raised_at"),
+        Index("ix_assist_alert_interaction", "interaction_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("core_organisation.id", ondelete="CASCADE"))
+    interaction_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("interaction.id", ondelete="CASCADE"))
+    team_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    severity: Mapped[str] = mapped_column(String(10))
+    message: Mapped[str] = mapped_column(String(500))
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,61 @@
+"""Binds real-time assist to its adapters: the process's MiniLM encoder, the latest trained intent model (loaded
+once), the trust domain's routing advice and consented memory, and the ingestion redactor."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from cxops.core.config import Settings
+from cxops.core.errors import CxopsError
+from cxops.domains.assist.compute.intents import IntentModel
+from cxops.domains.assist.engine import AssistConfig, AssistEngine
+from cxops.domains.assist.intents import intents_root, load_latest
+from cxops.domains.assist.ports import AssistPorts, Encoder, TextRedactor
+from cxops.domains.trust import memory as trust_memory
+from cxops.domains.trust.public import routing_advice
+from cxops.domains.trust.schemas import PURPOSES
+
+log = logging.getLogger("cxops.assist.wiring")
+MEMORY_ITEMS = 5
+
+
+def trust_for_assist(session: Session, *, org_id: uuid.UUID, customer_id: uuid.UUID) -> dict[str, Any] | None:
+    """Routing advice and the memory the customer consented to (per purpose), or None for an unknown customer."""
+    try:
+        advice = routing_advice(session, org_id=org_id, customer_id=customer_id)
+    except CxopsError:
+        return None
+    memory: list[dict[str, Any]] = []
+    for purpose in sorted(PURPOSES):
+        try:
+            items = trust_memory.recall(session, org_id=org_id, customer_id=customer_id, purpose=purpose)
+        except CxopsError:  # no consent for this purpose: nothing may be read
+            continue
+        memory.extend({"purpose": purpose, "kind": i.kind, "content": i.content[:300]} for i in items[:MEMORY_ITEMS])
+    return {
+        "route": advice.route,
+        "score": round(advice.score, 1),
+        "poor_in_window": advice.poor_in_window,
+        "reasons": [r.explanation for r in advice.reasons[:3]],
+        "memory": memory[:MEMORY_ITEMS],
+    }
+
+
+def assist_engine(
+    settings: Settings, factory: sessionmaker[Session], encoder: Encoder | None, redactor: TextRedactor | None
+) -> AssistEngine:
+    """The process's assist engine; the intent model is read from <data_dir>/intents on first use."""
+
+    def model() -> IntentModel | None:
+        try:
+            return load_latest(intents_root(settings.data_dir))
+        except (OSError, ValueError) as exc:
+            log.warning("intent model could not be loaded", extra={"exc_type": type(exc).__name__})
+            return None
+
+    ports = AssistPorts(encoder=encoder, intent_model=model, trust=trust_for_assist, redactor=redactor)
+    return AssistEngine(factory, ports, AssistConfig(data_dir=settings.data_dir))
