@@ -160,8 +160,11 @@ def test_thresholds_without_oos_examples_follow_the_quantile_within_caps() -> No
     assert conf == pytest.approx(0.28) and sim == pytest.approx(0.18)
     conf, sim = ci.choose_thresholds(np.ones((5, 2)), np.ones(5, bool), np.zeros(5, bool), options)
     assert (conf, sim) == (0.5, 0.5)
-    # with out-of-scope rows: the pair that separates them
+    # with out-of-scope rows: the confidence threshold with the best accuracy + 0.5 x recall, no similarity gate
     gates = np.array([[0.9, 0.8], [0.8, 0.7], [0.3, 0.75], [0.95, 0.2]])
     is_oos = np.array([False, False, True, True])
-    conf, sim = ci.choose_thresholds(gates, np.ones(4, bool), is_oos, options)
-    assert 0.3 < conf <= 0.8 and 0.2 < sim <= 0.7
+    assert ci.choose_thresholds(gates, np.ones(4, bool), is_oos, options) == (0.8, 0.0)
+    # ties go to the lowest threshold (answers are kept): rejecting a wrong answer is not rewarded either
+    gates = np.array([[0.9, 1.0], [0.5, 1.0], [0.2, 1.0]])
+    correct, is_oos = np.array([True, False, False]), np.array([False, False, True])
+    assert ci.choose_thresholds(gates, correct, is_oos, options) == (0.5, 0.0)

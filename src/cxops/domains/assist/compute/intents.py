@@ -63,6 +63,8 @@ class TrainOptions:
     target_in_scope_rejection: float = 0.02
     max_confidence_threshold: float = 0.5
     max_similarity_threshold: float = 0.5
+    # with out-of-scope rows: worth of one point of out-of-scope recall against one of in-scope accuracy
+    oos_recall_weight: float = 0.5
     neighbours_per_label: int = 16
     seed: int = 13
 
@@ -246,7 +248,9 @@ class IntentModel:
         out: np.ndarray = sims.max(axis=1)
         return out
 
-    def decide(self, texts: Sequence[str], embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def decide(
+        self, texts: Sequence[str], embeddings: np.ndarray, *, similarity: bool = True
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(probabilities (n, k), best in-scope class index, gate confidence, similarity) without thresholds:
         the confidence is 0 when the out-of-scope class outscores the best in-scope label."""
         probs = self.probabilities(texts, embeddings)
@@ -254,13 +258,14 @@ class IntentModel:
         confidence = probs[np.arange(len(best)), best]
         if self._oos_col is not None:
             confidence = np.where(probs[:, self._oos_col] > confidence, 0.0, confidence)
-        return probs, best, np.stack([confidence, self.similarity(embeddings)], axis=1)
+        sims = self.similarity(embeddings) if similarity else np.ones(len(best), dtype=np.float32)
+        return probs, best, np.stack([confidence, sims], axis=1)
 
     def predict(self, texts: Sequence[str], embeddings: np.ndarray) -> list[IntentPrediction]:
         """Top three in-scope labels with probabilities, and whether each text is out of scope."""
         if not texts:
             return []
-        probs, _, gates = self.decide(texts, embeddings)
+        probs, _, gates = self.decide(texts, embeddings, similarity=self.similarity_threshold > 0)
         out = []
         for row, (confidence, sim) in zip(probs, gates, strict=True):
             order = self._in_idx[np.argsort(-row[self._in_idx], kind="stable")[:3]]
@@ -485,9 +490,12 @@ def choose_thresholds(
 ) -> tuple[float, float]:
     """(confidence threshold, similarity threshold) from held-out rows; `gates` is (n, 2) confidence, similarity.
 
-    With out-of-scope rows: the pair maximising in-scope accuracy + out-of-scope recall (a rejected in-scope row
-    counts as an error). Without: the `target_in_scope_rejection` quantile of the in-scope rows for each gate,
-    capped (templated training data is confidently separable, and real in-scope traffic is not)."""
+    With out-of-scope rows: the confidence threshold maximising in-scope accuracy + `oos_recall_weight` x
+    out-of-scope recall (a rejected in-scope row counts as an error), and no similarity gate: with real
+    out-of-scope examples the explicit class and the confidence separate them, and a second threshold fitted
+    on the few out-of-scope rows a validation set has overfits them. Without: the `target_in_scope_rejection`
+    quantile of the in-scope rows for each gate, capped (templated training data is confidently separable, and
+    real in-scope traffic is not)."""
     in_scope = ~is_oos
     if not in_scope.any():
         return 0.0, 0.0
@@ -496,19 +504,13 @@ def choose_thresholds(
         conf = float(np.quantile(gates[in_scope, 0], q))
         sim = float(np.quantile(gates[in_scope, 1], q))
         return min(conf, options.max_confidence_threshold), min(sim, options.max_similarity_threshold)
-    grid = np.linspace(0.0, 1.0, 61)
-    conf_grid = np.unique(np.concatenate([[0.0], np.quantile(gates[:, 0], grid)]))
-    sim_grid = np.unique(np.concatenate([[0.0], np.quantile(gates[:, 1], grid)]))
-    best, best_score = (0.0, 0.0), -1.0
-    n_in, n_oos = int(in_scope.sum()), int(is_oos.sum())
-    for tc in conf_grid:
-        accepted_c = gates[:, 0] >= tc
-        for ts in sim_grid:
-            accepted = accepted_c & (gates[:, 1] >= ts)
-            score = (correct & accepted & in_scope).sum() / n_in + (~accepted & is_oos).sum() / n_oos
-            if score > best_score + 1e-12:
-                best, best_score = (float(tc), float(ts)), float(score)
-    return best
+    candidates = np.unique(np.concatenate([[0.0], gates[:, 0]]))
+    right = np.sort(gates[correct & in_scope, 0])
+    oos = np.sort(gates[is_oos, 0])
+    accuracy = (len(right) - np.searchsorted(right, candidates, side="left")) / in_scope.sum()  # accepted, right
+    recall = np.searchsorted(oos, candidates, side="left") / len(oos)  # out-of-scope rows below the threshold
+    best = int(np.argmax(accuracy + options.oos_recall_weight * recall))
+    return float(candidates[best]), 0.0
 
 
 def calibrate(model: IntentModel, texts: Sequence[str], labels: Sequence[str], embeddings: np.ndarray) -> None:
