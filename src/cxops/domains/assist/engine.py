@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from cxops.domains.assist.compute import sentiment
 from cxops.domains.assist.compute.compliance import Rulebook
 from cxops.domains.assist.compute.frames import FrameError, SegmentFrame
 from cxops.domains.assist.compute.guides import GuideBook
-from cxops.domains.assist.compute.intents import IntentModel
+from cxops.domains.assist.compute.intents import IntentModel, IntentPrediction
 from cxops.domains.assist.live import Inferred, LiveCall
 from cxops.domains.assist.ports import AssistPorts, Encoder
 from cxops.domains.assist.writer import TurnWriter
@@ -47,7 +48,11 @@ SEGMENTS = Counter("cxops_assist_segments_total", "Segments accepted by real-tim
 FRAME_ERRORS = Counter("cxops_assist_frame_errors_total", "Frames refused by real-time assist", ["code"])
 DROPPED = Counter("cxops_assist_dropped_connections_total", "Connections dropped as slow consumers", ["kind"])
 LIVE_CALLS = Gauge("cxops_assist_live_calls", "Live interactions with assist state in this process")
-BATCH_SIZE = Histogram("cxops_assist_batch_size", "Segments per encoder call", buckets=(1, 2, 4, 8, 16, 32, 64))
+BATCH_SIZE = Histogram("cxops_assist_batch_size", "Texts per encoder call", buckets=(1, 2, 4, 8, 16, 32, 64))
+CACHE = Counter(
+    "cxops_assist_text_cache_total", "Customer texts found in (hit) or added to (miss) the cache", ["result"]
+)
+CACHE_SIZE = 4096
 TRUST_REFRESH_S = 60.0
 MIN_QUERY_WORDS = 3
 
@@ -141,6 +146,7 @@ class AssistEngine:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assist-infer")
         self._model: IntentModel | None = None
         self._model_loaded = False
+        self._cache: OrderedDict[str, tuple[np.ndarray, IntentPrediction | None]] = OrderedDict()
         self._pending: list[Job] = []
         self._wake: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -234,36 +240,62 @@ class AssistEngine:
                 for job, inf in zip(jobs, results, strict=True):
                     self._finish(job, inf)
 
-    def _infer(self, jobs: list[Job]) -> list[Inferred]:
-        """Inference thread: one encoder call, intents on the same vectors, retrieval per customer segment."""
-        start = time.perf_counter()
-        texts = [j.seg.text for j in jobs]
+    def _understand(self, texts: list[str]) -> dict[str, tuple[np.ndarray, IntentPrediction | None]]:
+        """Vector and intent of each distinct text: from the LRU cache, else ONE encoder call for all misses.
+
+        Scripted lines repeat across calls ("Can I take your name and postcode?"), so a line is embedded and
+        classified once per process while it stays among the CACHE_SIZE most recent distinct texts.
+        """
         encoder, model = self.ports.encoder, self.model()
-        vectors = encoder.encode(texts) if encoder is not None else None
-        preds = model.predict(texts, vectors) if model is not None and vectors is not None else [None] * len(jobs)
+        out: dict[str, tuple[np.ndarray, IntentPrediction | None]] = {}
+        misses = []
+        for text in dict.fromkeys(texts):
+            hit = self._cache.get(text)
+            if hit is None:
+                misses.append(text)
+            else:
+                self._cache.move_to_end(text)
+                out[text] = hit
+        CACHE.labels(result="hit").inc(len(out))
+        CACHE.labels(result="miss").inc(len(misses))
+        if not misses or encoder is None:
+            return out
+        vectors = encoder.encode(misses)
+        preds: list[IntentPrediction | None] = list(model.predict(misses, vectors)) if model else [None] * len(misses)
+        BATCH_SIZE.observe(len(misses))
+        for text, vector, pred in zip(misses, vectors, preds, strict=True):
+            out[text] = self._cache[text] = (vector, pred)
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return out
+
+    def _infer(self, jobs: list[Job]) -> list[Inferred]:
+        """Inference thread: customer segments are embedded (one call), classified on the same vectors, and
+        searched in the knowledge hub with that vector; agent and AI turns need none of it (phrases, VADER)."""
+        start = time.perf_counter()
+        known = self._understand([j.seg.text for j in jobs if j.seg.speaker == "customer"])
         intent_s = time.perf_counter() - start
         out = []
         with self.factory() as session:
-            for i, (job, pred) in enumerate(zip(jobs, preds, strict=True)):
+            for job in jobs:
                 t0 = time.perf_counter()
-                customer = job.seg.speaker == "customer"
-                suggestions, note = self._retrieve(session, job, i, vectors) if customer else ([], None)
+                vector, pred = known.get(job.seg.text, (None, None)) if job.seg.speaker == "customer" else (None, None)
+                suggestions, note = (
+                    self._retrieve(session, job, vector) if job.seg.speaker == "customer" else ([], None)
+                )
                 retrieval_s = time.perf_counter() - t0
                 timings = {"queue": start - job.queued, "intent": intent_s, "sentiment": job.sentiment_s,
                            "retrieval": retrieval_s}  # fmt: skip
                 out.append(Inferred(pred, job.score, suggestions, timings, len(jobs), note))
-        BATCH_SIZE.observe(len(jobs))
         return out
 
     def _retrieve(
-        self, session: Session, job: Job, i: int, vectors: np.ndarray | None
+        self, session: Session, job: Job, vector: np.ndarray | None
     ) -> tuple[list[dict[str, Any]], str | None]:
         text = job.seg.text
         if len(text.split()) < MIN_QUERY_WORDS:
             return [], None
-        embedder = (
-            _KnownVector(self.ports.encoder, text, vectors[i]) if self.ports.encoder and vectors is not None else None
-        )
+        embedder = _KnownVector(self.ports.encoder, text, vector) if self.ports.encoder and vector is not None else None
         results, note = search(
             session, org_id=job.call.info.org_id, data_dir=self.config.data_dir, embedder=embedder, query=text,
             access=job.call.access, k=self.config.suggestions,
