@@ -14,9 +14,11 @@ from cxops.domains.knowledge.compute.search import (
     Entry,
     HybridIndex,
     fuse_scores,
+    query_terms,
     salient_text,
     segment_scores,
     split_query,
+    weighted_query,
     zscores,
 )
 from cxops.domains.knowledge.retrieval import embed_query
@@ -156,3 +158,16 @@ def test_embed_query_gives_one_row_per_segment() -> None:
     vectors = embed_query(_HashEmbedder(), text)
     assert vectors.shape == (len(split_query(text)), 8) and vectors.dtype == np.float32
     assert embed_query(_HashEmbedder(), "freeze my card").shape == (1, 8)
+
+
+def test_bm25_query_weighs_terms_by_how_often_the_query_uses_them(tmp_path: Path) -> None:
+    text = "Card fees: the card's annual fee, card limits and the fee for a lost card"
+    assert weighted_query(text) == "card^3.000 fees cards annual fee^2.000 limits lost"  # card's -> cards
+    assert weighted_query(text, power=0.0) == " ".join(query_terms(text))
+    assert weighted_query(text, max_terms=2, power=0.5) == "card^1.732 fees"
+    index = HybridIndex.build(
+        tmp_path / "idx", [Entry("a", "a", "card replacement"), Entry("b", "b", "annual fee schedule")], None
+    )
+    admin = Access(role="admin", see_all=True)
+    assert index.bm25("card card card card annual fee", admin, 2)[0][0] == 0  # the repeated term wins
+    assert index.bm25("card annual fee", admin, 2)[0][0] == 1  # distinct terms: two matches beat one

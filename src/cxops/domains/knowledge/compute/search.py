@@ -9,10 +9,11 @@ Long queries (more than 60 words, e.g. a whole customer scenario) are split into
 of at least three words), each embedded on its own (`split_query`). A chunk's dense score is the mean of its
 cosines to the three segments closest to it; the segments that look most like something in the knowledge base
 (highest best cosine, the top 40%) form the BM25 query, so role-play boilerplate and persona details stop
-diluting it. The two scores are fused over the union of both candidate lists by z-score sum,
-z(BM25) + w z(dense), w = 0.5 for a segmented query and 2.0 for a short one (one segment), each tuned on the
-dev half (even queries) of banking_knowledge and StackFAQ respectively (see docs/benchmarks.md); this beat
-reciprocal rank fusion on both. `fuse` (RRF, Cormack et al. 2009) is kept for callers that only have ranks.
+diluting it; BM25 weighs a query term by how often the query uses it (qtf). The two scores are fused over the
+union of both candidate lists by z-score sum, z(BM25) + w z(dense), w = 0.8 for a segmented query and 2.0 for
+a short one (one segment), each tuned on the dev half (even queries) of banking_knowledge and StackFAQ
+respectively (see docs/benchmarks.md); this beat reciprocal rank fusion on both. `fuse` (RRF, Cormack et al.
+2009) is kept for callers that only have ranks.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ import numpy as np
 import tantivy
 
 RRF_K = 60
+#: A query term used n times weighs n ** this in BM25 (0 = distinct terms only).
+QUERY_TF_POWER = 1.0
 #: Queries longer than this many words are split into segments (see `split_query`).
 LONG_QUERY_WORDS = 60
 #: Share of a long query's segments (most similar to the knowledge base first) that form the BM25 query.
@@ -40,7 +43,7 @@ SALIENT_SHARE = 0.4
 DENSE_TOP_SEGMENTS = 3
 #: Weight of the dense z-score against BM25's in the fused score, for a segmented (long) query and for a short
 #: (one-segment) query; tuned on the even (dev) queries of banking_knowledge and StackFAQ respectively.
-DENSE_WEIGHT_LONG = 0.5
+DENSE_WEIGHT_LONG = 0.8
 DENSE_WEIGHT_SHORT = 2.0
 _SEGMENT = re.compile(r"(?<=[.!?])\s+|\n+")
 #: From this many chunks on, dense search uses an HNSW graph (Malkov & Yashunin 2018) instead of exact scan.
@@ -94,11 +97,28 @@ class Hit:
 
 def query_terms(text: str, max_terms: int = 256) -> list[str]:
     """Lower-cased distinct words without stopwords, in order of first appearance (safe for the parser)."""
-    seen: dict[str, None] = {}
+    return list(term_counts(text))[:max_terms]
+
+
+def term_counts(text: str) -> dict[str, int]:
+    """How often each non-stopword occurs in the text, in order of first appearance."""
+    counts: dict[str, int] = {}
     for word in _WORD.findall(text.lower()):
         if word not in STOPWORDS and len(word) > 1:
-            seen.setdefault(word.replace("'", ""), None)
-    return list(seen)[:max_terms]
+            term = word.replace("'", "")
+            counts[term] = counts.get(term, 0) + 1
+    return counts
+
+
+def weighted_query(text: str, max_terms: int = 256, power: float | None = None) -> str:
+    """The BM25 query string: distinct terms, a term used n > 1 times boosted by n ** power (query term frequency).
+
+    Classic BM25 weights a query term by its frequency in the query (Robertson et al.'s qtf factor); for a long
+    query the words it keeps coming back to are what it is about.
+    """
+    exponent = QUERY_TF_POWER if power is None else power
+    counts = list(term_counts(text).items())[:max_terms]
+    return " ".join(f"{t}^{n**exponent:.3f}" if n > 1 and exponent else t for t, n in counts)
 
 
 def split_query(text: str) -> list[str]:
@@ -257,7 +277,7 @@ class HybridIndex:
         terms = query_terms(text)
         if not terms or not self.entries:
             return []
-        query = self._index.parse_query(" ".join(terms), ["body"])
+        query = self._index.parse_query(weighted_query(text), ["body"])
         if access.see_all:
             return self._bm25_hits(query, k)
         mask = self.mask(access)
