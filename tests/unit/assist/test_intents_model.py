@@ -77,14 +77,14 @@ def test_predicts_the_right_labels_on_held_out_test_rows() -> None:
         assert not p.out_of_scope
         assert len(p.top) == 3
         assert [s for _, s in p.top] == sorted((s for _, s in p.top), reverse=True)
-        assert 0.0 < p.top[0][1] <= 1.0 and p.confidence == p.top[0][1]
+        assert 0.0 < p.top[0][1] <= 1.0 and p.confidence == pytest.approx(p.top[0][1] * p.similarity, abs=2e-4)
 
 
 def test_off_topic_text_is_flagged_out_of_scope() -> None:
     model = trained()
     preds = model.predict(OFF_TOPIC, encode(OFF_TOPIC))
     assert all(p.out_of_scope for p in preds), preds
-    assert all(p.similarity < model.similarity_threshold or p.confidence < model.threshold for p in preds)
+    assert all(p.confidence < model.threshold for p in preds)
 
 
 def test_save_and_load_round_trip_gives_identical_predictions(tmp_path: Path) -> None:
@@ -153,18 +153,36 @@ def test_bad_inputs_are_rejected_with_the_reason(tmp_path: Path) -> None:
         ci.load(tmp_path / "m")
 
 
-def test_thresholds_without_oos_examples_follow_the_quantile_within_caps() -> None:
-    options = ci.TrainOptions(target_in_scope_rejection=0.1, max_confidence_threshold=0.5, max_similarity_threshold=0.5)
-    gates = np.column_stack([np.linspace(0.2, 1.0, 11), np.linspace(0.1, 0.9, 11)])
-    conf, sim = ci.choose_thresholds(gates, np.ones(11, bool), np.zeros(11, bool), options)
-    assert conf == pytest.approx(0.28) and sim == pytest.approx(0.18)
-    conf, sim = ci.choose_thresholds(np.ones((5, 2)), np.ones(5, bool), np.zeros(5, bool), options)
-    assert (conf, sim) == (0.5, 0.5)
-    # with out-of-scope rows: the confidence threshold with the best accuracy + 0.5 x recall, no similarity gate
-    gates = np.array([[0.9, 0.8], [0.8, 0.7], [0.3, 0.75], [0.95, 0.2]])
+def test_threshold_without_oos_examples_follows_the_quantile_within_the_cap() -> None:
+    options = ci.TrainOptions(target_in_scope_rejection=0.1, max_threshold=0.4)
+    score = np.linspace(0.1, 0.9, 11)
+    assert ci.choose_threshold(score, np.ones(11, bool), np.zeros(11, bool), options) == pytest.approx(0.18)
+    assert ci.choose_threshold(np.ones(5), np.ones(5, bool), np.zeros(5, bool), options) == 0.4
+
+
+def test_threshold_with_oos_examples_maximises_the_expected_accuracy_at_the_oos_share() -> None:
+    options = ci.TrainOptions(oos_share=0.2)
+    score = np.array([0.9, 0.8, 0.3, 0.95])
     is_oos = np.array([False, False, True, True])
-    assert ci.choose_thresholds(gates, np.ones(4, bool), is_oos, options) == (0.8, 0.0)
+    assert ci.choose_threshold(score, np.ones(4, bool), is_oos, options) == 0.8
     # ties go to the lowest threshold (answers are kept): rejecting a wrong answer is not rewarded either
-    gates = np.array([[0.9, 1.0], [0.5, 1.0], [0.2, 1.0]])
     correct, is_oos = np.array([True, False, False]), np.array([False, False, True])
-    assert ci.choose_thresholds(gates, correct, is_oos, options) == (0.5, 0.0)
+    assert ci.choose_threshold(np.array([0.9, 0.5, 0.2]), correct, is_oos, options) == 0.5
+    # at a 20% share, a third of the in-scope answers outweighs half of the out-of-scope catches; at 50% it does not
+    score = np.array([0.5, 0.6, 0.7, 0.55, 0.65, 0.1, 0.2])
+    is_oos = np.array([False, False, False, True, True, True, True])
+    assert ci.choose_threshold(score, ~is_oos, is_oos, options) == 0.5
+    assert ci.choose_threshold(score, ~is_oos, is_oos, ci.TrainOptions(oos_share=0.6)) == 0.7
+
+
+def test_similarity_is_to_the_predicted_labels_own_examples() -> None:
+    model = trained()
+    texts = ["my card has not arrived", "I was charged a fee for taking out cash"]
+    probs, best, gates = model.decide(texts, encode(texts))
+    own = [model.labels[b] for b in best]
+    assert own == ["card_arrival", "cash_withdrawal_charge"]
+    assert np.all(gates[:, 0] > 0.6)
+    np.testing.assert_allclose(gates[:, 1], probs[np.arange(2), best] * gates[:, 0], rtol=1e-6)
+    # scored against another label's examples the same texts look far less alike
+    other = np.array([model.labels.index("exchange_rate")] * 2)
+    assert np.all(model.similarity(encode(texts), other) < gates[:, 0] - 0.2)

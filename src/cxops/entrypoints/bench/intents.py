@@ -134,8 +134,7 @@ def run_clinc150(encode: CachedEncoder, options: TrainOptions, quick: bool) -> d
         "clinc150_in_scope_accuracy": round(in_scope.in_scope_accuracy or 0.0, 4),
         "clinc150_oos_recall": round(oos.oos_recall or 0.0, 4),
         "clinc150_in_scope_top1_without_oos_gate": round(top1, 4),
-        "clinc150_confidence_threshold": round(model.threshold, 4),
-        "clinc150_similarity_threshold": round(model.similarity_threshold, 4),
+        "clinc150_threshold": round(model.threshold, 4),
         "clinc150_train_s": round(train_s, 1),
         "clinc150_predict_ms_per_utterance": round(predict_ms(model, test_in[0], x_in), 3),
     }
