@@ -63,7 +63,7 @@ class AssistConfig:
 
     data_dir: Path
     max_frame_bytes: int = 16_384
-    send_queue: int = 64
+    send_queue: int = 256  # frames; above one inference batch (max_batch) so a burst is not taken for a stall
     max_batch: int = 64
     silence_s: float = 30.0
     suggestions: int = 3

@@ -103,7 +103,10 @@ class _Stream:
         while True:
             frame = await self.outbox.queue.get()
             try:
-                await asyncio.wait_for(self.ws.send_text(_dump(frame)), SEND_TIMEOUT_S)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel that arrives as the
+                # send completes, which left this loop running after its stream was closed
+                async with asyncio.timeout(SEND_TIMEOUT_S):
+                    await self.ws.send_text(_dump(frame))
                 self.outbox.queue.task_done()
             except TimeoutError:
                 self.close(1008, f"slow_consumer: a frame waited more than {SEND_TIMEOUT_S:.0f} s to be sent")
@@ -128,8 +131,8 @@ class _Stream:
             code, reason = self.close_reason
             with contextlib.suppress(TimeoutError, RuntimeError, OSError):
                 # a client that stopped reading may never take the close frame: do not wait on it forever
-                closing = self.ws.close(code=code, reason=reason)
-                await (asyncio.wait_for(closing, 1.0) if code == 1008 else closing)
+                async with asyncio.timeout(1.0 if code == 1008 else SEND_TIMEOUT_S):
+                    await self.ws.close(code=code, reason=reason)
 
     async def frames(self) -> Any:
         """Text (or binary UTF-8) frames until the client disconnects."""
@@ -272,7 +275,8 @@ class _Desktop(_Stream):
         self.engine.forget(call)
         self.outbox.offer({"type": "ended", "interaction_id": str(call.id), "turns": turns})
         with contextlib.suppress(TimeoutError):  # every queued frame, `ended` last, is sent before closing
-            await asyncio.wait_for(self.outbox.queue.join(), SEND_TIMEOUT_S)
+            async with asyncio.timeout(SEND_TIMEOUT_S):
+                await self.outbox.queue.join()
         self.close_reason = (1000, "interaction ended")
         return True
 

@@ -259,6 +259,6 @@ async def _steps(
         result = await _step(base, key, n, transcripts, duration)
         result["server_cpu_s"] = round(_cpu_s(pid) - cpu0, 1)
         out.append(result)
-        if result["p95_ms"] > 2 * BUDGET_MS:
+        if result["p95_ms"] > 2 * BUDGET_MS and n >= 500:  # always measure up to 500 (the reported key)
             break
     return out
