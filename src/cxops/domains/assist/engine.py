@@ -1,9 +1,10 @@
 """The assist engine of one process: live calls, the inference thread with micro-batching, supervisor streams.
 
-Segments accepted on the event loop are queued; one batcher task hands everything queued to ONE inference
-thread (onnxruntime single-threaded): one encoder call for the whole batch, the intent model on the same
-vectors, VADER, and knowledge retrieval reusing each segment's vector. Results are applied on the loop in
-order and pushed to the agent desktop through a bounded send queue; turns go to the batched writer.
+Segments accepted on the event loop (VADER runs there, ~30 us) are queued; a batcher task hands everything
+queued to ONE inference thread (onnxruntime single-threaded): one encoder call for the batch's customer
+segments and the intent model on the same vectors. A second stage searches the knowledge hub with each
+segment's vector in its own thread, overlapping the next batch's inference. Results are applied on the loop
+in arrival order and pushed to the agent desktop through a bounded send queue; turns go to the batched writer.
 """
 
 from __future__ import annotations
@@ -144,6 +145,8 @@ class AssistEngine:
         self.subscribers: list[Subscriber] = []
         self.writer = TurnWriter(factory, ports.redactor)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assist-infer")
+        self._search_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assist-search")
+        self._stage2: asyncio.Queue[tuple[list[Job], dict[str, Any], float, float]] | None = None
         self._model: IntentModel | None = None
         self._model_loaded = False
         self._cache: OrderedDict[str, tuple[np.ndarray, IntentPrediction | None]] = OrderedDict()
@@ -161,8 +164,9 @@ class AssistEngine:
             return
         self._loop = loop
         self._wake = asyncio.Event()
+        self._stage2 = asyncio.Queue()
         self.writer.start()
-        self._tasks = [loop.create_task(self._batcher()), loop.create_task(self._ticker())]
+        self._tasks = [loop.create_task(t) for t in (self._batcher(), self._retriever(), self._ticker())]
 
     async def aclose(self) -> None:
         for task in self._tasks:
@@ -170,8 +174,10 @@ class AssistEngine:
         self._tasks = []
         self._loop = None
         await asyncio.to_thread(self.writer.stop)
-        self._executor.shutdown(wait=False)
+        for executor in (self._executor, self._search_executor):
+            executor.shutdown(wait=False)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assist-infer")
+        self._search_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assist-search")
 
     def model(self) -> IntentModel | None:
         """The intent model, loaded once per process on first use (None when none is trained)."""
@@ -224,7 +230,8 @@ class AssistEngine:
             self._wake.set()
 
     async def _batcher(self) -> None:
-        assert self._wake is not None
+        """Stage 1: everything queued since the last call goes to the inference thread as one batch."""
+        assert self._wake is not None and self._stage2 is not None
         loop = asyncio.get_running_loop()
         while True:
             await self._wake.wait()
@@ -232,13 +239,34 @@ class AssistEngine:
             while self._pending:
                 jobs = self._pending[: self.config.max_batch]
                 del self._pending[: self.config.max_batch]
+                start = time.perf_counter()
+                texts = [j.seg.text for j in jobs if j.seg.speaker == "customer"]
                 try:
-                    results = await loop.run_in_executor(self._executor, self._infer, jobs)
+                    known = await loop.run_in_executor(self._executor, self._understand, texts) if texts else {}
                 except Exception as exc:  # the engine must survive a failing adapter
                     log.error("assist inference failed", extra={"exc_type": type(exc).__name__})
-                    results = [Inferred(None, j.score, [], {}, len(jobs), note="assist unavailable") for j in jobs]
-                for job, inf in zip(jobs, results, strict=True):
-                    self._finish(job, inf)
+                    known = {}
+                self._stage2.put_nowait((jobs, known, start, time.perf_counter() - start))
+
+    async def _retriever(self) -> None:
+        """Stage 2: knowledge retrieval of a batch in its own thread (overlapping the next batch's inference),
+        then the results are applied in arrival order, so each call sees its segments in order."""
+        assert self._stage2 is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            jobs, known, start, intent_s = await self._stage2.get()
+            try:
+                if any(j.seg.speaker == "customer" for j in jobs):
+                    results = await loop.run_in_executor(
+                        self._search_executor, self._infer, jobs, known, start, intent_s
+                    )
+                else:
+                    results = self._infer(jobs, known, start, intent_s, search=False)
+            except Exception as exc:
+                log.error("assist retrieval failed", extra={"exc_type": type(exc).__name__})
+                results = [Inferred(None, j.score, [], {}, len(jobs), note="assist unavailable") for j in jobs]
+            for job, inf in zip(jobs, results, strict=True):
+                self._finish(job, inf)
 
     def _understand(self, texts: list[str]) -> dict[str, tuple[np.ndarray, IntentPrediction | None]]:
         """Vector and intent of each distinct text: from the LRU cache, else ONE encoder call for all misses.
@@ -269,23 +297,24 @@ class AssistEngine:
             self._cache.popitem(last=False)
         return out
 
-    def _infer(self, jobs: list[Job]) -> list[Inferred]:
-        """Inference thread: customer segments are embedded (one call), classified on the same vectors, and
-        searched in the knowledge hub with that vector; agent and AI turns need none of it (phrases, VADER)."""
-        start = time.perf_counter()
-        known = self._understand([j.seg.text for j in jobs if j.seg.speaker == "customer"])
-        intent_s = time.perf_counter() - start
+    def _infer(
+        self,
+        jobs: list[Job],
+        known: dict[str, tuple[np.ndarray, IntentPrediction | None]],
+        start: float,
+        intent_s: float,
+        search: bool = True,
+    ) -> list[Inferred]:
+        """Retrieval thread: each customer segment is searched in the knowledge hub with its own vector."""
         out = []
         with self.factory() as session:
             for job in jobs:
                 t0 = time.perf_counter()
-                vector, pred = known.get(job.seg.text, (None, None)) if job.seg.speaker == "customer" else (None, None)
-                suggestions, note = (
-                    self._retrieve(session, job, vector) if job.seg.speaker == "customer" else ([], None)
-                )
-                retrieval_s = time.perf_counter() - t0
+                customer = job.seg.speaker == "customer"
+                vector, pred = known.get(job.seg.text, (None, None)) if customer else (None, None)
+                suggestions, note = self._retrieve(session, job, vector) if customer and search else ([], None)
                 timings = {"queue": start - job.queued, "intent": intent_s, "sentiment": job.sentiment_s,
-                           "retrieval": retrieval_s}  # fmt: skip
+                           "retrieval": time.perf_counter() - t0}  # fmt: skip
                 out.append(Inferred(pred, job.score, suggestions, timings, len(jobs), note))
         return out
 

@@ -34,6 +34,7 @@ from cxops.core.db import make_engine, make_session_factory, unit_of_work
 from cxops.core.migrate import upgrade
 from cxops.domains.knowledge import schemas as knowledge_schemas
 from cxops.domains.knowledge import service as knowledge_service
+from cxops.domains.knowledge.retrieval import index_for
 from cxops.entrypoints.intents_wiring import ensure_demo_intent_model
 from cxops.integrations.demo.generator import DemoConfig, Generator
 from cxops.integrations.embeddings import default_embedder
@@ -88,6 +89,8 @@ def _prepare(settings: Settings, quick: bool) -> dict[str, Any]:
     with unit_of_work(factory) as session:
         knowledge_service.sync(session, org_id=org.id, source_id=source.id, embedder=embedder)
     sync_s = time.perf_counter() - started
+    with factory() as session:  # build the search index on disk now, so the server opens it instead
+        index_for(session, org_id=org.id, data_dir=settings.data_dir, embedder=embedder)
     engine.dispose()
     return {
         "key": secret,
@@ -252,6 +255,14 @@ async def _steps(
     base: str, key: str, transcripts: list[list[tuple[str, str]]], quick: bool, duration: float, pid: int
 ) -> list[dict[str, Any]]:
     # Warm the server: the intent model, the encoder session and the knowledge index load on first use.
+    async with connect(f"{base}/v1/assist/live/bench-warm-up", additional_headers={"X-API-Key": key}) as ws:
+        await ws.send(orjson.dumps({"type": "start", "channel": "voice"}).decode())
+        segment = {"type": "segment", "seq": 0, "speaker": "customer", "begin_ms": 0,
+                   "text": "I was charged twice for my order, can you refund the duplicate payment?"}  # fmt: skip
+        await ws.send(orjson.dumps(segment).decode())
+        async with asyncio.timeout(600):
+            while orjson.loads(await ws.recv()).get("type") != "assist":
+                pass
     await _step(base, key, 5, transcripts, 4.0)
     out = []
     for n in QUICK_STEPS if quick else STEPS:

@@ -1,0 +1,61 @@
+"""Real-time assist in real Chromium: replay a demo call on the agent desktop, see suggestions and alerts, and
+the supervisor board receive the alert live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import auth, make_org_keys
+from tests.e2e.conftest import shot, sign_in
+from tests.knowledge_support import shared_embedder
+
+pytestmark = pytest.mark.e2e
+
+
+def _articles(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "late-delivery.md").write_text(
+        "# Late deliveries\n\n## Delivery guarantee\n\nIf a parcel arrives late, refund the delivery charge and "
+        "offer a redelivery slot. Late parcels are covered by the delivery guarantee.\n"
+    )
+    (root / "tracking.md").write_text(
+        "# Tracking a parcel\n\nUse the tracking number to see where the parcel is and when it left the depot.\n"
+    )
+    return root
+
+
+@pytest.fixture(scope="module")
+def assist_org(live_server, tmp_path_factory):  # type: ignore[no-untyped-def]
+    base, app = live_server["base"], live_server["app"]
+    app.state.embedder = shared_embedder()
+    app.state.assist.ports.encoder = app.state.embedder
+    keys = make_org_keys(app.state.session_factory, "assist-e2e")
+    root = _articles(tmp_path_factory.mktemp("assist-kb") / "md")
+    body = {"name": "delivery-help", "kind": "markdown", "path": str(root), "owner": "cx-ops"}
+    source = httpx.post(f"{base}/v1/knowledge/sources", json=body, headers=auth(keys["admin"])).json()
+    r = httpx.post(f"{base}/v1/knowledge/sources/{source['id']}/sync", headers=auth(keys["admin"]), timeout=120)
+    assert r.status_code == 200
+    return keys
+
+
+def test_replayed_call_shows_suggestions_and_the_board_gets_the_alert(page, live_server, assist_org) -> None:  # type: ignore[no-untyped-def]
+    base = live_server["base"]
+    sign_in(page, base, assist_org["supervisor"])
+    page.goto(f"{base}/#/assist-board")
+    page.wait_for_selector("text=Live.")
+    desk = page.context.new_page()
+    desk.set_default_timeout(20_000)
+    desk.goto(f"{base}/#/assist-desk?delay=250")
+    desk.get_by_role("button", name="Replay a demo call").click()
+    desk.wait_for_selector("[data-testid=suggestions] li")
+    assert desk.locator("[data-testid=suggestions] li", has_text="Late deliveries").count() >= 1
+    desk.wait_for_selector("[data-testid=desk-alerts] >> text=compliance miss")
+    desk.wait_for_selector("text=Interaction ended with 12 turns.")
+    assert desk.locator("[data-testid=next-step]").inner_text() != ""
+    shot(desk, "assist-desk")
+    page.wait_for_selector("[data-testid=board-alerts] >> text=compliance miss")
+    assert page.locator("[data-testid=board-alerts] [role=alert]").count() >= 1
+    shot(page, "assist-board")
