@@ -15,6 +15,7 @@ from cxops.domains.knowledge.compute.search import (
     HybridIndex,
     fuse_scores,
     query_terms,
+    query_weight,
     salient_text,
     segment_scores,
     split_query,
@@ -118,6 +119,7 @@ def test_boilerplate_segments_do_not_reach_the_bm25_query(
     assert hits[0].index == 0 and hits[0].bm25_rank == 1
     roleplay = [h for h in hits if h.index == 1]
     assert all(h.bm25_rank is None for h in roleplay)  # its words were only in the boilerplate
+    assert hits[0].extra["query_weight"] == query_weight(" ".join(segments[3:]), power=0.0)  # salient, distinct terms
     # the whole text as BM25 query (one vector: no segments) does match the role-play chunk
     assert 1 in {i for i, _ in index.bm25(text, admin, 3)}
 
@@ -171,3 +173,6 @@ def test_bm25_query_weighs_terms_by_how_often_the_query_uses_them(tmp_path: Path
     admin = Access(role="admin", see_all=True)
     assert index.bm25("card card card card annual fee", admin, 2)[0][0] == 0  # the repeated term wins
     assert index.bm25("card annual fee", admin, 2)[0][0] == 1  # distinct terms: two matches beat one
+    assert query_weight("card card card card annual fee") == 6.0
+    hits = index.search("card card card card annual fee", None, admin)
+    assert [h.extra["query_weight"] for h in hits] == [6.0, 6.0]  # what the confidence divides BM25 by

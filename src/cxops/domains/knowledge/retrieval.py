@@ -85,7 +85,7 @@ def _score(hits: list[Hit], dense: bool, n_terms: int) -> list[Scored]:
     out = []
     for h in hits:
         both = h.bm25_rank is not None and h.dense_rank is not None and h.bm25_rank <= 10 and h.dense_rank <= 10
-        x = features(h.cosine if dense else None, both, h.bm25, n_terms)
+        x = features(h.cosine if dense else None, both, h.bm25, h.extra.get("query_weight", n_terms))
         out.append(Scored(h, confidence(x, HYBRID_WEIGHTS if dense else BM25_WEIGHTS)))
     return out
 

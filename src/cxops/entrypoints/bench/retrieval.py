@@ -93,7 +93,8 @@ def _top_features(index: HybridIndex, hits: list[Hit], relevant: set[str], n_ter
         return calibration.features(None, False, None), 0
     h = hits[0]
     both = h.bm25_rank is not None and h.dense_rank is not None and h.bm25_rank <= 10 and h.dense_rank <= 10
-    return calibration.features(h.cosine, both, h.bm25, n_terms), int(index.entries[h.index].article_id in relevant)
+    x = calibration.features(h.cosine, both, h.bm25, h.extra.get("query_weight", n_terms))
+    return x, int(index.entries[h.index].article_id in relevant)
 
 
 def _mean(values: list[float]) -> float:

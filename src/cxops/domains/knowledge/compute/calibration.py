@@ -19,11 +19,12 @@ HYBRID_WEIGHTS = (14.863, -1.611, 2.161, -6.583)
 BM25_WEIGHTS = (0.0, 0.0, 8.449, -3.475)
 
 
-def features(cosine: float | None, both_top: bool, bm25: float | None, query_terms: int = 1) -> np.ndarray:
+def features(cosine: float | None, both_top: bool, bm25: float | None, query_terms: float = 1) -> np.ndarray:
     """Feature vector (cosine, agreement, squashed BM25 per query term) of one passage; missing parts count as 0.
 
-    BM25 grows with the number of query terms, so it is divided by that number before squashing
-    with b / (b + 1); otherwise long queries would look confident whatever they match.
+    BM25 grows with the number of query terms (and their qtf boosts), so it is divided by the BM25 query's total
+    term weight (`Hit.extra["query_weight"]`) before squashing with b / (b + 1); otherwise long queries would
+    look confident whatever they match.
     """
     per_term = bm25 / max(1, query_terms) if bm25 and bm25 > 0 else 0.0
     squashed = per_term / (per_term + 1.0)

@@ -9,8 +9,9 @@ Long queries (more than 60 words, e.g. a whole customer scenario) are split into
 of at least three words), each embedded on its own (`split_query`). A chunk's dense score is the mean of its
 cosines to the three segments closest to it; the segments that look most like something in the knowledge base
 (highest best cosine, the top 40%) form the BM25 query, so role-play boilerplate and persona details stop
-diluting it; BM25 weighs a query term by how often the query uses it (qtf). The two scores are fused over the
-union of both candidate lists by z-score sum, z(BM25) + w z(dense), w = 0.8 for a segmented query and 2.0 for
+diluting it. BM25 weighs a query term by how often the query uses it (qtf), except in that salient-segment
+query (distinct terms). The two scores are fused over the
+union of both candidate lists by z-score sum, z(BM25) + w z(dense), w = 0.5 for a segmented query and 2.0 for
 a short one (one segment), each tuned on the dev half (even queries) of banking_knowledge and StackFAQ
 respectively (see docs/benchmarks.md); this beat reciprocal rank fusion on both. `fuse` (RRF, Cormack et al.
 2009) is kept for callers that only have ranks.
@@ -35,6 +36,9 @@ import tantivy
 RRF_K = 60
 #: A query term used n times weighs n ** this in BM25 (0 = distinct terms only).
 QUERY_TF_POWER = 1.0
+#: The same for the salient-segment BM25 query of a segmented query in the hybrid: distinct terms (dev: same
+#: Recall@5 as qtf, better nDCG@10 and top-1 accuracy).
+SEGMENTED_TF_POWER = 0.0
 #: Queries longer than this many words are split into segments (see `split_query`).
 LONG_QUERY_WORDS = 60
 #: Share of a long query's segments (most similar to the knowledge base first) that form the BM25 query.
@@ -43,7 +47,7 @@ SALIENT_SHARE = 0.4
 DENSE_TOP_SEGMENTS = 3
 #: Weight of the dense z-score against BM25's in the fused score, for a segmented (long) query and for a short
 #: (one-segment) query; tuned on the even (dev) queries of banking_knowledge and StackFAQ respectively.
-DENSE_WEIGHT_LONG = 0.8
+DENSE_WEIGHT_LONG = 0.5
 DENSE_WEIGHT_SHORT = 2.0
 _SEGMENT = re.compile(r"(?<=[.!?])\s+|\n+")
 #: From this many chunks on, dense search uses an HNSW graph (Malkov & Yashunin 2018) instead of exact scan.
@@ -108,6 +112,12 @@ def term_counts(text: str) -> dict[str, int]:
             term = word.replace("'", "")
             counts[term] = counts.get(term, 0) + 1
     return counts
+
+
+def query_weight(text: str, max_terms: int = 256, power: float | None = None) -> float:
+    """Total term weight of `weighted_query(text)`: what a BM25 score of that query grows with."""
+    exponent = QUERY_TF_POWER if power is None else power
+    return float(sum(n**exponent for n in list(term_counts(text).values())[:max_terms]))
 
 
 def weighted_query(text: str, max_terms: int = 256, power: float | None = None) -> str:
@@ -266,8 +276,8 @@ class HybridIndex:
             self._masks[access] = cached
         return cached
 
-    def bm25(self, text: str, access: Access, k: int) -> list[tuple[int, float]]:
-        """(entry index, BM25 score) best first, among entries the caller may see.
+    def bm25(self, text: str, access: Access, k: int, *, power: float | None = None) -> list[tuple[int, float]]:
+        """(entry index, BM25 score) best first, among entries the caller may see (`power`: see `weighted_query`).
 
         The caller's hidden chunks are dropped from an unfiltered top list (fetched deep enough for the share
         of chunks they may see); only when that leaves fewer than k while more matches exist does the query run
@@ -277,7 +287,7 @@ class HybridIndex:
         terms = query_terms(text)
         if not terms or not self.entries:
             return []
-        query = self._index.parse_query(weighted_query(text), ["body"])
+        query = self._index.parse_query(weighted_query(text, power=power), ["body"])
         if access.see_all:
             return self._bm25_hits(query, k)
         mask = self.mask(access)
@@ -372,16 +382,22 @@ class HybridIndex:
         do not match the segments is treated as segments without text (BM25 then takes the whole query).
         """
         if qvec is None or self.vectors is None:
+            weight = query_weight(text)
             return [
-                Hit(index=i, score=score, bm25_rank=rank, bm25=score)
+                Hit(index=i, score=score, bm25_rank=rank, bm25=score, extra={"query_weight": weight})
                 for rank, (i, score) in enumerate(self.bm25(text, access, depth)[:k], start=1)
             ]
         queries = np.atleast_2d(np.asarray(qvec, dtype=np.float32))
         candidates, best = self._dense_segments(queries, access, depth)
         segments = split_query(text) if len(queries) > 1 else []
         lexical_text = salient_text(segments, best) if len(segments) == len(queries) else text
-        lexical = self.bm25(lexical_text, access, depth)
-        return fuse_scores(lexical, candidates, self.vectors, queries)[:k]
+        power = SEGMENTED_TF_POWER if len(queries) > 1 else None
+        lexical = self.bm25(lexical_text, access, depth, power=power)
+        hits = fuse_scores(lexical, candidates, self.vectors, queries)[:k]
+        weight = query_weight(lexical_text, power=power)  # what BM25 scores grow with (the confidence divides by it)
+        for hit in hits:
+            hit.extra["query_weight"] = weight
+        return hits
 
 
 def fuse_scores(
