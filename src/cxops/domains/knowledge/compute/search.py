@@ -10,11 +10,10 @@ of at least three words), each embedded on its own (`split_query`). A chunk's de
 cosines to the three segments closest to it; the segments that look most like something in the knowledge base
 (highest best cosine, the top 40%) form the BM25 query, so role-play boilerplate and persona details stop
 diluting it. BM25 weighs a query term by how often the query uses it (qtf), except in that salient-segment
-query (distinct terms). The two scores are fused over the
-union of both candidate lists by z-score sum, z(BM25) + w z(dense), w = 0.5 for a segmented query and 2.0 for
-a short one (one segment), each tuned on the dev half (even queries) of banking_knowledge and StackFAQ
-respectively (see docs/benchmarks.md); this beat reciprocal rank fusion on both. `fuse` (RRF, Cormack et al.
-2009) is kept for callers that only have ranks.
+query (distinct terms). The two scores are fused over the union of both candidate lists by z-score sum,
+z(BM25) + w z(dense), w = 0.5 for a segmented query and 2.0 for a short one (one segment), each tuned on the
+dev half (even queries) of banking_knowledge and StackFAQ respectively (see docs/benchmarks.md); this beat
+reciprocal rank fusion on both. `fuse` (RRF, Cormack et al. 2009) is kept for callers that only have ranks.
 """
 
 from __future__ import annotations
@@ -325,7 +324,7 @@ class HybridIndex:
     def _dense_ann(self, qvec: np.ndarray, mask: np.ndarray, k: int, see_all: bool) -> list[tuple[int, float]]:
         """HNSW search for one vector (see `_ann_candidates`)."""
         labels, sims = self._ann_candidates(qvec[None, :], mask, k, see_all)
-        return [(int(i), float(d)) for i, d in zip(labels[0], sims[0], strict=True)][:k]
+        return [(int(i), float(d)) for i, d in zip(labels[0], sims[0], strict=True) if i >= 0][:k]
 
     def _ann_candidates(
         self, queries: np.ndarray, mask: np.ndarray, k: int, see_all: bool
@@ -390,8 +389,9 @@ class HybridIndex:
         queries = np.atleast_2d(np.asarray(qvec, dtype=np.float32))
         candidates, best = self._dense_segments(queries, access, depth)
         segments = split_query(text) if len(queries) > 1 else []
-        lexical_text = salient_text(segments, best) if len(segments) == len(queries) else text
-        power = SEGMENTED_TF_POWER if len(queries) > 1 else None
+        segmented = len(segments) == len(queries)
+        lexical_text = salient_text(segments, best) if segmented else text
+        power = SEGMENTED_TF_POWER if segmented else None
         lexical = self.bm25(lexical_text, access, depth, power=power)
         hits = fuse_scores(lexical, candidates, self.vectors, queries)[:k]
         weight = query_weight(lexical_text, power=power)  # what BM25 scores grow with (the confidence divides by it)
