@@ -131,6 +131,8 @@ def test_bad_input_gets_specific_errors_and_keeps_every_valid_segment_once(
         assert until(ws, "error")["code"] == "interaction_ended"
         ws.send_json(seg(7, "customer", "hello again"))
         assert until(ws, "error")["code"] == "unknown_interaction"
+        ws.send_json(START)
+        assert until(ws, "error")["code"] == "interaction_ended"
     with client.websocket_connect("/v1/assist/live/call-2", headers=auth(org_keys["agent"])) as ws:
         ws.send_json(START)
         assert until(ws, "error")["code"] == "interaction_ended"

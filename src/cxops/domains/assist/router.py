@@ -155,6 +155,7 @@ class _Desktop(_Stream):
         self.principal = principal
         self.ref = ref
         self.call: LiveCall | None = None
+        self.ended_ref = False  # the reference is an interaction that has ended
 
     def error(self, err: FrameError) -> None:
         FRAME_ERRORS.labels(code=err.code).inc()
@@ -173,6 +174,7 @@ class _Desktop(_Stream):
             except NotFound:
                 return
             except Conflict as exc:
+                self.ended_ref = True
                 self.error(FrameError("interaction_ended", exc.message))
                 return
         if call.info.org_id == self.principal.org_id:
@@ -228,6 +230,10 @@ class _Desktop(_Stream):
                                "external_id": self.call.external_id, "next_seq": self.call.last_seq + 1,
                                "trust": self.call.trust})  # fmt: skip
             return
+        if self.ended_ref:
+            raise FrameError(
+                "interaction_ended", f"interaction {self.ref} has ended; open a new one under a new reference"
+            )
         try:
             call = await asyncio.to_thread(service.open_call, self.engine, self.principal, self.ref, frame)
         except Conflict as exc:
