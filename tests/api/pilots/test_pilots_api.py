@@ -178,3 +178,15 @@ def test_lifecycle_errors(client: TestClient, org_keys: dict) -> None:
     bad = client.post("/v1/pilots", json={**PILOT, "ends_at": "2026-02-01T00:00:00Z"}, headers=h)
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "ends_at"
     assert client.post("/v1/pilots", json={**PILOT, "treatment": "magic"}, headers=h).status_code == 422
+
+
+def test_a_plan_too_large_to_run_is_a_422_naming_the_effect(client: TestClient, org_keys: dict) -> None:
+    """Found by schemathesis: a tiny effect or alpha made the sample size infinite or too big for the column (500)."""
+    h = auth(org_keys["supervisor"])
+    for over in ({"mde": 1.1102230246251565e-16}, {"alpha": 5e-324}):
+        plan = {"baseline_rate": 0.5, "mde": 0.25, **over}
+        for path, body in (("/v1/pilots", {**PILOT, **over}), ("/v1/pilots/plan", plan)):
+            r = client.post(path, json=body, headers=h)
+            assert r.status_code == 422, (path, over, r.text)
+            assert r.json()["error"]["field"] == "mde" and "customers per arm" in r.json()["error"]["message"]
+    assert client.get("/v1/pilots", headers=h).json() == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 import uuid
 from datetime import timedelta
@@ -28,6 +29,8 @@ from cxops.domains.pilots.ports import TrustEffects
 from cxops.domains.pilots.schemas import PilotCreate, PlanIn, PlanOut
 
 MIN_NEW_INFORMATION = 0.02
+#: a plan needing more customers per arm than this cannot run (and would not fit the planned_n column)
+MAX_N_PER_ARM = 100_000_000
 
 
 def plan(data: PlanIn) -> PlanOut:
@@ -39,9 +42,14 @@ def plan(data: PlanIn) -> PlanOut:
         bounds = boundaries(looks, data.alpha)
     except ValueError as exc:
         raise ValidationFailed(str(exc)) from None
+    except OverflowError:  # an alpha so small that its critical value is infinite
+        raise _too_large(data) from None
     # Unequal arms: the smaller arm drives precision, so scale the per-arm size by the imbalance.
     imbalance = 1 / (4 * data.holdout_share * (1 - data.holdout_share))
-    planned = int(np.ceil(fixed * factor * imbalance))
+    needed = fixed * factor * imbalance
+    if not math.isfinite(needed) or needed > MAX_N_PER_ARM:
+        raise _too_large(data)
+    planned = int(np.ceil(needed))
     return PlanOut(
         fixed_n_per_arm=fixed,
         planned_n_per_arm=planned,
@@ -49,6 +57,14 @@ def plan(data: PlanIn) -> PlanOut:
         inflation_factor=round(factor, 4),
         boundaries=[round(b, 4) for b in bounds],
         power_at_planned_n=round(power_two_proportions(data.baseline_rate, data.mde, planned, alpha=data.alpha), 4),
+    )
+
+
+def _too_large(data: PlanIn) -> ValidationFailed:
+    return ValidationFailed(
+        f"this plan needs more than {MAX_N_PER_ARM:,} customers per arm (mde {data.mde:g}, alpha {data.alpha:g}): "
+        "plan to detect a larger effect or accept a larger alpha",
+        field="mde",
     )
 
 
