@@ -134,15 +134,20 @@ def note_error(session: Session, event_id: uuid.UUID, error: str) -> None:
 
 
 def apply_once(factory: sessionmaker[Session], consumer: str, handler: Handler, event: Delivered) -> bool:
-    """Run one consumer on one event exactly once; False if it had already been applied."""
+    """Run one consumer on one event exactly once; False if it had already been applied.
+
+    The consumption marker is written after the handler, in the same transaction: a concurrent duplicate still
+    fails on the marker's primary key and rolls its effects back, and a handler that reads, then calls out
+    (an LLM, a webhook), then writes does not hold SQLite's write lock during the call.
+    """
     with factory() as session:
         already = session.get(EventConsumption, (consumer, event.id))
         if already is not None:
             return False
         try:
+            handler(session, event)
             session.add(EventConsumption(consumer=consumer, event_id=event.id))
             session.flush()
-            handler(session, event)
             session.commit()
         except IntegrityError:
             session.rollback()
