@@ -28,7 +28,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
-FORMAT = 1
+FORMAT = 2  # 2: one out-of-scope score (probability x similarity to the label's own examples)
 DIMENSION = 384
 OOS_LABELS = ("oos", "out_of_scope")
 MODEL_FILE = "model.npz"
@@ -339,7 +339,8 @@ def load(directory: Path) -> IntentModel:
         vocab = json.loads((directory / VOCAB_FILE).read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT:
             raise IntentDataError(
-                f"{directory / META_FILE}: unsupported format {meta.get('format')!r}, expected {FORMAT}"
+                f"{directory / META_FILE}: unsupported format {meta.get('format')!r}, expected {FORMAT} "
+                "(train a new version with `cxops intents train`)"
             )
         raw = dict(meta["options"])
         raw["word_ngrams"] = tuple(raw["word_ngrams"])
