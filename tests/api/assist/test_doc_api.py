@@ -68,6 +68,9 @@ def test_ended_interaction_is_documented_after_the_event(client: TestClient, org
     assert due["I'll also send you a confirmation email today."] == "2026-03-02"
     assert doc["generative"] is None and doc["generative_status"] == "disabled"
     assert "CXOPS_LLM_URL is not set" in doc["generative_reason"]
+    # the same JSON is stored on the interaction itself, for a CRM that reads interactions
+    interaction = client.get(f"/v1/interactions/{iid}", headers=auth(org_keys["analyst"])).json()
+    assert interaction["documentation"] == doc
 
 
 def test_specific_errors_roles_and_tenancy(client: TestClient, org_keys: dict, app) -> None:  # type: ignore[no-untyped-def]
@@ -119,6 +122,7 @@ def test_erasure_deletes_the_documentation(client: TestClient, org_keys: dict, a
     assert r.status_code == 200, r.text
     drain_events(app)
     assert client.get(f"/v1/interactions/{iid}/documentation", headers=auth(org_keys["analyst"])).status_code == 404
+    assert client.get(f"/v1/interactions/{iid}", headers=auth(org_keys["analyst"])).json()["documentation"] is None
 
 
 @pytest.fixture
@@ -148,6 +152,8 @@ def test_generative_summary_from_the_llm(llm_client: TestClient, llm: FakeLlm) -
     doc = llm_client.get(f"/v1/interactions/{iid}/documentation", headers=auth(keys["analyst"])).json()["document"]
     assert doc["generative_status"] == "ok" and doc["generative"]["model"] == "tiny"
     assert doc["generative"]["summary"].startswith("Customer asked for help")
+    on_interaction = llm_client.get(f"/v1/interactions/{iid}", headers=auth(keys["analyst"])).json()["documentation"]
+    assert on_interaction["generative"] == doc["generative"]
     prompt = llm.requests[0]["messages"][-1]["content"]
     assert "[EMAIL]" in prompt and "Intent: order_cancel" in prompt
     assert doc["summary"]["sentences"]  # the extractive part is intact

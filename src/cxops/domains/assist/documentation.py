@@ -1,4 +1,5 @@
-"""Auto-documentation of ended interactions: CRM-ready JSON, stored once per interaction (assist_documentation).
+"""Auto-documentation of ended interactions: CRM-ready JSON, stored once per interaction (assist_documentation)
+and on the interaction itself (`documentation`, returned by GET /v1/interactions/{id}).
 
 Flow: `interactions.ended` -> consumer `assist.documentation` writes the extractive documentation of every ended
 interaction of the batch (summary, disposition, action items, entities; see compute/summary.py). When a text
@@ -34,7 +35,7 @@ from cxops.domains.assist.compute.entities import TurnText
 from cxops.domains.assist.compute.summary import SCHEMA, InteractionFacts, document, generative_messages
 from cxops.domains.assist.doc_models import AssistDocumentation
 from cxops.domains.assist.doc_ports import DocumentationPorts, GenerationFailed, TextGenerator
-from cxops.domains.interactions.public import Interaction, Turn
+from cxops.domains.interactions.public import Interaction, Turn, set_documentation
 
 log = logging.getLogger(__name__)
 CHUNK = 200
@@ -113,6 +114,7 @@ def _store(
     row.generative_status = doc["generative_status"]
     row.document = doc
     row.updated_at = utcnow()
+    set_documentation(session, org_id=item.org_id, interaction_ids=[item.id], document=doc)
 
 
 def document_interactions(
@@ -198,6 +200,7 @@ def fill_generative(
         row.document = doc
         row.generative_status = doc["generative_status"]
         row.updated_at = utcnow()
+        set_documentation(session, org_id=org_id, interaction_ids=[row.interaction_id], document=doc)
     return done
 
 
@@ -267,6 +270,7 @@ def recent(
 
 def erase(session: Session, *, org_id: uuid.UUID, interaction_ids: Sequence[uuid.UUID]) -> int:
     """Delete the documentation of erased interactions (it quotes their transcripts)."""
+    set_documentation(session, org_id=org_id, interaction_ids=list(interaction_ids), document=None)
     result = session.execute(
         delete(AssistDocumentation).where(
             AssistDocumentation.org_id == org_id, AssistDocumentation.interaction_id.in_(list(interaction_ids))

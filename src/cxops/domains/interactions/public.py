@@ -3,7 +3,7 @@
 from cxops.domains.interactions.ingest import BatchIngestor, content_hash, parse_line, parse_obj
 from cxops.domains.interactions.live import LiveInteraction, append_turns, attach_live, end_live, open_live
 from cxops.domains.interactions.models import AgentStateEvent, Interaction, InteractionParticipant, Turn
-from cxops.domains.interactions.service import add_tags
+from cxops.domains.interactions.service import add_tags, set_documentation
 
 __all__ = [
     "AgentStateEvent",
@@ -20,4 +20,5 @@ __all__ = [
     "open_live",
     "parse_line",
     "parse_obj",
+    "set_documentation",
 ]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+from sqlalchemy import null, update
 from sqlalchemy.orm import Session
 
 from cxops.core.errors import ValidationFailed
@@ -24,3 +26,17 @@ def add_tags(session: Session, *, org_id: uuid.UUID, interaction_id: uuid.UUID, 
         raise ValidationFailed(f"an interaction has at most {MAX_TAGS} tags", field="tags")
     row.tags = merged
     return merged
+
+
+def set_documentation(
+    session: Session, *, org_id: uuid.UUID, interaction_ids: list[uuid.UUID], document: dict[str, Any] | None
+) -> None:
+    """Store the CRM-ready documentation on interactions (None clears it, e.g. after an erasure)."""
+    if not interaction_ids:
+        return
+    session.execute(
+        update(Interaction)
+        .where(Interaction.org_id == org_id, Interaction.id.in_(interaction_ids))
+        .values(documentation=document if document is not None else null())
+        .execution_options(synchronize_session=False)
+    )
