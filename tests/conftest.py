@@ -4,6 +4,7 @@ the app on it, and API keys of every role for one organisation."""
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,6 +25,9 @@ from cxops.core.migrate import upgrade
 from cxops.entrypoints.http.app import build_subscriptions, create_app
 
 REPO = Path(__file__).resolve().parents[1]
+# Knowledge sources registered through the API must live under these folders (tests use temporary folders and the
+# shared public data next to the repository).
+KNOWLEDGE_ROOTS = os.pathsep.join([tempfile.gettempdir(), str(REPO.parent / "shared")])
 SHARED_DATA = REPO.parent / "shared" / "data"
 POSTGRES_URL = os.environ.get("CXOPS_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", *(["postgres"] if POSTGRES_URL else [])]
@@ -85,6 +89,7 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
             "CXOPS_DATABASE_URL": db_url,
             "CXOPS_RATE_LIMIT_PER_MINUTE": "0",
             "CXOPS_LOG_LEVEL": "WARNING",
+            "CXOPS_KNOWLEDGE_ROOTS": KNOWLEDGE_ROOTS,
         }
     )
 

@@ -16,7 +16,7 @@ import uvicorn
 
 from cxops.core.config import load_settings
 from cxops.entrypoints.http.app import create_app
-from tests.conftest import REPO, auth, make_org_keys
+from tests.conftest import KNOWLEDGE_ROOTS, REPO, auth, make_org_keys
 from tests.factories import interaction
 
 CHROMIUM = "/usr/bin/chromium"
@@ -43,7 +43,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """The app on 127.0.0.1 with a little data and keys of every role."""
     data_dir = tmp_path_factory.mktemp("e2e")
     settings = load_settings(
-        {"CXOPS_DATA_DIR": str(data_dir), "CXOPS_RATE_LIMIT_PER_MINUTE": "0", "CXOPS_LOG_LEVEL": "WARNING"}
+        {
+            "CXOPS_DATA_DIR": str(data_dir),
+            "CXOPS_RATE_LIMIT_PER_MINUTE": "0",
+            "CXOPS_LOG_LEVEL": "WARNING",
+            "CXOPS_KNOWLEDGE_ROOTS": KNOWLEDGE_ROOTS,
+        }
     )
     app = create_app(settings)
     port = _free_port()

@@ -39,6 +39,9 @@ class Settings(BaseModel):
     embedded_dispatch: bool = True
     pii_mode: Literal["off", "redact", "redact_keep_original"] = "redact"
     trust_purge_interval_s: int = Field(default=3600, ge=0)
+    # Folders (separated by os.pathsep) under which sources registered through the API must live, after symlinks
+    # are resolved; `{org}` stands for the organisation's slug. Empty: <data dir>/knowledge/{org}.
+    knowledge_roots: str = ""
 
     @property
     def effective_database_url(self) -> str:
@@ -51,6 +54,11 @@ class Settings(BaseModel):
     def effective_models_dir(self) -> Path:
         """Where locally built models are cached: CXOPS_MODELS_DIR, else <data dir>/models."""
         return self.models_dir or self.data_dir / "models"
+
+    def knowledge_roots_for(self, org_slug: str) -> list[Path]:
+        """The folders an organisation's API-registered knowledge sources must live in."""
+        raw = self.knowledge_roots or str(self.data_dir / "knowledge" / "{org}")
+        return [Path(part.replace("{org}", org_slug)) for part in raw.split(os.pathsep) if part.strip()]
 
     @property
     def is_sqlite(self) -> bool:

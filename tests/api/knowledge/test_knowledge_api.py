@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from cxops.core.models import OutboxEvent
-from tests.conftest import auth
+from cxops.entrypoints.http.app import create_app
+from tests.conftest import auth, make_org_keys
 from tests.factories import interaction
 from tests.knowledge_support import write_all_formats, write_markdown_source
 
@@ -298,3 +299,31 @@ def test_source_validation_crud_and_roles(client: TestClient, kb_app, org_keys: 
 @pytest.mark.parametrize("path", ["/sources", "/health", "/attributions/articles"])
 def test_agents_cannot_read_management_views(client: TestClient, kb_app, org_keys: dict[str, str], path: str) -> None:  # type: ignore[no-untyped-def]
     assert client.get(f"{KB}{path}", headers=auth(org_keys["agent"])).status_code == 403
+
+
+def test_source_paths_are_confined_to_the_organisations_knowledge_folders(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    roots = tmp_path / "kb"
+    app = create_app(settings.model_copy(update={"knowledge_roots": str(roots / "{org}")}), dispatch=False)
+    mine, theirs, outside = roots / "acme" / "help", roots / "globex" / "help", tmp_path / "elsewhere"
+    write_markdown_source(mine)
+    write_markdown_source(theirs)
+    outside.mkdir()
+    (outside / "payroll.md").write_text("# Payroll secrets\n\nThe payroll export password is kept here.\n")
+    (mine / "escape").symlink_to(outside, target_is_directory=True)
+    (mine / "leak.md").symlink_to(outside / "payroll.md")
+    with TestClient(app) as client:
+        admin = make_org_keys(app.state.session_factory, "acme")["admin"]
+        for path in (theirs, outside, mine / "escape", Path("/etc")):
+            body = {"name": "x", "kind": "markdown", "path": str(path), "owner": "o"}
+            r = client.post(f"{KB}/sources", json=body, headers=auth(admin))
+            assert r.status_code == 422, (path, r.text)
+            error = r.json()["error"]
+            assert error["field"] == "path" and "outside the knowledge folders" in error["message"]
+            assert str(roots / "acme") in error["message"]
+        sid = _source(client, admin, "help", "markdown", mine)
+        moved = client.patch(f"{KB}/sources/{sid}", json={"path": str(outside)}, headers=auth(admin))
+        assert moved.status_code == 422 and "outside the knowledge folders" in moved.json()["error"]["message"]
+        assert _sync(client, admin, sid)["added"] >= 2
+        # the source's own files are indexed; a symlinked file or folder leading outside it is not followed
+        titles = {h["citation"]["title"] for h in _search(client, admin, "refund policy payroll secrets")["results"]}
+        assert "Refund policy" in titles and "Payroll secrets" not in titles

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from cxops.core.auth import ALL_ROLES, MANAGERS, READERS, Principal
+from cxops.core.models import Organisation
 from cxops.core.web import DbSession, require
 from cxops.domains.knowledge import repository, retrieval, schemas, service
 from cxops.domains.knowledge.ports import Embedder
@@ -23,6 +24,11 @@ def _embedder(request: Request) -> Embedder | None:
     return getattr(request.app.state, "embedder", None)
 
 
+def _roots(request: Request, session: DbSession, who: Principal) -> list[Path]:
+    org = session.get(Organisation, who.org_id)
+    return list(request.app.state.settings.knowledge_roots_for(org.slug if org is not None else str(who.org_id)))
+
+
 def _data_dir(request: Request) -> Path:
     return Path(request.app.state.settings.data_dir)
 
@@ -34,15 +40,18 @@ def list_sources(session: DbSession, who: Reader) -> Any:
 
 
 @router.post("/sources", response_model=schemas.SourceRead, status_code=201)
-def create_source(body: schemas.SourceCreate, session: DbSession, who: Manager) -> Any:
-    """Register a source (a folder or export file readable by the server)."""
-    return service.create_source(session, org_id=who.org_id, data=body)
+def create_source(body: schemas.SourceCreate, request: Request, session: DbSession, who: Manager) -> Any:
+    """Register a source (a folder or export file inside the organisation's knowledge folders on the server)."""
+    return service.create_source(session, org_id=who.org_id, data=body, roots=_roots(request, session, who))
 
 
 @router.patch("/sources/{source_id}", response_model=schemas.SourceRead)
-def update_source(source_id: uuid.UUID, body: schemas.SourceUpdate, session: DbSession, who: Manager) -> Any:
+def update_source(
+    source_id: uuid.UUID, body: schemas.SourceUpdate, request: Request, session: DbSession, who: Manager
+) -> Any:
     """Change a source's owner, path, audience or review interval."""
-    return service.update_source(session, org_id=who.org_id, source_id=source_id, data=body)
+    roots = _roots(request, session, who)
+    return service.update_source(session, org_id=who.org_id, source_id=source_id, data=body, roots=roots)
 
 
 @router.delete("/sources/{source_id}", status_code=204)

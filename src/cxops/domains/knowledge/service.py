@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,22 +40,44 @@ def access_for(role: Role, *, region: str | None, tier: str | None) -> Access:
     return Access(role=role.value, region=region, tier=tier, see_all=role == Role.ADMIN)
 
 
-def _check_path(path: str) -> None:
-    """The path must be usable on this server and exist, else ValidationFailed naming the problem."""
+def _check_path(path: str, roots: Sequence[Path] | None) -> None:
+    """The path must be usable on this server, exist and (when `roots` is given) lie inside one of the roots
+    once symlinks are resolved; else ValidationFailed naming the problem.
+
+    The API passes the deployment's knowledge roots (CXOPS_KNOWLEDGE_ROOTS, per organisation), so a supervisor
+    cannot index arbitrary server files or another organisation's folder; the CLI, run by an operator on the
+    server, passes None.
+    """
     try:
         exists = Path(path).exists()
-    except (OSError, ValueError) as exc:  # e.g. a name longer than the file system allows, a NUL byte
+        real = Path(path).resolve() if exists else None
+    except (OSError, ValueError, RuntimeError) as exc:  # a name too long, a NUL byte, a symlink loop
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ValidationFailed(f"source path is not usable on this server: {reason}", field="path") from None
+    if roots is not None:
+        allowed = [r.resolve() for r in roots]
+        if real is None or not any(real == r or real.is_relative_to(r) for r in allowed):
+            shown = ", ".join(str(r) for r in roots)
+            raise ValidationFailed(
+                f"source path {path!r} is outside the knowledge folders of this organisation ({shown}); an "
+                "operator can add folders with CXOPS_KNOWLEDGE_ROOTS",
+                field="path",
+            )
     if not exists:
         raise ValidationFailed(f"source path {path!r} does not exist on the server", field="path")
 
 
-def create_source(session: Session, *, org_id: uuid.UUID, data: schemas.SourceCreate) -> KnowledgeSource:
-    """Register a source; its path must exist and its name be unique in the organisation."""
+def create_source(
+    session: Session,
+    *,
+    org_id: uuid.UUID,
+    data: schemas.SourceCreate,
+    roots: Sequence[Path] | None = None,
+) -> KnowledgeSource:
+    """Register a source; its path must exist (inside `roots` when given) and its name be unique."""
     if repository.source_by_name(session, org_id, data.name) is not None:
         raise Conflict(f"a knowledge source named {data.name!r} already exists", field="name")
-    _check_path(data.path)
+    _check_path(data.path, roots)
     source = KnowledgeSource(org_id=org_id, **data.model_dump(mode="json", exclude={"last_reviewed_at"}))
     source.last_reviewed_at = data.last_reviewed_at
     session.add(source)
@@ -63,13 +86,18 @@ def create_source(session: Session, *, org_id: uuid.UUID, data: schemas.SourceCr
 
 
 def update_source(
-    session: Session, *, org_id: uuid.UUID, source_id: uuid.UUID, data: schemas.SourceUpdate
+    session: Session,
+    *,
+    org_id: uuid.UUID,
+    source_id: uuid.UUID,
+    data: schemas.SourceUpdate,
+    roots: Sequence[Path] | None = None,
 ) -> KnowledgeSource:
     """Change a source's owner, path, audience or review interval (takes effect at the next search/sync)."""
     source = get_scoped(session, KnowledgeSource, org_id, source_id, "knowledge source")
     changes = data.model_dump(mode="json", exclude_unset=True)
     if changes.get("path") is not None:
-        _check_path(changes["path"])
+        _check_path(changes["path"], roots)
     for name, value in changes.items():
         if value is not None:
             setattr(source, name, value)

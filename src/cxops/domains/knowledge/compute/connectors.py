@@ -234,9 +234,15 @@ READERS: dict[str, Callable[[Path, str], list[ParsedDoc]]] = {
 
 
 def _files(root: Path) -> list[Path]:
+    """The files of a source; a symlink that leads outside the source's folder is not followed."""
     if root.is_file():
         return [root]
-    return sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
+    real_root = root.resolve()
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file() and not p.name.startswith(".") and p.resolve().is_relative_to(real_root)
+    )
 
 
 def read_source(kind: str, path: str, *, max_file_bytes: int = MAX_FILE_BYTES) -> ReadResult:
