@@ -82,6 +82,7 @@ def create_source(
     source.last_reviewed_at = data.last_reviewed_at
     session.add(source)
     session.flush()
+    retrieval.forget(org_id)
     return source
 
 
@@ -102,6 +103,7 @@ def update_source(
         if value is not None:
             setattr(source, name, value)
     session.flush()
+    retrieval.forget(org_id)
     return source
 
 
@@ -110,12 +112,14 @@ def delete_source(session: Session, *, org_id: uuid.UUID, source_id: uuid.UUID) 
     source = get_scoped(session, KnowledgeSource, org_id, source_id, "knowledge source")
     session.delete(source)
     session.flush()
+    retrieval.forget(org_id)
 
 
 def sync(session: Session, *, org_id: uuid.UUID, source_id: uuid.UUID, embedder: Embedder | None) -> KnowledgeSyncRun:
     """Synchronise one source of the organisation."""
     source = get_scoped(session, KnowledgeSource, org_id, source_id, "knowledge source")
     run = sync_source(session, source=source, embedder=embedder)
+    retrieval.forget(org_id)
     if run.added or run.changed:
         _announce_conflicts(session, org_id=org_id, run=run)
     return run

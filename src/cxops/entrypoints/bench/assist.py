@@ -108,6 +108,9 @@ def _server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
         "CXOPS_MODELS_DIR": str(settings.effective_models_dir),
         "CXOPS_RATE_LIMIT_PER_MINUTE": "0",
         "CXOPS_LOG_LEVEL": "WARNING",
+        # Post-call consumers (QA scoring, documentation, trust, analytics) run in `cxops worker` processes in
+        # production; here they are off so the figure is live assist alone (the writer still stores every turn).
+        "CXOPS_EMBEDDED_DISPATCH": "0",
         "OMP_NUM_THREADS": "1",
     }
     cmd = [sys.executable, "-m", "uvicorn", "cxops.entrypoints.http.asgi:app", "--host", "127.0.0.1",
