@@ -138,8 +138,9 @@ def _cpu_s(pid: int) -> float:
 class _Call:
     """One simulated call: its connection, transcript, and the send times of its segments."""
 
-    def __init__(self, ws: ClientConnection, turns: list[tuple[str, str]]) -> None:
+    def __init__(self, ws: ClientConnection, turns: list[tuple[str, str]], number: str) -> None:
         self.ws = ws
+        self.number = number
         self.turns = turns
         self.sent: dict[int, float] = {}
         self.latencies: list[float] = []
@@ -165,6 +166,9 @@ class _Call:
         seq, offset = 0, 0
         while time.perf_counter() < until:
             speaker, text = self.turns[seq % len(self.turns)]
+            # Every utterance is made unique, as live speech is: the generator's scripted lines repeat across
+            # calls, and the server's text cache would otherwise answer most of them without the encoder.
+            text = f"{text} (turn {seq} of call {self.number})"
             self.sent[seq] = time.perf_counter()
             frame = {"type": "segment", "seq": seq, "speaker": speaker, "text": text,
                      "begin_ms": offset, "end_ms": offset + 1800}  # fmt: skip
@@ -184,7 +188,7 @@ async def _step(
         for i in range(start, min(n, start + 50)):
             ws = await connect(f"{base}/v1/assist/live/bench-{tag}-{i}", additional_headers={"X-API-Key": key},
                                max_queue=None, ping_interval=None)  # fmt: skip
-            batch.append(_Call(ws, transcripts[i % len(transcripts)]))
+            batch.append(_Call(ws, transcripts[i % len(transcripts)], f"{n}.{i}"))
         for c in batch:
             await c.ws.send(orjson.dumps({"type": "start", "channel": "voice", "agent": "bench-agent"}).decode())
         for c in batch:
@@ -209,6 +213,7 @@ async def _step(
             "p99_ms": round(float(pct[2]), 2), "unanswered": lost, "errors": sum(c.errors for c in calls)}  # fmt: skip
 
 
+_CACHE = re.compile(r'^cxops_assist_text_cache_total\{result="(\w+)"\} ([0-9.e+-]+)$', re.M)
 _BUCKET = re.compile(r'^cxops_assist_stage_seconds_(sum|count)\{stage="(\w+)"\} ([0-9.e+-]+)$', re.M)
 
 
@@ -219,7 +224,11 @@ def _stage_means(base: str) -> dict[str, float]:
     counts: dict[str, float] = {}
     for kind, stage, value in _BUCKET.findall(text):
         (sums if kind == "sum" else counts)[stage] = float(value)
-    return {s: round(sums[s] / counts[s] * 1000, 3) for s in sums if counts.get(s)}
+    means: dict[str, float] = {s: round(sums[s] / counts[s] * 1000, 3) for s in sums if counts.get(s)}
+    cache = dict(_CACHE.findall(text))
+    hits, misses = float(cache.get("hit", 0)), float(cache.get("miss", 0))
+    means["text_cache_hit_rate"] = round(hits / (hits + misses), 4) if hits + misses else 0.0
+    return means
 
 
 def run(quick: bool = False) -> dict[str, Any]:
@@ -238,7 +247,11 @@ def run(quick: bool = False) -> dict[str, Any]:
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-    ok = [s["calls"] for s in steps if s["p95_ms"] <= BUDGET_MS and s["unanswered"] == 0]
+    ok: list[int] = []  # the largest N such that every step up to N stayed within the budget
+    for step in steps:
+        if step["p95_ms"] > BUDGET_MS or step["unanswered"]:
+            break
+        ok.append(step["calls"])
     at_500 = next((s for s in steps if s["calls"] == 500), None)
     return {
         "max_calls_p95_50ms": max(ok) if ok else 0,
@@ -246,6 +259,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         "p50_ms_at_500": at_500["p50_ms"] if at_500 else None,
         "p99_ms_at_500": at_500["p99_ms"] if at_500 else None,
         "steps": steps,
+        "text_cache_hit_rate": stages.pop("text_cache_hit_rate", 0.0),
         "server_stage_mean_ms": stages,
         "segment_interval_s": INTERVAL_S,
         "step_duration_s": duration,
