@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import typer
 from rich.console import Console
@@ -22,6 +23,16 @@ def fail(message: str, code: int = 2) -> None:
     """Print a clear error and exit non-zero."""
     console.print(f"[bold red]error:[/] {message}")
     raise typer.Exit(code)
+
+
+def parse_since(value: str, option: str = "--since") -> datetime:
+    """An ISO date or timestamp given on the command line (UTC when it has no offset); exits with a message."""
+    try:
+        start = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} {value!r} is not an ISO date such as 2026-11-01")
+        raise
+    return start if start.tzinfo else start.replace(tzinfo=UTC)
 
 
 def open_db(settings: Settings | None = None) -> sessionmaker[Session]:

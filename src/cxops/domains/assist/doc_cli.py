@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import typer
 from rich.progress import Progress
 from sqlalchemy import func, select
 
 from cxops.core import keys
-from cxops.core.cli import cli_errors, console, fail, open_db
+from cxops.core.cli import cli_errors, console, open_db, parse_since
 from cxops.core.db import unit_of_work
 from cxops.domains.assist import documentation
 from cxops.domains.assist.doc_ports import DocumentationPorts
@@ -42,12 +41,7 @@ def document(
     ),
 ) -> None:
     """Document every ended interaction started since a date (progress bar, one commit per batch)."""
-    try:
-        start = datetime.fromisoformat(since)
-    except ValueError:
-        fail(f"--since {since!r} is not an ISO date such as 2026-11-01")
-        return
-    start = start if start.tzinfo else start.replace(tzinfo=UTC)
+    start = parse_since(since)
     factory = open_db()
     with cli_errors(), unit_of_work(factory) as session:
         org_id = keys.ensure_organisation(session, slug=org).id

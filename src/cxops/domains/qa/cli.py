@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -13,7 +12,7 @@ from rich.progress import Progress
 from sqlalchemy import func, select
 
 from cxops.core import keys
-from cxops.core.cli import cli_errors, console, fail, open_db
+from cxops.core.cli import cli_errors, console, fail, open_db, parse_since
 from cxops.core.db import unit_of_work
 from cxops.domains.interactions.public import Interaction
 from cxops.domains.qa import insight, service
@@ -51,12 +50,7 @@ def score(
     batch: int = typer.Option(200, "--batch", min=1, max=5000),
 ) -> None:
     """Score every ended interaction since a date with the active scorecards (progress bar, one commit per batch)."""
-    try:
-        start = datetime.fromisoformat(since)
-    except ValueError:
-        fail(f"--since {since!r} is not an ISO date such as 2026-09-01")
-        return
-    start = start if start.tzinfo else start.replace(tzinfo=UTC)
+    start = parse_since(since)
     factory = open_db()
     with cli_errors(), unit_of_work(factory) as session:
         org_id = keys.ensure_organisation(session, slug=org).id
