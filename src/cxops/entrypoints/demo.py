@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cxops.core import keys
 from cxops.core.auth import Role, hash_secret
+from cxops.core.config import Settings
 from cxops.core.db import unit_of_work
 from cxops.core.models import ApiKey
 from cxops.core.repository import by_codes
@@ -25,7 +26,12 @@ from cxops.domains.directory.public import Agent, Location, Queue, Region, Team,
 from cxops.domains.interactions import repository as interactions_repo
 from cxops.domains.interactions.ports import Redactor
 from cxops.domains.interactions.public import BatchIngestor, Interaction, parse_obj
+from cxops.domains.knowledge import repository as knowledge_repo
+from cxops.domains.knowledge import schemas as knowledge_schemas
+from cxops.domains.knowledge import service as knowledge_service
+from cxops.domains.knowledge.public import Embedder
 from cxops.integrations.demo import DemoDay
+from cxops.integrations.demo.help_centre import write_help_centre
 
 STATE_CHUNK = 2000
 ADMIN_KEY_NAME = "demo-admin"
@@ -156,3 +162,26 @@ def ensure_admin_key(session: Session, *, org_id: uuid.UUID, path: Path) -> bool
         handle.write(secret + "\n")
     path.chmod(0o600)
     return True
+
+
+DEMO_HELP_SOURCE = "demo-help-centre"
+
+
+def ensure_demo_knowledge(
+    factory: sessionmaker[Session], *, org_id: uuid.UUID, org_slug: str, settings: Settings, embedder: Embedder | None
+) -> int:
+    """The demo's help centre as a knowledge source of the organisation, synced once; returns articles added.
+
+    The articles are written into the organisation's own knowledge folder (inside CXOPS_KNOWLEDGE_ROOTS), so the
+    source can be managed from the console like any other.
+    """
+    with unit_of_work(factory) as session:
+        if knowledge_repo.source_by_name(session, org_id, DEMO_HELP_SOURCE) is not None:
+            return 0
+    folder = settings.knowledge_roots_for(org_slug)[0] / "help-centre"
+    write_help_centre(folder)
+    with unit_of_work(factory) as session:
+        data = knowledge_schemas.SourceCreate(name=DEMO_HELP_SOURCE, kind="markdown", path=str(folder), owner="cx-ops")
+        source = knowledge_service.create_source(session, org_id=org_id, data=data)
+        run = knowledge_service.sync(session, org_id=org_id, source_id=source.id, embedder=embedder)
+        return int(run.added)

@@ -27,6 +27,8 @@ def test_demo_loads_writes_the_key_and_then_serves_at_once(data_dir: Path, monke
     result = runner.invoke(app, ["demo", "--days", "1", "--volume", "40", "--seed", "3", "--no-serve"])
     assert result.exit_code == 0, result.output
     assert "Loaded" in result.output
+    assert "Indexed 39 help-centre articles" in result.output.replace("\n", " ")
+    assert (data_dir / "knowledge" / "default" / "help-centre" / "refund_request.md").is_file()
     key = data_dir / "admin-key.txt"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert str(key.resolve()) in result.output.replace("\n", "")
@@ -35,6 +37,7 @@ def test_demo_loads_writes_the_key_and_then_serves_at_once(data_dir: Path, monke
     again = runner.invoke(app, ["demo", "--days", "1", "--volume", "40", "--seed", "3", "--port", "8123"])
     assert again.exit_code == 0, again.output
     assert "already loaded" in again.output
+    assert "help-centre articles" not in again.output  # indexed once
     assert served == [{"host": "127.0.0.1", "port": 8123, "workers": 1}]
     assert key.read_text().strip().startswith("cx_")
 

@@ -15,10 +15,18 @@ from cxops.core.config import get_settings
 from cxops.core.db import unit_of_work
 from cxops.entrypoints.cli.common import cli_errors, console, open_db
 from cxops.entrypoints.cli.serve import serve
-from cxops.entrypoints.demo import LoadSummary, already_loaded, ensure_admin_key, load_demo
+from cxops.entrypoints.demo import (
+    DEMO_HELP_SOURCE,
+    LoadSummary,
+    already_loaded,
+    ensure_admin_key,
+    ensure_demo_knowledge,
+    load_demo,
+)
 from cxops.entrypoints.intents_wiring import ensure_demo_intent_model
 from cxops.entrypoints.redaction import ingestion_redactor
 from cxops.integrations.demo import DemoConfig, DemoDay, Generator
+from cxops.integrations.embeddings import default_embedder
 
 DEMO_ORG = "default"
 KEY_FILE = "admin-key.txt"
@@ -53,6 +61,16 @@ def demo(
         )
     with console.status("Preparing the demo intent model"):
         ensure_demo_intent_model(settings)
+    with console.status("Indexing the demo help centre"), cli_errors():
+        added = ensure_demo_knowledge(
+            factory,
+            org_id=org_id,
+            org_slug=DEMO_ORG,
+            settings=settings,
+            embedder=default_embedder(settings.effective_models_dir),
+        )
+    if added:
+        console.print(f"Indexed {added} help-centre articles (knowledge source '{DEMO_HELP_SOURCE}').")
     console.print(
         f"Admin API key {'written to' if new_key else 'kept in'} {key_path.resolve()} (readable only by you).\n"
         f"Sign in at http://127.0.0.1:{port}/ by pasting that key (e.g. `cat {key_path}`)."
