@@ -40,7 +40,8 @@ class Settings(BaseModel):
     pii_mode: Literal["off", "redact", "redact_keep_original"] = "redact"
     trust_purge_interval_s: int = Field(default=3600, ge=0)
     # Folders (separated by os.pathsep) under which sources registered through the API must live, after symlinks
-    # are resolved; `{org}` stands for the organisation's slug. Empty: <data dir>/knowledge/{org}.
+    # are resolved; `{org}` stands for the organisation's slug. Empty: <data dir>/knowledge-sources/{org}
+    # (not <data dir>/knowledge, which holds the search indexes by organisation id).
     knowledge_roots: str = ""
 
     @property
@@ -57,7 +58,7 @@ class Settings(BaseModel):
 
     def knowledge_roots_for(self, org_slug: str) -> list[Path]:
         """The folders an organisation's API-registered knowledge sources must live in."""
-        raw = self.knowledge_roots or str(self.data_dir / "knowledge" / "{org}")
+        raw = self.knowledge_roots or str(self.data_dir / "knowledge-sources" / "{org}")
         return [Path(part.replace("{org}", org_slug)) for part in raw.split(os.pathsep) if part.strip()]
 
     @property

@@ -28,7 +28,7 @@ def test_demo_loads_writes_the_key_and_then_serves_at_once(data_dir: Path, monke
     assert result.exit_code == 0, result.output
     assert "Loaded" in result.output
     assert "Indexed 39 help-centre articles" in result.output.replace("\n", " ")
-    assert (data_dir / "knowledge" / "default" / "help-centre" / "refund_request.md").is_file()
+    assert (data_dir / "knowledge-sources" / "default" / "help-centre" / "refund_request.md").is_file()
     key = data_dir / "admin-key.txt"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert str(key.resolve()) in result.output.replace("\n", "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -60,3 +61,10 @@ def test_content_hash_is_stable_and_sensitive() -> None:
     a, b = parse_obj(1, interaction(1)), parse_obj(1, interaction(1))
     c = parse_obj(1, interaction(1, csat=2))
     assert content_hash(a) == content_hash(b) != content_hash(c)  # type: ignore[arg-type]
+
+
+def test_knowledge_roots_default_to_the_organisations_folder_and_expand_org() -> None:
+    default = load_settings({"CXOPS_DATA_DIR": "/srv/cx"})
+    assert default.knowledge_roots_for("acme") == [Path("/srv/cx/knowledge-sources/acme")]
+    custom = load_settings({"CXOPS_DATA_DIR": "/srv/cx", "CXOPS_KNOWLEDGE_ROOTS": "/kb/{org}:/shared/policies: "})
+    assert custom.knowledge_roots_for("globex") == [Path("/kb/globex"), Path("/shared/policies")]
