@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from cxops.core.auth import MANAGERS, READERS, Principal
 from cxops.core.errors import ValidationFailed
@@ -22,6 +22,8 @@ Manager = Annotated[Principal, Depends(require(MANAGERS))]
 
 
 class DocumentationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     interaction_id: uuid.UUID
     interaction_started_at: datetime
     schema_version: str
@@ -41,17 +43,7 @@ class DocumentationPage(BaseModel):
 
 
 def _read(row: AssistDocumentation) -> DocumentationRead:
-    return DocumentationRead(
-        interaction_id=row.interaction_id,
-        interaction_started_at=row.interaction_started_at,
-        schema_version=row.schema_version,
-        intent=row.intent,
-        outcome=row.outcome,
-        generative_status=row.generative_status,
-        document=row.document,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return DocumentationRead.model_validate(row)
 
 
 def _ports(request: Request) -> DocumentationPorts:
