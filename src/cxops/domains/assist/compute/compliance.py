@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from cxops.domains.assist.compute.phrases import compile_phrases, first_match
+from cxops.domains.assist.compute.rulefiles import load_mapping
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +50,7 @@ class Rulebook:
     @classmethod
     def from_yaml(cls, text: str) -> Rulebook:
         """Parse the compliance YAML; ValueError naming the path of the first problem."""
-        try:
-            doc = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ValueError(f"compliance: not valid YAML: {exc}") from None
-        if not isinstance(doc, dict):
-            raise _fail("(root)", "must be a mapping with required and prohibited")
+        doc = load_mapping(text, "compliance", "required and prohibited")
         req = [_rule(r, f"required[{i}]", True) for i, r in enumerate(doc.get("required") or [])]
         pro = [_rule(r, f"prohibited[{i}]", False) for i, r in enumerate(doc.get("prohibited") or [])]
         return cls(tuple(req), tuple(pro))

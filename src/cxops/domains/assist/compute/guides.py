@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from cxops.domains.assist.compute.phrases import compile_phrases, first_match
+from cxops.domains.assist.compute.rulefiles import load_mapping
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +72,7 @@ class GuideBook:
     @classmethod
     def from_yaml(cls, text: str) -> GuideBook:
         """Parse the guides YAML; ValueError naming the path of the first problem."""
-        try:
-            doc = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ValueError(f"guides: not valid YAML: {exc}") from None
-        if not isinstance(doc, dict):
-            raise _fail("(root)", "must be a mapping with steps, clarify, families")
+        doc = load_mapping(text, "guides", "steps, clarify, families")
         steps = _steps(doc.get("steps"))
         ids = {s.id for s in steps}
         c = doc.get("clarify") or {}
