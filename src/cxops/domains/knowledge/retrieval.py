@@ -81,8 +81,12 @@ def _generation(session: Session, org_id: uuid.UUID) -> str:
 
 def index_for(session: Session, *, org_id: uuid.UUID, data_dir: Path, embedder: Embedder | None) -> HybridIndex:
     """The organisation's index: in memory, else from disk, else rebuilt from the database when stale."""
+    return _index(session, org_id, data_dir, embedder, _generation(session, org_id))
+
+
+def _index(session: Session, org_id: uuid.UUID, data_dir: Path, embedder: Embedder | None, content: str) -> HybridIndex:
     folder = data_dir / "knowledge" / str(org_id)
-    gen = _generation(session, org_id) + ("|dense" if embedder is not None else "|bm25")
+    gen = content + ("|dense" if embedder is not None else "|bm25")
     with _LOCK:
         cached = _OPEN.get(folder)
         if cached and cached[0] == gen:
@@ -130,7 +134,8 @@ def search(
     mode: str = "hybrid",
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Best passage per article, best first, with citations and confidence; and a note when degraded."""
-    index = index_for(session, org_id=org_id, data_dir=data_dir, embedder=embedder)
+    content = _generation(session, org_id)
+    index = _index(session, org_id, data_dir, embedder, content)
     dense = mode == "hybrid" and embedder is not None and index.vectors is not None
     qvec = embed_query(embedder, query) if dense and embedder is not None else None
     hits = index.search(query, qvec, access, k=k * 4, depth=max(50, k * 4))
@@ -139,7 +144,7 @@ def search(
         best.setdefault(index.entries[scored.hit.index].article_id, scored)
     chosen = list(best.values())[:k]
     ids = [uuid.UUID(index.entries[s.hit.index].chunk_id) for s in chosen]
-    passages = _passages(session, org_id, _generation(session, org_id), ids)
+    passages = _passages(session, org_id, content, ids)
     results = [_result(passages[cid], s) for cid, s in zip(ids, chosen, strict=True) if cid in passages]
     note = NO_ENCODER_NOTE if mode == "hybrid" and not dense else None
     return results, note
