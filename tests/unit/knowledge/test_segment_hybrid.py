@@ -87,6 +87,33 @@ def test_fusion_rescores_every_candidate_and_rewards_agreement() -> None:
     assert fuse_scores([], np.zeros(0, dtype=np.int64), vectors, query) == []
 
 
+def test_fusion_of_a_segmented_query_adds_the_whole_query_bm25_list() -> None:
+    vectors = np.eye(4, 8, dtype=np.float32)
+    queries = np.vstack([np.eye(1, 8, k=3), np.eye(1, 8, k=3)]).astype(np.float32)  # two segments, both at chunk 3
+    salient = [(0, 5.0), (1, 4.0)]
+    without = fuse_scores(salient, np.array([3]), vectors, queries)
+    assert 2 not in {h.index for h in without}
+    hits = fuse_scores(salient, np.array([3]), vectors, queries, whole=[(2, 9.0), (1, 8.0)])
+    by_index = {h.index: h for h in hits}
+    assert set(by_index) == {0, 1, 2, 3}  # chunk 2 enters through the whole-query list alone
+    assert by_index[2].bm25 is None and by_index[2].bm25_rank is None  # bm25 / bm25_rank stay the salient list's
+    assert by_index[2].extra["bm25_whole"] == 9.0 and by_index[3].extra["bm25_whole"] == 0.0
+    # 0.25 z(salient) + 1.0 z(whole) + 1.0 z(dense): the whole-query list outweighs the salient one
+    z_sal, z_whole, z_dense = (
+        zscores(np.array([5.0, 4.0, 0, 0])),
+        zscores(np.array([0, 8.0, 9.0, 0])),
+        zscores(np.array([0, 0, 0, 1.0])),
+    )
+    expected = (
+        search.SALIENT_BM25_WEIGHT * z_sal + search.WHOLE_BM25_WEIGHT * z_whole + search.DENSE_WEIGHT_LONG * z_dense
+    )
+    assert [h.score for h in sorted(hits, key=lambda h: h.index)] == pytest.approx(expected.tolist())
+    order = [h.index for h in hits]
+    assert order[0] == 1  # in both BM25 lists
+    assert order.index(2) < order.index(0)  # top of the whole-query list beats top of the salient list
+    assert [h.index for h in without].index(0) < [h.index for h in without].index(1)  # without it, 0 led 1
+
+
 def _kb() -> tuple[list[Entry], np.ndarray]:
     entries = [
         Entry("c0", "freeze", "freeze a lost debit card in the app"),
@@ -119,6 +146,9 @@ def test_boilerplate_segments_do_not_reach_the_bm25_query(
     assert hits[0].index == 0 and hits[0].bm25_rank == 1
     roleplay = [h for h in hits if h.index == 1]
     assert all(h.bm25_rank is None for h in roleplay)  # its words were only in the boilerplate
+    # ... which the whole-query BM25 list (the third fused list) still sees, with a lower fused score
+    assert roleplay and roleplay[0].extra["bm25_whole"] > 0 and roleplay[0].score < hits[0].score
+    assert hits[0].extra["bm25_whole"] > 0
     assert hits[0].extra["query_weight"] == query_weight(" ".join(segments[3:]), power=0.0)  # salient, distinct terms
     # the whole text as BM25 query (one vector: no segments) does match the role-play chunk
     assert 1 in {i for i, _ in index.bm25(text, admin, 3)}

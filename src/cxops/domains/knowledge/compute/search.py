@@ -10,10 +10,12 @@ of at least three words), each embedded on its own (`split_query`). A chunk's de
 cosines to the three segments closest to it; the segments that look most like something in the knowledge base
 (highest best cosine, the top 40%) form the BM25 query, so role-play boilerplate and persona details stop
 diluting it. BM25 weighs a query term by how often the query uses it (qtf), except in that salient-segment
-query (distinct terms). The two scores are fused over the union of both candidate lists by z-score sum,
-z(BM25) + w z(dense), w = 0.5 for a segmented query and 2.0 for a short one (one segment), each tuned on the
-dev half (even queries) of banking_knowledge and StackFAQ respectively (see docs/benchmarks.md); this beat
-reciprocal rank fusion on both. `fuse` (RRF, Cormack et al. 2009) is kept for callers that only have ranks.
+query (distinct terms). A short query (one segment) fuses the two scores over the union of both candidate
+lists by z-score sum, z(BM25) + 2.0 z(dense); a segmented query adds a third list, BM25 of the whole query
+(qtf), and fuses 0.25 z(salient BM25) + 1.0 z(whole-query BM25) + 1.0 z(dense) over the union of the three.
+Weights were tuned on the dev half (even queries) of StackFAQ and banking_knowledge respectively (see
+docs/benchmarks.md); z-score fusion beat reciprocal rank fusion on both. `fuse` (RRF, Cormack et al. 2009) is
+kept for callers that only have ranks.
 """
 
 from __future__ import annotations
@@ -44,10 +46,14 @@ LONG_QUERY_WORDS = 60
 SALIENT_SHARE = 0.4
 #: A chunk's dense score is the mean cosine over this many of the query segments closest to it.
 DENSE_TOP_SEGMENTS = 3
-#: Weight of the dense z-score against BM25's in the fused score, for a segmented (long) query and for a short
-#: (one-segment) query; tuned on the even (dev) queries of banking_knowledge and StackFAQ respectively.
-DENSE_WEIGHT_LONG = 0.5
+#: Weight of the dense z-score in the fused score, for a segmented (long) query and for a short (one-segment)
+#: query (against BM25's 1.0); tuned on the even (dev) queries of banking_knowledge and StackFAQ respectively.
+DENSE_WEIGHT_LONG = 1.0
 DENSE_WEIGHT_SHORT = 2.0
+#: For a segmented query, weights of the salient-segment BM25 and of the whole-query BM25 (qtf) z-scores beside
+#: `DENSE_WEIGHT_LONG` (banking dev Recall@5 0.2615 -> 0.2914 with the whole-query list; see docs/benchmarks.md).
+SALIENT_BM25_WEIGHT = 0.25
+WHOLE_BM25_WEIGHT = 1.0
 _SEGMENT = re.compile(r"(?<=[.!?])\s+|\n+")
 #: From this many chunks on, dense search uses an HNSW graph (Malkov & Yashunin 2018) instead of exact scan.
 ANN_MIN = 20_000
@@ -393,7 +399,8 @@ class HybridIndex:
         lexical_text = salient_text(segments, best) if segmented else text
         power = SEGMENTED_TF_POWER if segmented else None
         lexical = self.bm25(lexical_text, access, depth, power=power)
-        hits = fuse_scores(lexical, candidates, self.vectors, queries)[:k]
+        whole = self.bm25(text, access, depth) if segmented else None  # the scenario's recurring terms (qtf)
+        hits = fuse_scores(lexical, candidates, self.vectors, queries, whole=whole)[:k]
         weight = query_weight(lexical_text, power=power)  # what BM25 scores grow with (the confidence divides by it)
         for hit in hits:
             hit.extra["query_weight"] = weight
@@ -406,24 +413,36 @@ def fuse_scores(
     vectors: np.ndarray,
     queries: np.ndarray,
     dense_weight: float | None = None,
+    *,
+    whole: list[tuple[int, float]] | None = None,
 ) -> list[Hit]:
     """z(BM25) + dense_weight * z(dense) over the union of both candidate lists, best first.
 
     `dense_weight` defaults to `DENSE_WEIGHT_LONG` for a segmented query (several rows), else `DENSE_WEIGHT_SHORT`.
+    With `whole` (the whole query's BM25 list, for a segmented query) the union takes its chunks too and the
+    fused score is SALIENT_BM25_WEIGHT * z(BM25) + WHOLE_BM25_WEIGHT * z(whole) + dense_weight * z(dense); the
+    whole-query score is kept in `Hit.extra["bm25_whole"]` (`bm25` / `bm25_rank` stay the first list's).
 
     The dense score of every candidate is computed exactly (mean of its top segment cosines), so a chunk found
-    only by BM25 still gets its real dense score; a chunk BM25 did not return scores 0 there.
+    only by BM25 still gets its real dense score; a chunk a BM25 list did not return scores 0 there.
     """
     bm25_rank = {i: rank for rank, (i, _) in enumerate(lexical, start=1)}
     bm25_score = dict(lexical)
-    ids = np.union1d(np.fromiter(bm25_rank, dtype=np.int64, count=len(bm25_rank)), dense_candidates)
+    whole_score = dict(whole or [])
+    lexical_ids = np.fromiter(bm25_rank.keys() | whole_score.keys(), dtype=np.int64)
+    ids = np.union1d(lexical_ids, dense_candidates)
     if not len(ids):
         return []
     dense = segment_scores(vectors[ids] @ queries.T)
     lex = np.array([bm25_score.get(int(i), 0.0) for i in ids], dtype=np.float64)
     if dense_weight is None:
         dense_weight = DENSE_WEIGHT_LONG if len(queries) > 1 else DENSE_WEIGHT_SHORT
-    fused = zscores(lex) + dense_weight * zscores(dense.astype(np.float64))
+    fused = dense_weight * zscores(dense.astype(np.float64))
+    if whole is None:
+        fused += zscores(lex)
+    else:
+        full = np.array([whole_score.get(int(i), 0.0) for i in ids], dtype=np.float64)
+        fused += SALIENT_BM25_WEIGHT * zscores(lex) + WHOLE_BM25_WEIGHT * zscores(full)
     dense_rank = np.empty(len(ids), dtype=np.int64)
     dense_rank[np.argsort(-dense, kind="stable")] = np.arange(1, len(ids) + 1)
     order = np.argsort(-fused, kind="stable")
@@ -431,6 +450,7 @@ def fuse_scores(
         Hit(
             index=int(ids[j]), score=float(fused[j]), bm25_rank=bm25_rank.get(int(ids[j])),
             dense_rank=int(dense_rank[j]), cosine=float(dense[j]), bm25=bm25_score.get(int(ids[j])),
+            extra={"bm25_whole": whole_score.get(int(ids[j]), 0.0)} if whole is not None else {},
         )
         for j in order
     ]  # fmt: skip
