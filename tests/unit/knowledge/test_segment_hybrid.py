@@ -87,31 +87,28 @@ def test_fusion_rescores_every_candidate_and_rewards_agreement() -> None:
     assert fuse_scores([], np.zeros(0, dtype=np.int64), vectors, query) == []
 
 
-def test_fusion_of_a_segmented_query_adds_the_whole_query_bm25_list() -> None:
+def test_fusion_of_a_segmented_query_adds_the_whole_query_bm25_list_after_the_two_list_lead() -> None:
     vectors = np.eye(4, 8, dtype=np.float32)
     queries = np.vstack([np.eye(1, 8, k=3), np.eye(1, 8, k=3)]).astype(np.float32)  # two segments, both at chunk 3
     salient = [(0, 5.0), (1, 4.0)]
     without = fuse_scores(salient, np.array([3]), vectors, queries)
-    assert 2 not in {h.index for h in without}
+    assert [h.index for h in without] == [0, 1, 3]  # z(BM25) + 0.5 z(dense) over chunks 0, 1, 3
     hits = fuse_scores(salient, np.array([3]), vectors, queries, whole=[(2, 9.0), (1, 8.0)])
     by_index = {h.index: h for h in hits}
     assert set(by_index) == {0, 1, 2, 3}  # chunk 2 enters through the whole-query list alone
     assert by_index[2].bm25 is None and by_index[2].bm25_rank is None  # bm25 / bm25_rank stay the salient list's
     assert by_index[2].extra["bm25_whole"] == 9.0 and by_index[3].extra["bm25_whole"] == 0.0
-    # 0.25 z(salient) + 1.0 z(whole) + 1.0 z(dense): the whole-query list outweighs the salient one
-    z_sal, z_whole, z_dense = (
-        zscores(np.array([5.0, 4.0, 0, 0])),
-        zscores(np.array([0, 8.0, 9.0, 0])),
-        zscores(np.array([0, 0, 0, 1.0])),
+    # after the lead: 0.25 z(salient) + 1.0 z(whole) + 1.0 z(dense) over the union of the three lists
+    w_salient, w_whole, w_dense = search.THREE_LIST_WEIGHTS
+    three = (
+        w_salient * zscores(np.array([5.0, 4.0, 0, 0]))
+        + w_whole * zscores(np.array([0, 8.0, 9.0, 0]))
+        + w_dense * zscores(np.array([0, 0, 0, 1.0]))
     )
-    expected = (
-        search.SALIENT_BM25_WEIGHT * z_sal + search.WHOLE_BM25_WEIGHT * z_whole + search.DENSE_WEIGHT_LONG * z_dense
-    )
-    assert [h.score for h in sorted(hits, key=lambda h: h.index)] == pytest.approx(expected.tolist())
-    order = [h.index for h in hits]
-    assert order[0] == 1  # in both BM25 lists
-    assert order.index(2) < order.index(0)  # top of the whole-query list beats top of the salient list
-    assert [h.index for h in without].index(0) < [h.index for h in without].index(1)  # without it, 0 led 1
+    assert int(np.argmax(three)) == 1 and three[2] > three[0]  # on its own, the three-list score would drop 0
+    assert [h.index for h in hits] == [0, *[i for i in np.argsort(-three) if i != 0]]  # the two-list best leads
+    assert hits[0].score == pytest.approx(three.max())  # with the top score: scores never rise down the list
+    assert [h.score for h in hits[1:]] == pytest.approx(sorted(three[[1, 2, 3]], reverse=True))
 
 
 def _kb() -> tuple[list[Entry], np.ndarray]:
