@@ -8,6 +8,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,8 @@ from cxops.core.config import Settings, load_settings
 from cxops.core.db import make_engine, make_session_factory, unit_of_work
 from cxops.core.events import OutboxDispatcher
 from cxops.core.migrate import upgrade
+from cxops.domains.actions import decide
+from cxops.domains.actions.policy.engine import time_facts
 from cxops.entrypoints.http.app import build_subscriptions, create_app
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,6 +38,18 @@ BACKENDS = ["sqlite", *(["postgres"] if POSTGRES_URL else [])]
 
 def _pg_admin_url() -> str:
     return POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+#: A Tuesday, 10:00 in New York: inside every shipped policy pack's business hours.
+IN_BUSINESS_HOURS = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def business_hours(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Action decisions see a business-hours clock, so a test's outcome does not depend on when it runs (the
+    packs' G6 rule asks approval for high-risk actions after hours); tests of that rule set their own time."""
+    monkeypatch.setattr(decide, "time_facts", lambda _now, hours: time_facts(IN_BUSINESS_HOURS, hours))
+    yield
 
 
 @pytest.fixture(scope="session")
@@ -90,6 +105,7 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
             "CXOPS_RATE_LIMIT_PER_MINUTE": "0",
             "CXOPS_LOG_LEVEL": "WARNING",
             "CXOPS_KNOWLEDGE_ROOTS": KNOWLEDGE_ROOTS,
+            "CXOPS_ASSIST_INFERENCE": "thread",  # tests swap adapters in-process; the process mode has its own
         }
     )
 

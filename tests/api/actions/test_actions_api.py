@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
 from cxops.core.clock import utcnow
 from cxops.core.models import OutboxEvent
+from cxops.domains.actions import decide
 from cxops.domains.actions.models import ActionProposal
+from cxops.domains.actions.policy.engine import time_facts
 from cxops.domains.actions.ports import TrustState
 from tests.api.actions.conftest import confirmed, pending_order
 from tests.conftest import auth
@@ -45,6 +47,17 @@ def test_dry_run_does_not_execute(client, org_keys, retail_db):
     again = client.post("/v1/actions/dry-run", json=cancel_body(order), headers=auth(org_keys["service"]))
     assert again.json()["decision"] == "allow"  # still pending: nothing executed
     assert audit_kinds(client, org_keys) == ["dry_run", "dry_run"]
+
+
+def test_after_business_hours_a_high_risk_action_needs_approval(client, org_keys, retail_db, monkeypatch):
+    """The pinned clock of the other tests is what makes them independent of the hour: at 21:00 in New York
+    (after the retail pack's 8-20 hours) the same cancellation needs a supervisor (rule G6)."""
+    late = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # Tuesday 21:00 America/New_York
+    monkeypatch.setattr(decide, "time_facts", lambda _now, hours: time_facts(late, hours))
+    body = cancel_body(pending_order(retail_db))
+    r = client.post("/v1/actions/dry-run", json=body, headers=auth(org_keys["service"]))
+    assert r.status_code == 200 and r.json()["decision"] == "require_approval"
+    assert "G6-after-hours" in {x["rule_id"] for x in r.json()["rules"]}
 
 
 def test_deny_names_rules_and_reasons(client, org_keys, retail_db):
