@@ -25,6 +25,9 @@ class Settings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
+    # permessage-deflate on WebSockets: off by default, the live assist frames are small and CPU is what a
+    # busy assist server runs out of (compression cost both ends ~15% of the serving process's CPU)
+    ws_compression: bool = False
     log_level: str = "INFO"
     max_request_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     max_json_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
@@ -37,6 +40,11 @@ class Settings(BaseModel):
     llm_api_key: str = ""
     llm_timeout_s: float = Field(default=20.0, gt=0, le=600)
     embedded_dispatch: bool = True
+    # where real-time assist runs the encoder, intent model and knowledge search: a child process of each API
+    # process (default; keeps them off the event loop's GIL) or a thread of the API process
+    assist_inference: Literal["process", "thread"] = "process"
+    # inference processes per API process in process mode; 0: one per core shared by the API workers
+    assist_processes: int = Field(default=0, ge=0, le=16)
     pii_mode: Literal["off", "redact", "redact_keep_original"] = "redact"
     trust_purge_interval_s: int = Field(default=3600, ge=0)
     # Folders (separated by os.pathsep) under which sources registered through the API must live, after symlinks

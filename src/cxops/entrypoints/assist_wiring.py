@@ -4,20 +4,27 @@ once), the trust domain's routing advice and consented memory, and the ingestion
 from __future__ import annotations
 
 import logging
+import os
 import uuid
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from cxops.core.config import Settings
+from cxops.core.db import make_engine, make_session_factory
 from cxops.core.errors import CxopsError
+from cxops.core.logging import configure_logging
 from cxops.domains.assist.compute.intents import IntentModel
 from cxops.domains.assist.engine import AssistConfig, AssistEngine
+from cxops.domains.assist.inference import ProcessPool, Understanding
 from cxops.domains.assist.intents import intents_root, load_latest
 from cxops.domains.assist.ports import AssistPorts, Encoder, TextRedactor
 from cxops.domains.trust import memory as trust_memory
 from cxops.domains.trust.public import routing_advice
 from cxops.domains.trust.schemas import PURPOSES
+from cxops.integrations.embeddings import default_embedder
 
 log = logging.getLogger("cxops.assist.wiring")
 MEMORY_ITEMS = 5
@@ -45,17 +52,36 @@ def trust_for_assist(session: Session, *, org_id: uuid.UUID, customer_id: uuid.U
     }
 
 
+def _intent_model(data_dir: Path) -> IntentModel | None:
+    """The latest intent model trained under <data_dir>/intents, or None (logged) when there is none usable."""
+    try:
+        return load_latest(intents_root(data_dir))
+    except (OSError, ValueError) as exc:
+        log.warning("intent model could not be loaded", extra={"exc_type": type(exc).__name__})
+        return None
+
+
+def build_understanding(settings: Settings) -> Understanding:
+    """The inference of a spawned assist process: its own database engine, MiniLM encoder and intent model."""
+    configure_logging(settings.log_level)
+    factory = make_session_factory(make_engine(settings.effective_database_url))
+    encoder = default_embedder(settings.effective_models_dir)
+    return Understanding(factory, encoder, partial(_intent_model, settings.data_dir), settings.data_dir)
+
+
 def assist_engine(
     settings: Settings, factory: sessionmaker[Session], encoder: Encoder | None, redactor: TextRedactor | None
 ) -> AssistEngine:
-    """The process's assist engine; the intent model is read from <data_dir>/intents on first use."""
+    """The process's assist engine; the intent model is read from <data_dir>/intents on first use.
 
-    def model() -> IntentModel | None:
-        try:
-            return load_latest(intents_root(settings.data_dir))
-        except (OSError, ValueError) as exc:
-            log.warning("intent model could not be loaded", extra={"exc_type": type(exc).__name__})
-            return None
-
+    With CXOPS_ASSIST_INFERENCE=process (the default) the encoder, intent model and knowledge search run in
+    CXOPS_ASSIST_PROCESSES child processes (default: the cores divided among the API workers; spawned at the
+    first live connection; each live interaction always goes to the same one); `thread` keeps them in a thread
+    of this process.
+    """
+    model = partial(_intent_model, settings.data_dir)
     ports = AssistPorts(encoder=encoder, intent_model=model, trust=trust_for_assist, redactor=redactor)
-    return AssistEngine(factory, ports, AssistConfig(data_dir=settings.data_dir))
+    build = partial(build_understanding, settings)
+    processes = settings.assist_processes or max(1, (os.cpu_count() or 1) // settings.workers)
+    inference = ProcessPool(build, processes) if settings.assist_inference == "process" else None
+    return AssistEngine(factory, ports, AssistConfig(data_dir=settings.data_dir), inference)

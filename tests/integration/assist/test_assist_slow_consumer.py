@@ -6,7 +6,6 @@ import base64
 import json
 import os
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 from websockets.sync.client import ClientConnection, connect
@@ -23,15 +21,10 @@ from cxops.core.config import load_settings
 from cxops.domains.interactions.models import Turn
 from cxops.entrypoints.http.app import create_app
 from tests.conftest import make_org_keys
+from tests.integration.assist.served import served
 
 START = {"type": "start", "channel": "chat", "agent": "a-1"}
 DROPPED_METRIC = "cxops_assist_dropped_connections_total"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -42,24 +35,14 @@ def server(tmp_path: Path) -> Iterator[dict[str, Any]]:
             "CXOPS_RATE_LIMIT_PER_MINUTE": "0",
             "CXOPS_LOG_LEVEL": "WARNING",
             "CXOPS_MODELS_DIR": str(tmp_path / "no-models"),
+            "CXOPS_ASSIST_INFERENCE": "thread",
         }
     )
     app = create_app(settings)
     app.state.assist.config.send_queue = 128
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    keys = make_org_keys(app.state.session_factory, "acme")
-    yield {"url": f"ws://127.0.0.1:{port}", "key": keys["agent"], "app": app}
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with served(app) as port:
+        keys = make_org_keys(app.state.session_factory, "acme")
+        yield {"url": f"ws://127.0.0.1:{port}", "key": keys["agent"], "app": app}
 
 
 def _open(url: str, key: str, ref: str, **kwargs: Any) -> tuple[ClientConnection, str]:

@@ -85,6 +85,9 @@ def test_fusion_rescores_every_candidate_and_rewards_agreement() -> None:
     assert by_index[0].bm25_rank == 2 and by_index[0].dense_rank == 1
     assert fuse_scores([(1, 6.0), (0, 5.0)], np.array([0, 2]), vectors, query, dense_weight=0.0)[0].index == 1
     assert fuse_scores([], np.zeros(0, dtype=np.int64), vectors, query) == []
+    assert [h.index for h in fuse_scores([(1, 6.0), (0, 5.0)], np.array([0, 2]), vectors, query, limit=2)] == [
+        h.index for h in hits[:2]
+    ]
 
 
 def test_fusion_of_a_segmented_query_adds_the_whole_query_bm25_list_after_the_two_list_lead() -> None:

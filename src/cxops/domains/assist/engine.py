@@ -1,10 +1,10 @@
-"""The assist engine of one process: live calls, the inference thread with micro-batching, supervisor streams.
+"""The assist engine of one process: live calls, micro-batched inference, supervisor streams.
 
 Segments accepted on the event loop (VADER runs there, ~30 us) are queued; a batcher task hands everything
-queued to ONE inference thread (onnxruntime single-threaded): one encoder call for the batch's customer
-segments and the intent model on the same vectors. A second stage searches the knowledge hub with each
-segment's vector in its own thread, overlapping the next batch's inference. Results are applied on the loop
-in arrival order and pushed to the agent desktop through a bounded send queue; turns go to the batched writer.
+queued to the inference (inference.py: one encoder call for the batch's customer segments, the intent model on
+the same vectors, a knowledge search per segment with its vector), which runs in its own process on servers and
+in a thread in tests. Results are applied on the loop in arrival order and pushed to the agent desktop through a
+bounded send queue; turns go to the batched writer.
 """
 
 from __future__ import annotations
@@ -13,14 +13,12 @@ import asyncio
 import logging
 import time
 import uuid
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,15 +28,31 @@ from cxops.domains.assist.compute import sentiment
 from cxops.domains.assist.compute.compliance import Rulebook
 from cxops.domains.assist.compute.frames import FrameError, SegmentFrame
 from cxops.domains.assist.compute.guides import GuideBook
-from cxops.domains.assist.compute.intents import IntentModel, IntentPrediction
+from cxops.domains.assist.inference import (
+    Inference,
+    InProcess,
+    Request,
+    Understanding,
+    Understood,
+)
 from cxops.domains.assist.live import Inferred, LiveCall
-from cxops.domains.assist.ports import AssistPorts, Encoder
+from cxops.domains.assist.ports import AssistPorts
 from cxops.domains.assist.writer import TurnWriter
-from cxops.domains.knowledge.public import search
 
 log = logging.getLogger("cxops.assist")
 RULES = Path(__file__).parent / "rules"
-STAGES = ("parse", "queue", "intent", "sentiment", "retrieval", "trust", "total", "intent_encode", "intent_classify")
+STAGES = (
+    "parse",
+    "queue",
+    "inference",
+    "intent",
+    "sentiment",
+    "retrieval",
+    "trust",
+    "total",
+    "intent_encode",
+    "intent_classify",
+)
 STAGE_SECONDS = Histogram(
     "cxops_assist_stage_seconds",
     "Real-time assist time per segment and stage",
@@ -53,10 +67,8 @@ BATCH_SIZE = Histogram("cxops_assist_batch_size", "Texts per encoder call", buck
 CACHE = Counter(
     "cxops_assist_text_cache_total", "Customer texts found in (hit) or added to (miss) the cache", ["result"]
 )
-CACHE_SIZE = 4096
 TRUST_REFRESH_S = 60.0
 ABANDONED_S = 3600.0
-MIN_QUERY_WORDS = 3
 
 
 @dataclass
@@ -118,24 +130,16 @@ class Subscriber:
         return call.info.org_id == self.org_id and (self.team_id is None or call.info.team_id == self.team_id)
 
 
-class _KnownVector:
-    """An Embedder for knowledge search that answers the segment's text with the vector already computed."""
-
-    def __init__(self, base: Encoder, text: str, vector: np.ndarray) -> None:
-        self.model_id = base.model_id
-        self.dimension = base.dimension
-        self._base, self._text, self._vector = base, text, vector
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if list(texts) == [self._text]:
-            return self._vector.reshape(1, -1)
-        return self._base.encode(texts)
-
-
 class AssistEngine:
     """Live calls, inference and supervisor fan-out of one process (see the module docstring)."""
 
-    def __init__(self, factory: sessionmaker[Session], ports: AssistPorts, config: AssistConfig) -> None:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        ports: AssistPorts,
+        config: AssistConfig,
+        inference: Inference | None = None,
+    ) -> None:
         self.factory = factory
         self.ports = ports
         self.config = config
@@ -145,12 +149,10 @@ class AssistEngine:
         self.desktops: dict[uuid.UUID, Outbox] = {}
         self.subscribers: list[Subscriber] = []
         self.writer = TurnWriter(factory, ports.redactor)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assist-infer")
-        self._search_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assist-search")
-        self._stage2: asyncio.Queue[tuple[list[Job], dict[str, Any], float, float]] | None = None
-        self._model: IntentModel | None = None
-        self._model_loaded = False
-        self._cache: OrderedDict[str, tuple[np.ndarray, IntentPrediction | None]] = OrderedDict()
+        # default: a thread of this process, reading the ports when the first batch comes (tests may swap them)
+        self.inference: Inference = inference or InProcess(
+            lambda: Understanding(factory, ports.encoder, ports.intent_model, config.data_dir, config.suggestions)
+        )
         self._pending: list[Job] = []
         self._wake: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -165,9 +167,15 @@ class AssistEngine:
             return
         self._loop = loop
         self._wake = asyncio.Event()
-        self._stage2 = asyncio.Queue()
         self.writer.start()
-        self._tasks = [loop.create_task(t) for t in (self._batcher(), self._retriever(), self._ticker())]
+        self._tasks = [loop.create_task(t) for t in (self._warm_up(), self._batcher(), self._ticker())]
+
+    async def _warm_up(self) -> None:
+        """Start the inference (its process, model and encoder) at the first connection, not the first segment."""
+        try:
+            await self.inference.warm_up()
+        except Exception as exc:  # the first batch will say "assist unavailable" and try again
+            log.error("assist inference warm-up failed", extra={"exc_type": type(exc).__name__})
 
     async def aclose(self) -> None:
         for task in self._tasks:
@@ -175,29 +183,7 @@ class AssistEngine:
         self._tasks = []
         self._loop = None
         await asyncio.to_thread(self.writer.stop)
-        for executor in (self._executor, self._search_executor):
-            executor.shutdown(wait=False)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assist-infer")
-        self._search_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assist-search")
-
-    def model(self) -> IntentModel | None:
-        """The intent model, loaded once per process on first use (None when none is trained)."""
-        if not self._model_loaded:
-            self._model = self.ports.intent_model()
-            self._model_loaded = True
-        return self._model
-
-    async def warm_up(self) -> None:
-        """Load the model and run the encoder once in the inference thread (so the first call is not slow)."""
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._warm)
-
-    def _warm(self) -> None:
-        model = self.model()
-        if self.ports.encoder is not None:
-            vec = self.ports.encoder.encode(["hello"])
-            if model is not None:
-                model.predict(["hello"], vec)
+        await self.inference.aclose()
 
     # --- segments ----------------------------------------------------------------------------------------------
 
@@ -231,115 +217,68 @@ class AssistEngine:
             self._wake.set()
 
     async def _batcher(self) -> None:
-        """Stage 1: everything queued since the last call goes to the inference thread as one batch."""
-        assert self._wake is not None and self._stage2 is not None
-        loop = asyncio.get_running_loop()
+        """Everything accepted since the last loop tick is submitted at once (no waiting for earlier answers)."""
+        assert self._wake is not None
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self._pending:
-                jobs = self._pending[: self.config.max_batch]
-                del self._pending[: self.config.max_batch]
-                start = time.perf_counter()
-                texts = [j.seg.text for j in jobs if j.seg.speaker == "customer"]
-                try:
-                    known = await loop.run_in_executor(self._executor, self._understand, texts) if texts else {}
-                except Exception as exc:  # the engine must survive a failing adapter
-                    log.error("assist inference failed", extra={"exc_type": type(exc).__name__})
-                    known = {}
-                self._stage2.put_nowait((jobs, known, start, time.perf_counter() - start))
-
-    async def _retriever(self) -> None:
-        """Stage 2: knowledge retrieval of a batch in its own thread (overlapping the next batch's inference),
-        then the results are applied in arrival order, so each call sees its segments in order."""
-        assert self._stage2 is not None
-        loop = asyncio.get_running_loop()
-        while True:
-            jobs, known, start, intent_s = await self._stage2.get()
+            jobs, self._pending = self._pending, []
             try:
-                if any(j.seg.speaker == "customer" for j in jobs):
-                    results = await loop.run_in_executor(
-                        self._search_executor, self._infer, jobs, known, start, intent_s
-                    )
-                else:
-                    results = self._infer(jobs, known, start, intent_s, search=False)
-            except Exception as exc:
-                log.error("assist retrieval failed", extra={"exc_type": type(exc).__name__})
-                results = [Inferred(None, j.score, [], {}, len(jobs), note="assist unavailable") for j in jobs]
-            for job, inf in zip(jobs, results, strict=True):
-                self._finish(job, inf)
+                self._submit(jobs)
+            except Exception as exc:  # a bug, not bad input: log it and keep serving the other calls
+                log.error("assist batch failed", extra={"exc_type": type(exc).__name__})
 
-    def _understand(self, texts: list[str]) -> dict[str, tuple[np.ndarray, IntentPrediction | None]]:
-        """Vector and intent of each distinct text: from the LRU cache, else ONE encoder call for all misses.
-
-        Scripted lines repeat across calls ("Can I take your name and postcode?"), so a line is embedded and
-        classified once per process while it stays among the CACHE_SIZE most recent distinct texts.
-        """
-        encoder, model = self.ports.encoder, self.model()
-        out: dict[str, tuple[np.ndarray, IntentPrediction | None]] = {}
-        misses = []
-        for text in dict.fromkeys(texts):
-            hit = self._cache.get(text)
-            if hit is None:
-                misses.append(text)
+    def _submit(self, jobs: list[Job]) -> None:
+        customer = [j for j in jobs if j.seg.speaker == "customer"]
+        submitted = time.perf_counter()
+        try:
+            futures = iter(self.inference.submit([self._request(j) for j in customer]) if customer else [])
+        except Exception as exc:  # the inference process cannot even be started
+            log.error("assist inference failed", extra={"exc_type": type(exc).__name__})
+            futures = iter([])
+        for job in jobs:
+            fut = next(futures, None) if job.seg.speaker == "customer" else None
+            job.call.answers.append((job, fut, submitted))
+            if fut is None:
+                self._answer(job.call)
             else:
-                self._cache.move_to_end(text)
-                out[text] = hit
-        CACHE.labels(result="hit").inc(len(out))
-        CACHE.labels(result="miss").inc(len(misses))
-        if not misses or encoder is None:
-            return out
-        t0 = time.perf_counter()
-        vectors = encoder.encode(misses)
-        t1 = time.perf_counter()
-        preds: list[IntentPrediction | None] = list(model.predict(misses, vectors)) if model else [None] * len(misses)
-        # the two halves of the intent stage, per batch, so an operator sees which one a budget goes to
-        STAGE_SECONDS.labels(stage="intent_encode").observe(t1 - t0)
-        STAGE_SECONDS.labels(stage="intent_classify").observe(time.perf_counter() - t1)
-        BATCH_SIZE.observe(len(misses))
-        for text, vector, pred in zip(misses, vectors, preds, strict=True):
-            out[text] = self._cache[text] = (vector, pred)
-        while len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
-        return out
+                fut.add_done_callback(partial(self._answered, job.call))
 
-    def _infer(
-        self,
-        jobs: list[Job],
-        known: dict[str, tuple[np.ndarray, IntentPrediction | None]],
-        start: float,
-        intent_s: float,
-        search: bool = True,
-    ) -> list[Inferred]:
-        """Retrieval thread: each customer segment is searched in the knowledge hub with its own vector."""
-        out = []
-        with self.factory() as session:
-            for job in jobs:
-                t0 = time.perf_counter()
-                customer = job.seg.speaker == "customer"
-                vector, pred = known.get(job.seg.text, (None, None)) if customer else (None, None)
-                suggestions, note = self._retrieve(session, job, vector) if customer and search else ([], None)
-                timings = {"queue": start - job.queued, "intent": intent_s, "sentiment": job.sentiment_s,
-                           "retrieval": time.perf_counter() - t0}  # fmt: skip
-                out.append(Inferred(pred, job.score, suggestions, timings, len(jobs), note))
-        return out
+    @staticmethod
+    def _request(job: Job) -> Request:
+        return Request(job.seg.text, True, job.call.info.org_id, job.call.access, job.call.id)
 
-    def _retrieve(
-        self, session: Session, job: Job, vector: np.ndarray | None
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        text = job.seg.text
-        if len(text.split()) < MIN_QUERY_WORDS:
-            return [], None
-        embedder = _KnownVector(self.ports.encoder, text, vector) if self.ports.encoder and vector is not None else None
-        results, note = search(
-            session, org_id=job.call.info.org_id, data_dir=self.config.data_dir, embedder=embedder, query=text,
-            access=job.call.access, k=self.config.suggestions,
-        )  # fmt: skip
-        return [
-            {"title": r["citation"]["title"], "section": r["citation"]["section"], "source": r["citation"]["source"],
-             "article_id": str(r["citation"]["article_id"]), "confidence": r["confidence"], "text": r["text"][:400]}
-            for r in results
-        ], note  # fmt: skip
+    def _answered(self, call: LiveCall, _: asyncio.Future[Understood]) -> None:
+        self._answer(call)
+
+    def _answer(self, call: LiveCall) -> None:
+        """Answer the call's segments whose inference is done, in seq order (a later segment whose answer is ready
+        waits for the earlier ones of the same call, never for other calls)."""
+        while call.answers:
+            job, fut, submitted = call.answers[0]
+            if fut is not None and not fut.done():
+                return
+            call.answers.popleft()
+            item, note = Understood(), None
+            if job.seg.speaker == "customer":
+                if fut is None or fut.cancelled() or fut.exception() is not None:
+                    # the engine survives a failing adapter or a lost inference process; the turn is stored anyway
+                    exc = fut.exception() if fut is not None and not fut.cancelled() else None
+                    log.warning("assist inference unavailable", extra={"exc_type": type(exc).__name__})
+                    note = "assist unavailable"
+                else:
+                    item = fut.result()
+                    CACHE.labels(result="hit" if item.cached else "miss").inc()
+            if item.encode_s is not None and item.classify_s is not None:
+                # the two halves of the intent stage, per encoder call, so an operator sees which one a budget goes to
+                STAGE_SECONDS.labels(stage="intent_encode").observe(item.encode_s)
+                STAGE_SECONDS.labels(stage="intent_classify").observe(item.classify_s)
+                BATCH_SIZE.observe(item.encoded)
+            timings = {"queue": submitted - job.queued, "inference": time.perf_counter() - submitted,
+                       "intent": item.intent_s, "sentiment": job.sentiment_s,
+                       "retrieval": item.retrieval_s}  # fmt: skip
+            inferred = Inferred(item.prediction, job.score, item.suggestions, timings, item.group, note or item.note)
+            self._finish(job, inferred)
 
     def _finish(self, job: Job, inf: Inferred) -> None:
         call = job.call

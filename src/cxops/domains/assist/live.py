@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +70,8 @@ class LiveCall:
     segments: int = 0
     next_step: dict[str, Any] | None = None
     dirty: bool = True
+    # segments accepted and not yet answered, in seq order: (job, inference future or None, submitted at)
+    answers: deque[tuple[Any, Any, float]] = field(default_factory=deque)
 
     @property
     def id(self) -> uuid.UUID:

@@ -34,4 +34,5 @@ def serve(
         workers=workers or settings.workers,
         log_config=None,
         access_log=False,
+        ws_per_message_deflate=settings.ws_compression,
     )

@@ -403,7 +403,7 @@ class HybridIndex:
         power = SEGMENTED_TF_POWER if segmented else None
         lexical = self.bm25(lexical_text, access, depth, power=power)
         whole = self.bm25(text, access, depth) if segmented else None  # the scenario's recurring terms (qtf)
-        hits = fuse_scores(lexical, candidates, self.vectors, queries, whole=whole)[:k]
+        hits = fuse_scores(lexical, candidates, self.vectors, queries, whole=whole, limit=k)
         weight = query_weight(lexical_text, power=power)  # what BM25 scores grow with (the confidence divides by it)
         for hit in hits:
             hit.extra["query_weight"] = weight
@@ -418,8 +418,9 @@ def fuse_scores(
     dense_weight: float | None = None,
     *,
     whole: list[tuple[int, float]] | None = None,
+    limit: int | None = None,
 ) -> list[Hit]:
-    """z(BM25) + dense_weight * z(dense) over the union of both candidate lists, best first.
+    """z(BM25) + dense_weight * z(dense) over the union of both candidate lists, best first (the first `limit`).
 
     `dense_weight` defaults to `DENSE_WEIGHT_LONG` for a segmented query (several rows), else `DENSE_WEIGHT_SHORT`.
     With `whole` (the whole query's BM25 list, for a segmented query) the union takes its chunks too, hits are
@@ -463,7 +464,7 @@ def fuse_scores(
             dense_rank=int(dense_rank[j]), cosine=float(dense[j]), bm25=bm25_score.get(int(ids[j])),
             extra={"bm25_whole": whole_score.get(int(ids[j]), 0.0)} if whole is not None else {},
         )
-        for j in order
+        for j in order[:limit]
     ]  # fmt: skip
 
 
