@@ -48,8 +48,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
             "CXOPS_RATE_LIMIT_PER_MINUTE": "0",
             "CXOPS_LOG_LEVEL": "WARNING",
             "CXOPS_KNOWLEDGE_ROOTS": KNOWLEDGE_ROOTS,
-            # the console tests swap in the session's encoder; the process mode has tests/integration/assist
-            "CXOPS_ASSIST_INFERENCE": "thread",
+            # the models the test session builds once; live assist runs in its inference processes, as served
+            "CXOPS_MODELS_DIR": str(REPO / ".cxops-data" / "test-models"),
         }
     )
     app = create_app(settings)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
@@ -29,6 +30,7 @@ from tests.integration.assist.served import served
 from tests.knowledge_support import MODEL_CACHE, shared_embedder
 
 CRASH = "please crash the inference now"
+SLOW = "this one takes the inference a whole second"
 
 
 class _Crashing(Understanding):
@@ -37,6 +39,8 @@ class _Crashing(Understanding):
     def each(self, requests: Any, group: int = 4) -> Any:
         if any(r.text == CRASH for r in requests):
             os._exit(1)
+        if any(r.text == SLOW for r in requests):
+            time.sleep(1.0)
         return super().each(requests, group)
 
 
@@ -144,3 +148,17 @@ async def _run_fresh(inference: OwnProcess, requests: list[Request]) -> list[Any
 def _org(server: dict[str, Any]) -> Any:
     with server["app"].state.session_factory() as session:
         return make_org_id(session)
+
+
+def test_ended_never_overtakes_the_answers_to_the_last_segments(server: dict[str, Any]) -> None:
+    with connect(f"{server['url']}/v1/assist/live/call-p3", additional_headers={"X-API-Key": server["key"]}) as ws:
+        ws.send(json.dumps({"type": "start", "channel": "chat", "agent": "a-1"}))
+        ws.send(json.dumps({"type": "segment", "seq": 0, "speaker": "customer", "text": SLOW, "begin_ms": 0}))
+        ws.send(json.dumps({"type": "end", "outcome": "resolved"}))  # at once: the answer is still a second away
+        kinds, answer = [], None
+        while not kinds or kinds[-1] != "ended":
+            frame = json.loads(ws.recv(timeout=30))
+            kinds.append(frame["type"] if frame["type"] != "assist" else f"assist:{frame['seq']}")
+            answer = frame if frame["type"] == "assist" else answer
+        assert "assist:0" in kinds and kinds.index("assist:0") < kinds.index("ended"), kinds
+        assert answer is not None and "note" not in answer  # a real answer, not "assist unavailable"

@@ -248,6 +248,14 @@ class AssistEngine:
     def _request(job: Job) -> Request:
         return Request(job.seg.text, True, job.call.info.org_id, job.call.access, job.call.id)
 
+    async def settle(self, call: LiveCall, timeout_s: float) -> None:
+        """Wait until every segment of the call accepted so far has been answered (or `timeout_s` passed), so an
+        interaction's `ended` frame never overtakes the answers to its last segments."""
+        pending = [fut for _, fut, _ in call.answers if fut is not None and not fut.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=timeout_s)
+            await asyncio.sleep(0)  # the done-callbacks that answer them run on the next loop iteration
+
     def _answered(self, call: LiveCall, _: asyncio.Future[Understood]) -> None:
         self._answer(call)
 

@@ -270,6 +270,7 @@ class _Desktop(_Stream):
         if call.ended:
             raise FrameError("interaction_ended", f"interaction {call.id} has already ended")
         call.ended = True
+        await self.engine.settle(call, SEND_TIMEOUT_S)  # the answers to its last segments go out before `ended`
         try:
             turns = await asyncio.to_thread(service.end_call, self.engine, call, frame)
         except CxopsError as exc:
