@@ -251,6 +251,9 @@ class AssistEngine:
     async def settle(self, call: LiveCall, timeout_s: float) -> None:
         """Wait until every segment of the call accepted so far has been answered (or `timeout_s` passed), so an
         interaction's `ended` frame never overtakes the answers to its last segments."""
+        if self._pending:  # accepted in this loop tick, not yet submitted by the batcher: submit them now
+            jobs, self._pending = self._pending, []
+            self._submit(jobs)
         pending = [fut for _, fut, _ in call.answers if fut is not None and not fut.done()]
         if pending:
             await asyncio.wait(pending, timeout=timeout_s)
