@@ -1,10 +1,10 @@
-"""The assist engine of one process: live calls, micro-batched inference, supervisor streams.
+"""The assist engine of one process: live calls, their inference, supervisor streams.
 
-Segments accepted on the event loop (VADER runs there, ~30 us) are queued; a batcher task hands everything
-queued to the inference (inference.py: one encoder call for the batch's customer segments, the intent model on
-the same vectors, a knowledge search per segment with its vector), which runs in its own process on servers and
-in a thread in tests. Results are applied on the loop in arrival order and pushed to the agent desktop through a
-bounded send queue; turns go to the batched writer.
+Segments accepted on the event loop (VADER runs there, ~30 us) are queued; at the next loop tick a batcher task
+submits the customer segments to the inference (inference.py: encoder, intent model and a knowledge search per
+segment with its vector), which runs in processes of its own on servers and in a thread in tests, and answers
+each segment as soon as it is ready. Answers are applied on the loop per call in seq order and pushed to the
+agent desktop through a bounded send queue; turns go to the batched writer.
 """
 
 from __future__ import annotations
@@ -77,8 +77,7 @@ class AssistConfig:
 
     data_dir: Path
     max_frame_bytes: int = 16_384
-    send_queue: int = 256  # frames; above one inference batch (max_batch) so a burst is not taken for a stall
-    max_batch: int = 64
+    send_queue: int = 256  # frames; well above a burst of answers so a burst is not taken for a stall
     silence_s: float = 30.0
     suggestions: int = 3
 

@@ -166,9 +166,6 @@ class Understanding:
             item.encode_s, item.classify_s, item.encoded = cost["encode_s"], cost["classify_s"], cost["encoded"]
         return item
 
-    def run(self, requests: Sequence[Request]) -> list[Understood]:
-        return list(self.each(requests))
-
     def _understand(
         self, texts: list[str]
     ) -> tuple[dict[str, tuple[np.ndarray | None, IntentPrediction | None, bool]], dict[str, Any]]:

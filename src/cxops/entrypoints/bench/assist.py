@@ -1,10 +1,11 @@
 """`cxops bench assist`: segment-to-suggestion latency of real-time assist under N concurrent live calls.
 
-A real uvicorn server (its own process, one worker) on loopback serves a migrated SQLite database with the
-demo intent model and a knowledge base (the tau2 banking documents). This process simulates N calls over
-WebSockets driven by demo-generator transcripts: each call sends `start`, then one segment every 2 s (phases
-staggered at random), and `end`. Latency is measured by the client from sending a segment to receiving its
-`assist` frame (intent, sentiment, suggestions, next step, compliance). N steps up until p95 exceeds 50 ms.
+A `cxops serve` process (one API worker, with its assist inference processes) on loopback serves a migrated
+SQLite database with the demo intent model and a knowledge base (the tau2 banking documents). This process
+simulates N calls over WebSockets driven by demo-generator transcripts: each call sends `start`, then one
+segment every 2 s (phases staggered at random), and `end`. Latency is measured by the client from sending a
+segment to receiving its `assist` frame (intent, sentiment, suggestions, next step, compliance). N steps up
+until p95 exceeds 50 ms.
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def _cpu_s(pid: int) -> float:
 
 
 def _children(pid: int) -> list[int]:
-    """Live child processes of `pid` (the assist inference process of the server)."""
+    """Live child processes of `pid` (the server's assist inference processes and multiprocessing's tracker)."""
     out: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
         with contextlib.suppress(OSError):
