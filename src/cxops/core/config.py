@@ -45,6 +45,8 @@ class Settings(BaseModel):
     assist_inference: Literal["process", "thread"] = "process"
     # inference processes per API process in process mode; 0: one per core shared by the API workers
     assist_processes: int = Field(default=0, ge=0, le=16)
+    # knowledge suggestions sent with each understood segment of a live call
+    assist_suggestions: int = Field(default=3, ge=1, le=10)
     pii_mode: Literal["off", "redact", "redact_keep_original"] = "redact"
     trust_purge_interval_s: int = Field(default=3600, ge=0)
     # Folders (separated by os.pathsep) under which sources registered through the API must live, after symlinks

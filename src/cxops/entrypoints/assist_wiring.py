@@ -61,12 +61,25 @@ def _intent_model(data_dir: Path) -> IntentModel | None:
         return None
 
 
+def assist_config(settings: Settings) -> AssistConfig:
+    """The engine's limits from settings (the inference processes read the same values)."""
+    return AssistConfig(data_dir=settings.data_dir, suggestions=settings.assist_suggestions)
+
+
+def inference_processes(settings: Settings) -> int:
+    """CXOPS_ASSIST_PROCESSES, else the cores shared among the API workers (CXOPS_WORKERS, set by `serve`)."""
+    return settings.assist_processes or max(1, (os.cpu_count() or 1) // settings.workers)
+
+
 def build_understanding(settings: Settings) -> Understanding:
     """The inference of a spawned assist process: its own database engine, MiniLM encoder and intent model."""
     configure_logging(settings.log_level)
     factory = make_session_factory(make_engine(settings.effective_database_url))
     encoder = default_embedder(settings.effective_models_dir)
-    return Understanding(factory, encoder, partial(_intent_model, settings.data_dir), settings.data_dir)
+    config = assist_config(settings)
+    return Understanding(
+        factory, encoder, partial(_intent_model, settings.data_dir), config.data_dir, config.suggestions
+    )
 
 
 def assist_engine(
@@ -82,6 +95,5 @@ def assist_engine(
     model = partial(_intent_model, settings.data_dir)
     ports = AssistPorts(encoder=encoder, intent_model=model, trust=trust_for_assist, redactor=redactor)
     build = partial(build_understanding, settings)
-    processes = settings.assist_processes or max(1, (os.cpu_count() or 1) // settings.workers)
-    inference = ProcessPool(build, processes) if settings.assist_inference == "process" else None
-    return AssistEngine(factory, ports, AssistConfig(data_dir=settings.data_dir), inference)
+    inference = ProcessPool(build, inference_processes(settings)) if settings.assist_inference == "process" else None
+    return AssistEngine(factory, ports, assist_config(settings), inference)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 import uvicorn
 
-from cxops.core.config import get_settings
+from cxops.core.config import Settings, get_settings
 from cxops.entrypoints.cli.common import cli_errors, console
 from cxops.entrypoints.preflight import require_services
 from cxops.integrations.nats import health as nats_health
@@ -14,12 +16,12 @@ from cxops.integrations.nats import health as nats_health
 def serve(
     host: str = typer.Option(None, help="bind address (default CXOPS_HOST or 127.0.0.1)"),
     port: int = typer.Option(None, help="port (default CXOPS_PORT or 8000)"),
-    workers: int = typer.Option(None, help="worker processes (default CXOPS_WORKERS or 1)"),
+    workers: int = typer.Option(None, min=1, max=64, help="worker processes (default CXOPS_WORKERS or 1)"),
     wait: float = typer.Option(30.0, min=0, help="seconds to wait for the database at start before giving up"),
 ) -> None:
     """Serve the HTTP API and the web console."""
-    settings = get_settings()
     with cli_errors():
+        settings = _with_workers(get_settings(), workers)
         require_services(settings, wait_s=wait, need_nats=False).dispose()
     problem = nats_health.check(settings.nats_url) if settings.nats_url else None
     if problem:
@@ -31,8 +33,21 @@ def serve(
         "cxops.entrypoints.http.asgi:app",
         host=host or settings.host,
         port=port or settings.port,
-        workers=workers or settings.workers,
+        workers=settings.workers,
         log_config=None,
         access_log=False,
         ws_per_message_deflate=settings.ws_compression,
     )
+
+
+def _with_workers(settings: Settings, workers: int | None) -> Settings:
+    """Settings with --workers applied, also for the app uvicorn builds in this process or in its workers.
+
+    Each worker process reads its settings from the environment (CXOPS_WORKERS) and divides the cores among
+    the workers for its assist inference processes, so the command-line value must reach it there.
+    """
+    if workers is None:
+        return settings
+    os.environ["CXOPS_WORKERS"] = str(workers)
+    get_settings.cache_clear()
+    return get_settings()
