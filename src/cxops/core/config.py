@@ -49,6 +49,11 @@ class Settings(BaseModel):
     assist_suggestions: int = Field(default=3, ge=1, le=10)
     pii_mode: Literal["off", "redact", "redact_keep_original"] = "redact"
     trust_purge_interval_s: int = Field(default=3600, ge=0)
+    # an action proposal left 'executing' this long (a crash between the connector call and the recorded outcome)
+    # is resumed by `cxops worker` every interval (0: off) or `cxops actions recover`; keep the lease above the
+    # slowest connector call with its retries
+    actions_recovery_lease_s: int = Field(default=300, ge=1, le=7 * 86400)
+    actions_recovery_interval_s: int = Field(default=60, ge=0)
     # Folders (separated by os.pathsep) under which sources registered through the API must live, after symlinks
     # are resolved; `{org}` stands for the organisation's slug. Empty: <data dir>/knowledge-sources/{org}
     # (not <data dir>/knowledge, which holds the search indexes by organisation id).

@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from cxops.domains.actions.public import ActionsRuntime, TrustStateProvider, default_runtime
+from cxops.entrypoints.trust_bindings import TrustStateFromLedger
 from cxops.integrations.connectors.webhook import WebhookConnector
 
 
@@ -18,3 +21,8 @@ def build_actions_runtime(trust: TrustStateProvider | None = None) -> ActionsRun
         connectors["webhook"] = WebhookConnector(name="webhook", base_url=url, secret=secret)
     runtime = replace(base, connectors=connectors)
     return replace(runtime, trust=trust) if trust is not None else runtime
+
+
+def actions_runtime(factory: sessionmaker[Session]) -> ActionsRuntime:
+    """The runtime of a process (API, worker, CLI): configured connectors, trust state from the ledger."""
+    return build_actions_runtime(TrustStateFromLedger(factory))

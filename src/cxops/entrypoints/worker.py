@@ -1,8 +1,10 @@
-"""The worker process: event consumers only, stateless, any number at once.
+"""The worker process: event consumers and the recovery of interrupted actions, stateless, any number at once.
 
 NATS mode (CXOPS_NATS_URL set): the outbox relay and one durable pull consumer per consumer name; several
 workers share each durable consumer, so adding workers adds throughput. Embedded mode: the outbox dispatcher
-(several dispatchers are safe too: `apply_once` makes a second application a no-op).
+(several dispatchers are safe too: `apply_once` makes a second application a no-op). In both modes a thread
+resumes action proposals left 'executing' past CXOPS_ACTIONS_RECOVERY_LEASE_S (each claimed once, so any number
+of workers may sweep).
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ from cxops.core.db import make_session_factory
 from cxops.core.events import OutboxDispatcher, Subscriptions
 from cxops.core.logging import configure_logging
 from cxops.core.migrate import upgrade
+from cxops.core.periodic import Periodic
 from cxops.core.process import tune_gc
+from cxops.domains.actions.tasks import recover_interrupted
+from cxops.entrypoints.actions_wiring import actions_runtime
 from cxops.entrypoints.preflight import require_services
 from cxops.integrations.nats.bus import NatsEventBus
 from cxops.integrations.nats.config import NatsBusConfig, safe_url
@@ -33,14 +38,28 @@ def run_worker(settings: Settings, subscriptions: Subscriptions, *, wait_s: floa
     engine = require_services(settings, wait_s=wait_s, need_nats=True)
     upgrade(engine)
     factory = make_session_factory(engine)
+    recovery = action_recovery(settings, factory)
     tune_gc()
+    recovery.start()
     try:
         if settings.nats_url:
             asyncio.run(_run_nats(settings, factory, subscriptions, relay=relay))
         else:
             _run_embedded(factory, subscriptions)
     finally:
+        recovery.stop()
         engine.dispose()
+
+
+def action_recovery(settings: Settings, factory: sessionmaker[Session]) -> Periodic:
+    """The sweep of interrupted action executions, every CXOPS_ACTIONS_RECOVERY_INTERVAL_S (0: off)."""
+    runtime = actions_runtime(factory)
+    lease = settings.actions_recovery_lease_s
+    return Periodic(
+        "cxops-actions-recovery",
+        settings.actions_recovery_interval_s,
+        lambda: recover_interrupted(factory, runtime, lease_s=lease),
+    )
 
 
 async def _run_nats(

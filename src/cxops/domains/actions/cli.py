@@ -1,9 +1,11 @@
-"""`cxops actions test-policy` and `cxops audit verify`."""
+"""`cxops actions test-policy`, `cxops actions recover` and `cxops audit verify`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import orjson
 import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,13 +14,20 @@ from cxops.core.cli import open_db
 from cxops.core.config import get_settings
 from cxops.core.errors import CxopsError
 from cxops.core.models import Organisation
-from cxops.domains.actions import audit
+from cxops.domains.actions import audit, tasks
 from cxops.domains.actions.policy.pack import load_pack_file
 from cxops.domains.actions.policy.registry import default_catalogue, pack_files
 from cxops.domains.actions.policy.testing import run_pack_tests
+from cxops.domains.actions.runtime import ActionsRuntime, default_runtime
 
 app = typer.Typer(help="Governed actions: policy packs and their tests.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log of actions.", no_args_is_help=True)
+_RUNTIME: dict[str, Callable[[sessionmaker[Session]], ActionsRuntime]] = {}
+
+
+def bind_runtime(build: Callable[[sessionmaker[Session]], ActionsRuntime]) -> None:
+    """Called by the CLI entrypoint: how to build the runtime (connectors as configured) on a session factory."""
+    _RUNTIME["build"] = build
 
 
 @app.command("test-policy")
@@ -47,6 +56,30 @@ def test_policy(paths: list[Path] = typer.Argument(None, help="pack files (defau
 
 def _factory() -> sessionmaker[Session]:
     return open_db(get_settings())
+
+
+@app.command("recover")
+def recover(
+    lease: int = typer.Option(
+        None, min=1, help="seconds a proposal may stay 'executing' (default CXOPS_ACTIONS_RECOVERY_LEASE_S)"
+    ),
+    limit: int = typer.Option(100, min=1, max=10_000, help="at most this many proposals"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Resume executions a crash left 'executing' past the lease, as a retry would (exit 1 if one failed)."""
+    lease_s = lease or get_settings().actions_recovery_lease_s
+    factory = _factory()
+    build = _RUNTIME.get("build")
+    runtime = build(factory) if build else default_runtime()
+    report = tasks.recover_interrupted(factory, runtime, lease_s=lease_s, limit=limit)
+    if as_json:
+        typer.echo(orjson.dumps({"lease_s": lease_s, "proposals": report}).decode())
+    elif not report:
+        typer.echo(f"no proposal has been executing for longer than {lease_s} s")
+    for item in [] if as_json else report:
+        typer.echo(f"{item['proposal_id']}: {item['outcome']}")
+    if any(item["outcome"].startswith("failed:") for item in report):
+        raise typer.Exit(1)
 
 
 @audit_app.command("verify")

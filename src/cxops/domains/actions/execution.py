@@ -65,11 +65,14 @@ def execute_durably(session: Session, runtime: ActionsRuntime, row: ActionPropos
     resume(session, runtime, row)
 
 
-def resume(session: Session, runtime: ActionsRuntime, row: ActionProposal) -> bool:
+def resume(
+    session: Session, runtime: ActionsRuntime, row: ActionProposal, *, recovery: dict[str, Any] | None = None
+) -> bool:
     """Claim an 'executing' proposal and run its steps; False if another request finished it meanwhile.
 
     The claim is an UPDATE of the row, so it holds a row lock (PostgreSQL) or the write lock (SQLite) until the
-    outcome commits: a concurrent retry waits, then finds the proposal finished and only reads it.
+    outcome commits: a concurrent retry waits, then finds the proposal finished and only reads it. `recovery`
+    (the recovery sweep's note) is audited as a 'recovery' entry once the claim holds, before the execution entry.
     """
     claimed = session.execute(
         update(ActionProposal)
@@ -80,6 +83,8 @@ def resume(session: Session, runtime: ActionsRuntime, row: ActionProposal) -> bo
     session.refresh(row)
     if getattr(claimed, "rowcount", 0) != 1:
         return False
+    if recovery is not None:
+        audit.append(session, org_id=row.org_id, kind="recovery", proposal_id=row.id, payload=recovery)
     run_steps(session, runtime, row)
     return True
 

@@ -17,6 +17,21 @@ FAILED = ("failed", "compensated", "failed_uncompensated")
 REVERSED = ("reversed", "compensated")
 
 
+#: When a proposal's execution intent was committed: at its approval, else at its (allowed) proposal.
+executing_since = func.coalesce(ActionProposal.reviewed_at, ActionProposal.created_at)
+
+
+def stuck_executing(session: Session, *, before: datetime, limit: int) -> Sequence[ActionProposal]:
+    """Proposals of every organisation still 'executing' whose intent was committed before `before`, oldest first."""
+    stmt = (
+        select(ActionProposal)
+        .where(ActionProposal.status == "executing", executing_since < before)
+        .order_by(executing_since, ActionProposal.id)
+        .limit(limit)
+    )
+    return session.scalars(stmt).all()
+
+
 def by_key(session: Session, org_id: uuid.UUID, key: str) -> ActionProposal | None:
     return session.scalars(
         select(ActionProposal).where(ActionProposal.org_id == org_id, ActionProposal.idempotency_key == key)

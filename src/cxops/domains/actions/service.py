@@ -86,12 +86,12 @@ def propose(
     digest = request_digest(req)
     existing = _existing(session, org_id, req, digest)
     if existing is not None:
-        return _replay(session, runtime, existing, who), True
+        return _replay(session, runtime, existing), True
     decision = decide_request(session, runtime, org_id=org_id, who=who, req=req)
     row = _new_row(org_id, who, req, digest, decision, runtime)
     stored = _insert(session, row, org_id, req, digest)
     if stored is not row:
-        return _replay(session, runtime, stored, who), True
+        return _replay(session, runtime, stored), True
     audit.append(
         session,
         org_id=org_id,
@@ -115,15 +115,34 @@ def propose(
     )
     if decision.outcome == "allow":
         execute_durably(session, runtime, row)
-    _after(session, runtime, row, who)
+    _after(session, runtime, row)
     return row, False
 
 
-def _replay(session: Session, runtime: ActionsRuntime, row: ActionProposal, who: Principal) -> ActionProposal:
+def _replay(session: Session, runtime: ActionsRuntime, row: ActionProposal) -> ActionProposal:
     """A retried key: the first result, except that an execution interrupted by a crash is resumed (not re-decided)."""
-    if row.status == EXECUTING and resume(session, runtime, row):
-        _after(session, runtime, row, who)
+    if row.status == EXECUTING:
+        _resume(session, runtime, row)
     return row
+
+
+def _resume(
+    session: Session, runtime: ActionsRuntime, row: ActionProposal, recovery: dict[str, Any] | None = None
+) -> bool:
+    if not resume(session, runtime, row, recovery=recovery):
+        return False
+    _after(session, runtime, row)
+    return True
+
+
+def recover(session: Session, runtime: ActionsRuntime, *, row: ActionProposal, lease_s: float) -> bool:
+    """Resume an execution a crash left 'executing' past its lease, as a retry would; audited as a recovery.
+
+    False when the proposal is no longer 'executing' (a retry or another sweep finished it meanwhile).
+    """
+    since = row.reviewed_at or row.created_at
+    note = {"by": "recovery sweep", "lease_s": lease_s, "executing_since": since.isoformat()}
+    return _resume(session, runtime, row, recovery=note)
 
 
 def _new_row(
@@ -158,7 +177,7 @@ def _new_row(
     )
 
 
-def _after(session: Session, runtime: ActionsRuntime, row: ActionProposal, who: Principal) -> None:
+def _after(session: Session, runtime: ActionsRuntime, row: ActionProposal) -> None:
     for name in {s["action"] for s in row.steps}:
         breakers.check_and_trip(
             session,
@@ -195,7 +214,7 @@ def approve(
     Approving again a proposal whose execution was interrupted (status 'executing') resumes that execution."""
     interrupted = get_scoped(session, ActionProposal, org_id, proposal_id, "proposal")
     if interrupted.status == EXECUTING:
-        return _replay(session, runtime, interrupted, who)
+        return _replay(session, runtime, interrupted)
     row = _pending(session, org_id, proposal_id)
     open_ = repository.open_breakers(
         session, org_id, [("action", s["action"]) for s in row.steps] + [("agent", row.actor_ref)]
@@ -207,7 +226,7 @@ def approve(
         session, org_id=org_id, kind="approval", proposal_id=row.id, payload={"by": actor_ref(who), "reason": reason}
     )
     execute_durably(session, runtime, row)
-    _after(session, runtime, row, who)
+    _after(session, runtime, row)
     return row
 
 
@@ -231,5 +250,5 @@ def reverse_proposal(
     if row.status != "executed":
         raise Conflict(f"proposal {proposal_id} is '{row.status}'; only executed proposals can be reversed")
     reverse(session, runtime, row, reason, actor_ref(who))
-    _after(session, runtime, row, who)
+    _after(session, runtime, row)
     return row

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 
 from sqlalchemy import select
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cxops.core.db import unit_of_work
 from cxops.core.models import Organisation
+from cxops.core.periodic import Periodic
 from cxops.domains.trust import repository as repo
 from cxops.domains.trust.memory import purge_expired
 from cxops.domains.trust.service import derive_from_interactions
@@ -44,33 +44,8 @@ def rebuild(factory: sessionmaker[Session], *, org_id: uuid.UUID | None = None, 
     return written
 
 
-class PurgeScheduler:
+class PurgeScheduler(Periodic):
     """Runs `purge_once` every `interval_s` seconds in a daemon thread (0 disables it)."""
 
     def __init__(self, factory: sessionmaker[Session], interval_s: float) -> None:
-        self._factory = factory
-        self._interval = interval_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        """Start the loop (no-op when disabled or already running)."""
-        if self._interval <= 0 or self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="cxops-trust-purge", daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                purge_once(self._factory)
-            except Exception as exc:
-                log.warning("memory purge failed", extra={"exc_type": type(exc).__name__})
-
-    def stop(self) -> None:
-        """Stop the loop and wait for it."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        super().__init__("cxops-trust-purge", interval_s, lambda: purge_once(factory))

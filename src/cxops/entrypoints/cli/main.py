@@ -14,6 +14,7 @@ from cxops.domains.trust.cli import app as trust_cli
 from cxops.domains.wfm import cli as wfm_cli
 from cxops.domains.workflows import cli as workflows_cli
 from cxops.entrypoints import autodoc_wiring
+from cxops.entrypoints.actions_wiring import actions_runtime
 from cxops.entrypoints.cli import bench, importer, keys, serve
 from cxops.entrypoints.cli import demo as demo_cli
 from cxops.entrypoints.cli import worker as worker_cli
@@ -32,6 +33,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(actions_cli.app, name="actions")
 app.add_typer(actions_cli.audit_app, name="audit")
 actions_cli.app.command("mcp")(mcp_command)
+actions_cli.bind_runtime(actions_runtime)
 app.add_typer(trust_cli, name="trust")
 app.add_typer(wfm_cli.app, name="wfm")
 app.add_typer(knowledge_cli.app, name="kb")

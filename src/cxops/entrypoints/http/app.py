@@ -42,7 +42,7 @@ from cxops.domains.workflows import wiring as workflows_wiring
 from cxops.domains.workflows.router import readiness_router
 from cxops.domains.workflows.router import router as workflows_router
 from cxops.entrypoints import autodoc_wiring, trust_bindings
-from cxops.entrypoints.actions_wiring import build_actions_runtime
+from cxops.entrypoints.actions_wiring import actions_runtime
 from cxops.entrypoints.analytics_ports import analytics_ports
 from cxops.entrypoints.assist_wiring import assist_engine
 from cxops.entrypoints.console.routes import router as console_router
@@ -135,7 +135,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
     app.state.engine = engine
     app.state.session_factory = factory
     app.state.key_cache = KeyCache()
-    app.state.actions_runtime = build_actions_runtime(trust_bindings.TrustStateFromLedger(factory))
+    app.state.actions_runtime = actions_runtime(factory)
     app.state.pilot_trust = trust_bindings.PilotTrustEffects()
     app.state.dispatcher = OutboxDispatcher(factory, build_subscriptions(settings.effective_models_dir))
     app.state.qa_encoder = qa_encoder(settings.effective_models_dir)
