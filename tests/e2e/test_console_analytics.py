@@ -5,8 +5,12 @@ They use their own organisation on the shared live server, so the foundation pag
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import orjson
@@ -122,6 +126,14 @@ def test_live_wallboard_updates_on_an_ingested_contact(page, centre) -> None:  #
     contacts.get_by_text("1", exact=True).wait_for(timeout=5000)
     page.locator("table.data tbody td", has_text="lis-care").first.wait_for()
     shot(page, "analytics-wallboard")
+    link = page.get_by_role("group", name="Export teams").get_by_role("link", name="Export teams CSV")
+    assert link.get_attribute("href") == "/v1/analytics/live?table=teams&format=csv"
+    with page.expect_download() as info:
+        link.click()
+    download = info.value
+    assert re.fullmatch(r"wallboard-teams-\d{8}T\d{6}Z\.csv", download.suggested_filename)
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    assert [(r["team"], r["contacts"]) for r in rows] == [("lis-care", "1")]
 
 
 def test_agent_role_cannot_open_analytics(page, centre) -> None:  # type: ignore[no-untyped-def]

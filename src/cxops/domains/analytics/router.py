@@ -18,6 +18,7 @@ from cxops.domains.analytics import learning, views
 from cxops.domains.analytics.cache import FrameCache
 from cxops.domains.analytics.compute.definitions import DIMENSIONS, GRAIN_MAX_DAYS, GRAINS, METRICS
 from cxops.domains.analytics.compute.export import columns_of, to_csv, to_parquet
+from cxops.domains.analytics.compute.live import table_rows
 from cxops.domains.analytics.config import load_analytics_config
 from cxops.domains.analytics.live import HUB
 from cxops.domains.analytics.ports import AnalyticsPorts
@@ -189,10 +190,25 @@ def get_topics(
     return _respond(body, rows, format, "topics", ["topic", "label"])
 
 
+LiveTable = Literal["queues", "teams"]
+
+
 @router.get("/live")
-def get_live(session: DbSession, who: Reader) -> dict[str, Any]:
-    """The last 15 minutes per queue and team: contacts, in progress, service level, sentiment, agent states."""
-    return views.live_snapshot(session, org_id=who.org_id)
+def get_live(
+    session: DbSession,
+    who: Reader,
+    table: Annotated[LiveTable, Query(description="the wallboard table a CSV/Parquet export holds")] = "queues",
+    format: Format = "json",
+) -> Any:
+    """The last 15 minutes per queue and team: contacts, in progress, service level, sentiment, agent states.
+
+    `format=csv|parquet` exports one table of the wallboard (`table=queues|teams`; a team's agents by state become
+    `agents_<state>` columns) as `wallboard-<table>-<as of, UTC>.<ext>`.
+    """
+    body = views.live_snapshot(session, org_id=who.org_id)
+    stamp = datetime.fromisoformat(body["as_of"]).strftime("%Y%m%dT%H%M%SZ")
+    rows = table_rows(body, table) if format != "json" else []
+    return _respond(body, rows, format, f"wallboard-{table}-{stamp}", [table[:-1]])
 
 
 @router.get("/live/stream")

@@ -72,3 +72,15 @@ def summarise(contacts: Iterable[Mapping[str, Any]], states: Iterable[tuple[str,
         "queues": [{"queue": q, **queues[q].view()} for q in sorted(queues)],
         "teams": [{"team": t, **teams[t].view(), "agents": dict(by_team.get(t, Counter()))} for t in team_names],
     }
+
+
+def table_rows(snapshot: Mapping[str, Any], table: str) -> list[dict[str, Any]]:
+    """The rows of one wallboard table ('queues' or 'teams') for an export: a team's agents by state become one
+    column per state seen on the board (`agents_<state>`, 0 where the team has none)."""
+    if table == "queues":
+        return [dict(q) for q in snapshot["queues"]]
+    states = sorted({s for t in snapshot["teams"] for s in t["agents"]})
+    return [
+        {**{k: v for k, v in t.items() if k != "agents"}, **{f"agents_{s}": t["agents"].get(s, 0) for s in states}}
+        for t in snapshot["teams"]
+    ]

@@ -134,7 +134,9 @@
   cx.page({ id: "ops-wallboard", title: "Live wallboard", section: "Analytics", order: 23, roles: READ, async render(el) {
     const status = h("p", { class: "muted", role: "status", "aria-live": "polite", text: "Connecting…" });
     const board = h("div", { "data-testid": "wallboard" });
-    el.append(status, board);
+    // exports read a fresh snapshot of the table at download time (the API's `as_of` names the file)
+    const exports = ["queues", "teams"].map(t => exportLinks("/v1/analytics/live", new URLSearchParams({ table: t }), t));
+    el.append(status, board, ...exports);
     const source = new EventSource("/v1/analytics/live/stream");
     const stop = () => { source.close(); window.removeEventListener("hashchange", stop); };
     window.addEventListener("hashchange", stop);
