@@ -124,16 +124,18 @@ def test_inference_runs_in_a_child_process_and_survives_its_death(server: dict[s
 
 
 def test_requests_and_results_cross_the_process_boundary(server: dict[str, Any]) -> None:
-    """Agent turns pass without inference; the batch's results come back in request order."""
+    """The batch's results come back in request order; the encoder call is counted once, with its first text."""
     inference: OwnProcess = server["app"].state.assist.inference
     requests = [
-        Request("Thanks for calling, how can I help?", False, _org(server), Access(role="agent")),
-        Request("I need a refund for the late delivery charge", True, _org(server), Access(role="agent")),
+        Request("I need a refund for the late delivery charge", _org(server), Access(role="agent")),
+        Request("hello", _org(server), Access(role="agent")),  # too short to search the knowledge base
     ]
-    agent, customer = asyncio.run(_run_fresh(inference, requests))
-    assert agent.prediction is None and agent.suggestions == [] and agent.group == 0
-    assert customer.prediction is not None and customer.suggestions and customer.group == 1
-    assert customer.encoded == 1 and customer.encode_s is not None and customer.encode_s > 0
+    refund, hello = asyncio.run(_run_fresh(inference, requests))
+    assert refund.prediction is not None and refund.suggestions and refund.group == 2
+    assert refund.suggestions[0]["title"] == "Refunds for late deliveries"
+    assert refund.encoded == 2 and refund.encode_s is not None and refund.encode_s > 0
+    assert hello.prediction is not None and hello.suggestions == [] and hello.group == 2
+    assert hello.encoded == 0 and hello.encode_s is None
 
 
 async def _run_fresh(inference: OwnProcess, requests: list[Request]) -> list[Any]:

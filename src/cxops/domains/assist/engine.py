@@ -245,7 +245,7 @@ class AssistEngine:
 
     @staticmethod
     def _request(job: Job) -> Request:
-        return Request(job.seg.text, True, job.call.info.org_id, job.call.access, job.call.id)
+        return Request(job.seg.text, job.call.info.org_id, job.call.access, job.call.id)
 
     async def settle(self, call: LiveCall, timeout_s: float) -> None:
         """Wait until every segment of the call accepted so far has been answered (or `timeout_s` passed), so an

@@ -2,10 +2,10 @@
 
 `Understanding` embeds customer segments (a few at a time, one encoder call per group), classifies them with
 the intent model on the same vectors and searches the knowledge hub with each segment's vector; agent and AI
-turns need phrases and VADER only, which the event loop does. Results stream back one segment at a time, in
-the order the segments were submitted, so a segment waits for the segments ahead of it, not for a whole batch
-(the encoder's cost per text is flat in the batch size here, so large batches bought no throughput, only
-latency and padding). Two places to run it:
+turns need phrases and VADER only, which the event loop does, so they never come here. Results stream back
+one segment at a time, in the order the segments were submitted, so a segment waits for the segments ahead of
+it, not for a whole batch (the encoder's cost per text is flat in the batch size here, so large batches bought
+no throughput, only latency and padding). Two places to run it:
 
 - `InProcess`: one thread of the serving process (tests, and a host without a core to spare). Tokenising,
   classifying and ranking hold the GIL, so under load they compete with the event loop.
@@ -49,10 +49,9 @@ STOP_TIMEOUT_S = 5.0
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """One segment to understand: customer segments are embedded, classified and searched; others pass."""
+    """One customer segment to understand: embedded, classified and searched with the caller's access."""
 
     text: str
-    customer: bool
     org_id: uuid.UUID
     access: Access
     call_id: uuid.UUID | None = None  # the live interaction: its segments always go to the same process
@@ -128,27 +127,14 @@ class Understanding:
                 model.predict(["hello"], vector)
 
     def each(self, requests: Sequence[Request], group: int = GROUP) -> Iterator[Understood]:
-        """One result per request, in order, each as soon as it is ready (customer texts `group` at a time)."""
+        """One result per request, in order, each as soon as it is ready (texts `group` at a time)."""
         with self.factory() as session:
-            i = 0
-            while i < len(requests):
-                if not requests[i].customer:  # agent turns: nothing to compute
-                    yield Understood()
-                    i += 1
-                    continue
-                end, texts = i, list[str]()
-                while end < len(requests) and len(texts) < group:
-                    if requests[end].customer:
-                        texts.append(requests[end].text)
-                    end += 1
-                known, cost = self._understand(texts)
-                for req in requests[i:end]:
-                    if not req.customer:
-                        yield Understood()
-                        continue
+            for i in range(0, len(requests), group):
+                chunk = requests[i : i + group]
+                known, cost = self._understand([r.text for r in chunk])
+                for req in chunk:
                     yield self._answer(session, req, known[req.text], cost)
                     cost = {**cost, "encoded": 0}  # the encoder call is counted with its first text
-                i = end
 
     def _answer(
         self,
@@ -312,8 +298,7 @@ def serve(conn: Connection, build: Callable[[], Understanding]) -> None:
 def _answer_all(conn: Connection, understanding: Understanding, work: list[tuple[int, Request]]) -> None:
     if not work:
         return
-    customers = sum(1 for _, r in work if r.customer)
-    group = max(GROUP, min(MAX_GROUP, customers))
+    group = max(GROUP, min(MAX_GROUP, len(work)))
     done = 0
     try:
         for item in understanding.each([r for _, r in work], group=group):
