@@ -7,7 +7,10 @@ from dataclasses import replace
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from cxops.core.config import Settings
+from cxops.core.periodic import Periodic
 from cxops.domains.actions.public import ActionsRuntime, TrustStateProvider, default_runtime
+from cxops.domains.actions.tasks import recover_interrupted
 from cxops.entrypoints.trust_bindings import TrustStateFromLedger
 from cxops.integrations.connectors.webhook import WebhookConnector
 
@@ -26,3 +29,15 @@ def build_actions_runtime(trust: TrustStateProvider | None = None) -> ActionsRun
 def actions_runtime(factory: sessionmaker[Session]) -> ActionsRuntime:
     """The runtime of a process (API, worker, CLI): configured connectors, trust state from the ledger."""
     return build_actions_runtime(TrustStateFromLedger(factory))
+
+
+def action_recovery(settings: Settings, factory: sessionmaker[Session]) -> Periodic:
+    """The sweep of interrupted action executions, every CXOPS_ACTIONS_RECOVERY_INTERVAL_S (0: off): run by
+    `cxops worker`, and by the API when it runs the event consumers itself (no worker on a laptop)."""
+    runtime = actions_runtime(factory)
+    lease = settings.actions_recovery_lease_s
+    return Periodic(
+        "cxops-actions-recovery",
+        settings.actions_recovery_interval_s,
+        lambda: recover_interrupted(factory, runtime, lease_s=lease),
+    )

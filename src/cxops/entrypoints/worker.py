@@ -21,10 +21,8 @@ from cxops.core.db import make_session_factory
 from cxops.core.events import OutboxDispatcher, Subscriptions
 from cxops.core.logging import configure_logging
 from cxops.core.migrate import upgrade
-from cxops.core.periodic import Periodic
 from cxops.core.process import tune_gc
-from cxops.domains.actions.tasks import recover_interrupted
-from cxops.entrypoints.actions_wiring import actions_runtime
+from cxops.entrypoints.actions_wiring import action_recovery
 from cxops.entrypoints.preflight import require_services
 from cxops.integrations.nats.bus import NatsEventBus
 from cxops.integrations.nats.config import NatsBusConfig, safe_url
@@ -49,17 +47,6 @@ def run_worker(settings: Settings, subscriptions: Subscriptions, *, wait_s: floa
     finally:
         recovery.stop()
         engine.dispose()
-
-
-def action_recovery(settings: Settings, factory: sessionmaker[Session]) -> Periodic:
-    """The sweep of interrupted action executions, every CXOPS_ACTIONS_RECOVERY_INTERVAL_S (0: off)."""
-    runtime = actions_runtime(factory)
-    lease = settings.actions_recovery_lease_s
-    return Periodic(
-        "cxops-actions-recovery",
-        settings.actions_recovery_interval_s,
-        lambda: recover_interrupted(factory, runtime, lease_s=lease),
-    )
 
 
 async def _run_nats(

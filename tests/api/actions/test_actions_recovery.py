@@ -1,7 +1,8 @@
 """The recovery sweep: a proposal a crash left 'executing' (the connector applied the step, the outcome was never
 recorded) is resumed once its lease has passed, with no client retry, through the path a retry takes: the same
 connector idempotency key (so the system of record applies it once), one 'recovery' then one 'execution' audit entry.
-Run by `cxops worker` every interval and by `cxops actions recover`."""
+Run by `cxops worker` every interval, by the API when it runs the event consumers itself (no worker on a laptop),
+and by `cxops actions recover`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 import orjson
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
@@ -22,8 +24,9 @@ from cxops.domains.actions import audit, service
 from cxops.domains.actions.models import ActionProposal, AuditEntry
 from cxops.domains.actions.schemas import ProposalCreate
 from cxops.domains.actions.tasks import recover_interrupted
+from cxops.entrypoints.actions_wiring import action_recovery
 from cxops.entrypoints.cli.main import app as cli
-from cxops.entrypoints.worker import action_recovery
+from cxops.entrypoints.http.app import create_app
 from tests.api.actions.conftest import pending_order
 from tests.api.actions.test_actions_api import Averse
 from tests.api.actions.test_actions_interrupted import Crash, CrashAfterApply, cancel
@@ -120,12 +123,29 @@ def test_worker_thread_recovers_without_any_request(client, org_keys, app, retai
     sweep = action_recovery(worker_settings, app.state.session_factory)  # what `cxops worker` runs
     sweep.start()
     try:
-        deadline = time.monotonic() + 20
-        while "execution" not in kinds(app, proposal_id) and time.monotonic() < deadline:
-            time.sleep(0.2)
+        assert wait_for_execution(app, proposal_id)[-2:] == ["recovery", "execution"]
     finally:
         sweep.stop()
-    assert kinds(app, proposal_id)[-2:] == ["recovery", "execution"]
+
+
+def wait_for_execution(app: Any, proposal_id: str, timeout_s: float = 20) -> list[str]:
+    deadline = time.monotonic() + timeout_s
+    while "execution" not in kinds(app, proposal_id) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return kinds(app, proposal_id)
+
+
+def test_the_api_recovers_when_it_runs_the_consumers_itself(client, org_keys, app, retail_db, settings: Settings):
+    """Laptop mode (embedded dispatch, no `cxops worker`): the API process runs the sweep; a server whose
+    consumers run elsewhere (dispatch off) leaves it to the workers."""
+    crash_mid_execution(app, org_keys, pending_order(retail_db, 12), "sweep-5")
+    proposal_id = age(app, "sweep-5", 120)
+    fast = settings.model_copy(update={"actions_recovery_interval_s": 1, "actions_recovery_lease_s": 60})
+    with TestClient(create_app(fast, dispatch=False)):
+        time.sleep(2.5)  # two intervals and more: nothing runs the sweep in this process
+        assert "execution" not in kinds(app, proposal_id)
+    with TestClient(create_app(fast, dispatch=True)):
+        assert wait_for_execution(app, proposal_id)[-2:] == ["recovery", "execution"]
 
 
 def test_cli_recover_reports_each_proposal(client, org_keys, app, retail_db, settings: Settings, monkeypatch):

@@ -42,7 +42,7 @@ from cxops.domains.workflows import wiring as workflows_wiring
 from cxops.domains.workflows.router import readiness_router
 from cxops.domains.workflows.router import router as workflows_router
 from cxops.entrypoints import autodoc_wiring, trust_bindings
-from cxops.entrypoints.actions_wiring import actions_runtime
+from cxops.entrypoints.actions_wiring import action_recovery, actions_runtime
 from cxops.entrypoints.analytics_ports import analytics_ports
 from cxops.entrypoints.assist_wiring import assist_engine
 from cxops.entrypoints.console.routes import router as console_router
@@ -117,8 +117,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if migrate:
             upgrade(engine)
-        if run_dispatch:
+        if run_dispatch:  # no worker process: this one also recovers interrupted action executions
             app.state.dispatcher.start()
+            app.state.action_recovery.start()
         app.state.trust_purger.start()
         local = local_listener(settings, factory, app.state.dispatcher.subscriptions)  # NATS: process-local consumers
         tune_gc()
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
         if local is not None:
             local.stop()
         app.state.trust_purger.stop()
+        app.state.action_recovery.stop()
         app.state.dispatcher.stop()
         engine.dispose()
 
@@ -136,6 +138,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
     app.state.session_factory = factory
     app.state.key_cache = KeyCache()
     app.state.actions_runtime = actions_runtime(factory)
+    app.state.action_recovery = action_recovery(settings, factory)
     app.state.pilot_trust = trust_bindings.PilotTrustEffects()
     app.state.dispatcher = OutboxDispatcher(factory, build_subscriptions(settings.effective_models_dir))
     app.state.qa_encoder = qa_encoder(settings.effective_models_dir)
