@@ -45,7 +45,7 @@ REPO = Path(__file__).resolve().parents[4]
 BANKING_DOCS = REPO.parent / "shared" / "data" / "tau2_bench" / "banking_knowledge" / "documents"
 INTERVAL_S = 2.0
 BUDGET_MS = 50.0
-STEPS = (100, 200, 300, 500, 700, 1000)
+STEPS = (100, 200, 300, 500, 700, 1000, 1500, 2000)
 QUICK_STEPS = (100, 300, 500)
 
 
@@ -259,7 +259,7 @@ def _stage_means(base: str) -> dict[str, float]:
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    """Step N up (100, 200, 300, 500, 700, 1000; quick: 100, 300, 500) while p95 <= 50 ms."""
+    """Step N up (100, 200, 300, 500, 700, 1000, 1500, 2000; quick: 100, 300, 500) while p95 <= 50 ms."""
     duration = 10.0 if quick else 20.0
     with tempfile.TemporaryDirectory(prefix="cxops-bench-assist-") as tmp:
         models = Path(os.environ.get("CXOPS_MODELS_DIR") or REPO / ".cxops-data" / "models")
