@@ -20,7 +20,7 @@ from cxops.integrations.nats.bus import NatsEventBus
 from cxops.integrations.nats.codec import encode
 from cxops.integrations.nats.config import NatsBusConfig
 from cxops.integrations.nats.local import NatsLocalListener
-from tests.integration.bus.conftest import needs_nats
+from tests.integration.bus.conftest import _free_port, needs_nats, unique_config
 
 pytestmark = [pytest.mark.nats, needs_nats]
 
@@ -233,3 +233,19 @@ def test_the_bus_runs_in_a_background_thread_like_the_embedded_dispatcher(
     finally:
         bus.stop()
     assert seen == {f"i{k}": 1 for k in range(4)}
+
+
+def test_a_listener_that_never_reached_nats_stops_when_asked(session_factory: sessionmaker[Session]) -> None:
+    """nats-py retries an unreachable server forever inside connect(); stop() must still end the thread (before,
+    it went on retrying and logging in the background after its API process had shut down)."""
+    subs = Subscriptions()
+    subs.subscribe("*", "live", lambda _s, _e: None, local=True)
+    listener = NatsLocalListener(session_factory, subs, unique_config(f"nats://127.0.0.1:{_free_port()}"))
+    listener.start()
+    thread = listener._thread
+    assert thread is not None
+    time.sleep(1.0)  # a few connection attempts
+    assert thread.is_alive()
+    started = time.monotonic()
+    listener.stop()
+    assert not thread.is_alive() and time.monotonic() - started < 2

@@ -9,8 +9,11 @@ own, without an idempotency marker. They must be cheap and tolerate a missed eve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from nats.aio.msg import Msg
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +25,7 @@ from cxops.integrations.nats.codec import BadMessage, decode
 from cxops.integrations.nats.config import NatsBusConfig
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class NatsLocalListener:
@@ -54,15 +58,30 @@ class NatsLocalListener:
     async def _main(self) -> None:
         while not self._stop.is_set():
             try:
-                nc = await connect(self._cfg)
+                # nats-py retries an unreachable server forever inside connect(): wait for it only until stop()
+                nc = await self._unless_stopped(connect(self._cfg))
             except Exception as exc:
                 log.warning("local consumers cannot reach NATS; retrying", extra={"error": type(exc).__name__})
                 await asyncio.sleep(2.0)
                 continue
+            if nc is None:
+                return
             await nc.subscribe(self._cfg.events_subject, cb=self._on_message)
             while not self._stop.is_set():
                 await asyncio.sleep(0.2)
             await nc.close()
+
+    async def _unless_stopped(self, work: Coroutine[Any, Any, T]) -> T | None:
+        """`work`'s result, or None (and `work` cancelled) once stop() is called."""
+        task = asyncio.ensure_future(work)
+        while not task.done():
+            if self._stop.is_set():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+                return None
+            await asyncio.wait({task}, timeout=0.2)
+        return task.result()
 
     async def _on_message(self, msg: Msg) -> None:
         try:
