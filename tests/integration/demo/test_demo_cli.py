@@ -1,4 +1,4 @@
-"""`cxops demo` end to end on SQLite in a temporary data directory (serving replaced by a stub)."""
+"""`cxops demo` end to end on SQLite in a temporary data directory (only uvicorn itself replaced by a stub)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cxops.core.config import get_settings
-from cxops.entrypoints.cli import demo as demo_cli
+from cxops.entrypoints.cli import serve as serve_cli
 from cxops.entrypoints.cli.main import app
 
 
@@ -32,13 +32,17 @@ def test_demo_loads_writes_the_key_and_then_serves_at_once(data_dir: Path, monke
     key = data_dir / "admin-key.txt"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert str(key.resolve()) in result.output.replace("\n", "")
-    served: list[dict] = []
-    monkeypatch.setattr(demo_cli, "serve", lambda **kw: served.append(kw))
+    served: list[tuple[str, dict]] = []
+    # the real serve path (settings, the database preflight) up to uvicorn, which would block
+    monkeypatch.setattr(serve_cli.uvicorn, "run", lambda target, **kw: served.append((target, kw)))
     again = runner.invoke(app, ["demo", "--days", "1", "--volume", "40", "--seed", "3", "--port", "8123"])
     assert again.exit_code == 0, again.output
     assert "already loaded" in again.output
     assert "help-centre articles" not in again.output  # indexed once
-    assert served == [{"host": "127.0.0.1", "port": 8123, "workers": 1}]
+    assert len(served) == 1
+    target, options = served[0]
+    assert target == "cxops.entrypoints.http.asgi:app"
+    assert (options["host"], options["port"], options["workers"]) == ("127.0.0.1", 8123, 1)
     assert key.read_text().strip().startswith("cx_")
 
 

@@ -14,7 +14,7 @@ from cxops.core import keys as keys_service
 from cxops.core.config import get_settings
 from cxops.core.db import unit_of_work
 from cxops.entrypoints.cli.common import cli_errors, console, open_db
-from cxops.entrypoints.cli.serve import serve
+from cxops.entrypoints.cli.serve import run_server
 from cxops.entrypoints.demo import (
     DEMO_HELP_SOURCE,
     LoadSummary,
@@ -76,7 +76,7 @@ def demo(
         f"Sign in at http://127.0.0.1:{port}/ by pasting that key (e.g. `cat {key_path}`)."
     )
     if not no_serve:
-        serve(host="127.0.0.1", port=port, workers=1)
+        run_server(host="127.0.0.1", port=port, workers=1)
 
 
 def _load(factory: sessionmaker[Session], org_id: uuid.UUID, config: DemoConfig) -> tuple[LoadSummary, float]:

@@ -20,6 +20,12 @@ def serve(
     wait: float = typer.Option(30.0, min=0, help="seconds to wait for the database at start before giving up"),
 ) -> None:
     """Serve the HTTP API and the web console."""
+    run_server(host=host, port=port, workers=workers, wait=wait)
+
+
+def run_server(*, host: str | None, port: int | None, workers: int | None, wait: float = 30.0) -> None:
+    """What `cxops serve` does, callable with plain values (`cxops demo` serves through it; calling the Typer
+    command function from Python would pass its unset options as OptionInfo objects)."""
     with cli_errors():
         settings = _with_workers(get_settings(), workers)
         require_services(settings, wait_s=wait, need_nats=False).dispose()
