@@ -68,6 +68,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     assert isinstance(app.state.assist.inference, ProcessPool)
     app.state.assist.inference = OwnProcess(partial(build_crashing, settings))
     with served(app) as port:
+        # the inference process starts with the server, before any live call (the first call must not wait for it)
+        inference: OwnProcess = app.state.assist.inference
+        deadline = time.monotonic() + 10
+        while inference.pid is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert inference.pid is not None and inference.starts == 1
         org_keys = make_org_keys(app.state.session_factory, "acme")
         docs = tmp / "kb"
         docs.mkdir()

@@ -123,6 +123,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
         app.state.trust_purger.start()
         local = local_listener(settings, factory, app.state.dispatcher.subscriptions)  # NATS: process-local consumers
         tune_gc()
+        if settings.assist_inference == "process":
+            # start the assist inference processes (encoder, intent model, search index) now, in the background,
+            # not at the first live call: that call's first segment would wait for them (~8 s on 2 cores)
+            app.state.assist.ensure_started()
         yield
         await app.state.assist.aclose()
         if local is not None:
