@@ -25,6 +25,7 @@ from cxops.domains.trust import memory as trust_memory
 from cxops.domains.trust.public import routing_advice
 from cxops.domains.trust.schemas import PURPOSES
 from cxops.integrations.embeddings import default_embedder
+from cxops.integrations.nats.board import board_relay
 
 log = logging.getLogger("cxops.assist.wiring")
 MEMORY_ITEMS = 5
@@ -88,12 +89,12 @@ def assist_engine(
     """The process's assist engine; the intent model is read from <data_dir>/intents on first use.
 
     With CXOPS_ASSIST_INFERENCE=process (the default) the encoder, intent model and knowledge search run in
-    CXOPS_ASSIST_PROCESSES child processes (default: the cores divided among the API workers; spawned at the
-    first live connection; each live interaction always goes to the same one); `thread` keeps them in a thread
-    of this process.
+    CXOPS_ASSIST_PROCESSES child processes (default: the cores divided among the API workers; started with the
+    API process; each live interaction always goes to the same one); `thread` keeps them in a thread of this
+    process. With NATS (CXOPS_NATS_URL) the supervisor boards of every API process see every process's calls.
     """
     model = partial(_intent_model, settings.data_dir)
     ports = AssistPorts(encoder=encoder, intent_model=model, trust=trust_for_assist, redactor=redactor)
     build = partial(build_understanding, settings)
     inference = ProcessPool(build, inference_processes(settings)) if settings.assist_inference == "process" else None
-    return AssistEngine(factory, ports, assist_config(settings), inference)
+    return AssistEngine(factory, ports, assist_config(settings), inference, relay=board_relay(settings))

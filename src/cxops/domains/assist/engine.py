@@ -4,15 +4,19 @@ Segments accepted on the event loop (VADER runs there, ~30 us) are queued; at th
 submits the customer segments to the inference (inference.py: encoder, intent model and a knowledge search per
 segment with its vector), which runs in processes of its own on servers and in a thread in tests, and answers
 each segment as soon as it is ready. Answers are applied on the loop per call in seq order and pushed to the
-agent desktop through a bounded send queue; turns go to the batched writer.
+agent desktop through a bounded send queue; turns go to the batched writer. Supervisor boards get the frames of
+this process's calls directly and, through the BoardRelay port (NATS between API processes), those of the
+calls other processes hold.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -36,7 +40,7 @@ from cxops.domains.assist.inference import (
     Understood,
 )
 from cxops.domains.assist.live import Inferred, LiveCall
-from cxops.domains.assist.ports import AssistPorts
+from cxops.domains.assist.ports import AssistPorts, BoardRelay
 from cxops.domains.assist.writer import TurnWriter
 
 log = logging.getLogger("cxops.assist")
@@ -69,6 +73,9 @@ CACHE = Counter(
 )
 TRUST_REFRESH_S = 60.0
 ABANDONED_S = 3600.0
+HEARTBEAT_S = 5.0
+REMOTE_TTL_S = 3 * HEARTBEAT_S
+REMOTE_ALERTS = 200
 
 
 @dataclass
@@ -125,8 +132,18 @@ class Subscriber:
     team_id: uuid.UUID | None
     outbox: Outbox
 
-    def wants(self, call: LiveCall) -> bool:
-        return call.info.org_id == self.org_id and (self.team_id is None or call.info.team_id == self.team_id)
+    def wants(self, org_id: uuid.UUID, team_id: uuid.UUID | None) -> bool:
+        return org_id == self.org_id and (self.team_id is None or team_id == self.team_id)
+
+
+@dataclass
+class RemoteCall:
+    """The board state of a live call held by another API process, as last heard through the relay."""
+
+    org_id: uuid.UUID
+    team_id: uuid.UUID | None
+    state: dict[str, Any]
+    seen: float
 
 
 class AssistEngine:
@@ -138,6 +155,7 @@ class AssistEngine:
         ports: AssistPorts,
         config: AssistConfig,
         inference: Inference | None = None,
+        relay: BoardRelay | None = None,
     ) -> None:
         self.factory = factory
         self.ports = ports
@@ -152,6 +170,11 @@ class AssistEngine:
         self.inference: Inference = inference or InProcess(
             lambda: Understanding(factory, ports.encoder, ports.intent_model, config.data_dir, config.suggestions)
         )
+        # boards see the live calls of every API process: their frames cross processes through the relay
+        self.relay = relay
+        self.origin = uuid.uuid4().hex
+        self.remote: dict[str, RemoteCall] = {}
+        self.remote_alerts: deque[tuple[uuid.UUID, uuid.UUID | None, dict[str, Any]]] = deque(maxlen=REMOTE_ALERTS)
         self._pending: list[Job] = []
         self._wake: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -167,6 +190,8 @@ class AssistEngine:
         self._loop = loop
         self._wake = asyncio.Event()
         self.writer.start()
+        if self.relay is not None:
+            self.relay.open(partial(self._heard, loop))
         self._tasks = [loop.create_task(t) for t in (self._warm_up(), self._batcher(), self._ticker())]
 
     async def _warm_up(self) -> None:
@@ -182,6 +207,8 @@ class AssistEngine:
         self._tasks = []
         self._loop = None
         await asyncio.to_thread(self.writer.stop)
+        if self.relay is not None:
+            await asyncio.to_thread(self.relay.close)
         await self.inference.aclose()
 
     # --- segments ----------------------------------------------------------------------------------------------
@@ -348,22 +375,72 @@ class AssistEngine:
         self.broadcast(call, {"type": "alert", "alert": alert})
 
     def broadcast(self, call: LiveCall, frame: dict[str, Any]) -> None:
+        """To this process's boards that want the call, and through the relay to the other processes' boards."""
+        self._offer(call.info.org_id, call.info.team_id, frame)
+        if self.relay is not None:
+            self.relay.publish(self._envelope(call, frame))
+
+    def _offer(self, org_id: uuid.UUID, team_id: uuid.UUID | None, frame: dict[str, Any]) -> None:
         for sub in list(self.subscribers):
-            if sub.wants(call):
+            if sub.wants(org_id, team_id):
                 sub.outbox.offer(frame)
 
+    def _envelope(self, call: LiveCall, frame: dict[str, Any]) -> dict[str, Any]:
+        team = call.info.team_id
+        return {"origin": self.origin, "org_id": str(call.info.org_id), "team_id": str(team) if team else None,
+                "frame": frame}  # fmt: skip
+
+    def _heard(self, loop: asyncio.AbstractEventLoop, envelope: dict[str, Any]) -> None:
+        """The relay's callback (any thread): handled on the engine's loop."""
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the process is stopping
+            loop.call_soon_threadsafe(self._remote, envelope)
+
+    def _remote(self, envelope: dict[str, Any]) -> None:
+        """A board frame of another process: remember its calls' state for snapshots, pass it to the boards."""
+        if envelope.get("origin") == self.origin:
+            return
+        try:
+            org_id = uuid.UUID(envelope["org_id"])
+            team_id = uuid.UUID(envelope["team_id"]) if envelope.get("team_id") else None
+            frame = envelope["frame"]
+            kind = frame["type"]
+            if kind == "call":
+                state = frame["call"]
+                self.remote[state["interaction_id"]] = RemoteCall(org_id, team_id, state, time.monotonic())
+            elif kind == "ended":
+                self.remote.pop(frame["interaction_id"], None)
+            elif kind == "alert":
+                self.remote_alerts.append((org_id, team_id, frame["alert"]))
+            else:
+                raise ValueError(kind)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            log.warning("board relay: a malformed frame was ignored")
+            return
+        self._offer(org_id, team_id, frame)
+
     def snapshot(self, sub: Subscriber) -> dict[str, Any]:
-        calls = [c for c in self.calls.values() if sub.wants(c) and not c.ended]
-        alerts = [a for c in calls for a in c.alert_log][-50:]
-        return {"type": "snapshot", "calls": [c.board_state() for c in calls], "alerts": alerts}
+        """The board's first frame: the live calls of every process it wants, and their latest alerts."""
+        calls = [c for c in self.calls.values() if sub.wants(c.info.org_id, c.info.team_id) and not c.ended]
+        local = {str(c.id) for c in calls}
+        remote = [r for k, r in self.remote.items() if sub.wants(r.org_id, r.team_id) and k not in local]
+        alerts = [a for c in calls for a in c.alert_log]
+        alerts += [a for org, team, a in self.remote_alerts if sub.wants(org, team)]
+        alerts.sort(key=lambda a: a.get("raised_at", ""))
+        return {"type": "snapshot", "calls": [c.board_state() for c in calls] + [r.state for r in remote],
+                "alerts": alerts[-50:]}  # fmt: skip
 
     async def _ticker(self) -> None:
-        """Every half second: changed calls to the boards; every second: wall-clock silence checks."""
+        """Every half second: changed calls to the boards; every second: wall-clock silence checks; with a relay,
+        every HEARTBEAT_S the state of every live call to the other processes (a board that connects there sees
+        it within that time, and a call whose process died leaves their boards after REMOTE_TTL_S)."""
         tick = 0
         while True:
             await asyncio.sleep(0.5)
             tick += 1
             LIVE_CALLS.set(sum(1 for c in self.calls.values() if not c.ended))
+            heartbeat = self.relay is not None and tick % int(HEARTBEAT_S * 2) == 0
+            if heartbeat:
+                self._expire_remote()
             for call in list(self.calls.values()):
                 if call.ended:
                     continue
@@ -373,9 +450,21 @@ class AssistEngine:
                 if call.id not in self.desktops and time.monotonic() - call.last_activity > ABANDONED_S:
                     self.forget(call)  # no desktop and no speech for an hour: stop tracking (the row stays open)
                     continue
-                if call.dirty and self.subscribers:
+                if call.dirty and (self.subscribers or self.relay is not None):
                     call.dirty = False
                     self.broadcast(call, {"type": "call", "call": call.board_state()})
+                elif heartbeat and self.relay is not None and call.id in self.desktops:
+                    # only calls whose desktop is here: a desktop that reconnected to another process resumed
+                    # the call there, and that process announces it
+                    self.relay.publish(self._envelope(call, {"type": "call", "call": call.board_state()}))
+
+    def _expire_remote(self) -> None:
+        """Forget remote calls not heard of for REMOTE_TTL_S (their process stopped): they leave the boards."""
+        now = time.monotonic()
+        for key, remote in list(self.remote.items()):
+            if now - remote.seen > REMOTE_TTL_S:
+                del self.remote[key]
+                self._offer(remote.org_id, remote.team_id, {"type": "ended", "interaction_id": key})
 
     def forget(self, call: LiveCall) -> None:
         """Drop an ended call's state (its turns are flushed by then)."""

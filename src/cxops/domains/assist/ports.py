@@ -44,3 +44,16 @@ class AssistPorts:
     intent_model: Callable[[], IntentModel | None]
     trust: TrustLookup | None = None
     redactor: TextRedactor | None = None
+
+
+class BoardRelay(Protocol):
+    """Carries supervisor-board envelopes between the API processes (NATS in production; none on one process).
+
+    An envelope is `{"origin", "org_id", "team_id", "frame"}`; `deliver` may be called from any thread, with the
+    process's own envelopes too (the engine ignores its own origin)."""
+
+    def open(self, deliver: Callable[[dict[str, Any]], None]) -> None: ...
+
+    def publish(self, envelope: dict[str, Any]) -> None: ...
+
+    def close(self) -> None: ...

@@ -9,79 +9,39 @@ own, without an idempotency marker. They must be cheap and tolerate a missed eve
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import threading
-from collections.abc import Coroutine
-from typing import Any, TypeVar
 
+from nats.aio.client import Client
 from nats.aio.msg import Msg
 from sqlalchemy.orm import Session, sessionmaker
 
 from cxops.core.config import Settings
 from cxops.core.events import Delivered, Handler, Subscriptions, handler_for
-from cxops.integrations.nats.bus import connect
+from cxops.integrations.nats.background import NatsThread
 from cxops.integrations.nats.codec import BadMessage, decode
 from cxops.integrations.nats.config import NatsBusConfig
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
-class NatsLocalListener:
+class NatsLocalListener(NatsThread):
     """Runs the local consumers of this process in a daemon thread with its own event loop."""
 
     def __init__(self, factory: sessionmaker[Session], subscriptions: Subscriptions, config: NatsBusConfig) -> None:
+        super().__init__(config, "cxops-nats-local")
         self._factory = factory
         self._consumers = subscriptions.by_consumer(local=True)
-        self._cfg = config
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         """Subscribe in the background (retrying while NATS is unreachable); no-op without local consumers."""
-        if self._consumers and self._thread is None:
-            self._thread = threading.Thread(
-                target=lambda: asyncio.run(self._main()), name="cxops-nats-local", daemon=True
-            )
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._consumers:
+            super().start()
 
     def notify(self) -> None:
         """Nothing to do: events arrive from NATS."""
 
-    async def _main(self) -> None:
-        while not self._stop.is_set():
-            try:
-                # nats-py retries an unreachable server forever inside connect(): wait for it only until stop()
-                nc = await self._unless_stopped(connect(self._cfg))
-            except Exception as exc:
-                log.warning("local consumers cannot reach NATS; retrying", extra={"error": type(exc).__name__})
-                await asyncio.sleep(2.0)
-                continue
-            if nc is None:
-                return
-            await nc.subscribe(self._cfg.events_subject, cb=self._on_message)
-            while not self._stop.is_set():
-                await asyncio.sleep(0.2)
-            await nc.close()
-
-    async def _unless_stopped(self, work: Coroutine[Any, Any, T]) -> T | None:
-        """`work`'s result, or None (and `work` cancelled) once stop() is called."""
-        task = asyncio.ensure_future(work)
-        while not task.done():
-            if self._stop.is_set():
-                task.cancel()
-                with contextlib.suppress(BaseException):
-                    await task
-                return None
-            await asyncio.wait({task}, timeout=0.2)
-        return task.result()
+    async def on_connect(self, nc: Client) -> None:
+        await nc.subscribe(self._cfg.events_subject, cb=self._on_message)
 
     async def _on_message(self, msg: Msg) -> None:
         try:
