@@ -121,3 +121,12 @@ def test_a_live_call_is_published_with_its_origin_org_and_team(client: TestClien
     assert {"call", "alert"} <= kinds
     first = relay.published[0]
     assert first["origin"] == app.state.assist.origin and first["org_id"] == org_keys["org_id"]
+
+
+def test_the_live_calls_listing_includes_other_processes_calls(client: TestClient, org_keys: dict, app: Any) -> None:
+    engine: AssistEngine = app.state.assist
+    org = org_keys["org_id"]
+    engine._remote({"origin": "other", "org_id": org, "team_id": None, "frame": call_frame("remote-1")})
+    engine._remote({"origin": "other", "org_id": str(uuid.uuid4()), "team_id": None, "frame": call_frame("elsewhere")})
+    listed = client.get("/v1/assist/calls", headers=auth(org_keys["agent"])).json()
+    assert [c["interaction_id"] for c in listed] == ["remote-1"]

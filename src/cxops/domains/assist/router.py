@@ -342,9 +342,13 @@ async def supervisor_board(ws: WebSocket) -> None:
 
 @router.get("/calls")
 def live_calls(request: Request, who: Desktop) -> list[dict[str, Any]]:
-    """The live interactions this process assists, for the caller's organisation."""
+    """The caller's organisation's live interactions: those this process assists and, with NATS, those the other
+    API processes announce on the board relay."""
     engine = _engine(request)
-    return [c.board_state() for c in engine.calls.values() if c.info.org_id == who.org_id and not c.ended]
+    local = [c.board_state() for c in engine.calls.values() if c.info.org_id == who.org_id and not c.ended]
+    seen = {c["interaction_id"] for c in local}
+    remote = [r.state for k, r in engine.remote.items() if r.org_id == who.org_id and k not in seen]
+    return local + remote
 
 
 @router.get("/alerts")
