@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -16,11 +17,12 @@ from cxops.core import keys
 from cxops.core.db import unit_of_work
 from cxops.core.events import Delivered, Subscriptions, emit
 from cxops.core.models import EventConsumption, OutboxEvent
+from cxops.integrations.nats.background import NatsThread
 from cxops.integrations.nats.bus import NatsEventBus
 from cxops.integrations.nats.codec import encode
 from cxops.integrations.nats.config import NatsBusConfig
 from cxops.integrations.nats.local import NatsLocalListener
-from tests.integration.bus.conftest import _free_port, needs_nats, unique_config
+from tests.integration.bus.conftest import NATS_URL, _free_port, needs_nats, unique_config
 
 pytestmark = [pytest.mark.nats, needs_nats]
 
@@ -249,3 +251,24 @@ def test_a_listener_that_never_reached_nats_stops_when_asked(session_factory: se
     started = time.monotonic()
     listener.stop()
     assert not thread.is_alive() and time.monotonic() - started < 2
+
+
+def test_a_failed_subscription_is_retried_on_a_new_connection() -> None:
+    attempts: list[int] = []
+
+    class Flaky(NatsThread):
+        async def on_connect(self, nc: Any) -> None:
+            attempts.append(1)
+            if len(attempts) == 1:
+                raise RuntimeError("subscription refused")
+
+    thread = Flaky(unique_config(NATS_URL), "cxops-test-flaky")
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not thread.connected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert thread.connected and len(attempts) == 2
+    finally:
+        thread.stop()
+    assert not thread.connected

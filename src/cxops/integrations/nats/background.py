@@ -74,17 +74,26 @@ class NatsThread:
                 # nats-py retries an unreachable server forever inside connect(): wait for it only until stop()
                 nc = await self._unless_stopped(connect(self._cfg))
             except Exception as exc:
-                log.warning("NATS unreachable; retrying", extra={"thread": self._name, "error": type(exc).__name__})
+                log.warning("NATS unreachable; retrying", extra=self._failure(exc))
                 await asyncio.sleep(2.0)
                 continue
             if nc is None:
                 return
-            await self.on_connect(nc)
+            try:
+                await self.on_connect(nc)
+            except Exception as exc:  # e.g. a subscription refused: start over with a new connection
+                log.warning("NATS subscription failed; retrying", extra=self._failure(exc))
+                await nc.close()
+                await asyncio.sleep(2.0)
+                continue
             self._nc = nc
             while not self._stop.is_set():
                 await asyncio.sleep(0.2)
             self._nc = None
             await nc.close()
+
+    def _failure(self, exc: Exception) -> dict[str, str]:
+        return {"nats_thread": self._name, "error": type(exc).__name__}  # ("thread" is a LogRecord attribute)
 
     async def _unless_stopped(self, work: Coroutine[Any, Any, T]) -> T | None:
         """`work`'s result, or None (and `work` cancelled) once stop() is called."""
