@@ -31,10 +31,10 @@ def actions_runtime(factory: sessionmaker[Session]) -> ActionsRuntime:
     return build_actions_runtime(TrustStateFromLedger(factory))
 
 
-def action_recovery(settings: Settings, factory: sessionmaker[Session]) -> Periodic:
-    """The sweep of interrupted action executions, every CXOPS_ACTIONS_RECOVERY_INTERVAL_S (0: off): run by
-    `cxops worker`, and by the API when it runs the event consumers itself (no worker on a laptop)."""
-    runtime = actions_runtime(factory)
+def action_recovery(settings: Settings, factory: sessionmaker[Session], runtime: ActionsRuntime) -> Periodic:
+    """The sweep of interrupted action executions with the process's runtime, every
+    CXOPS_ACTIONS_RECOVERY_INTERVAL_S (0: off): run by `cxops worker`, and by the API when it runs the event
+    consumers itself (no worker on a laptop)."""
     lease = settings.actions_recovery_lease_s
     return Periodic(
         "cxops-actions-recovery",

@@ -22,7 +22,7 @@ from cxops.core.events import OutboxDispatcher, Subscriptions
 from cxops.core.logging import configure_logging
 from cxops.core.migrate import upgrade
 from cxops.core.process import tune_gc
-from cxops.entrypoints.actions_wiring import action_recovery
+from cxops.entrypoints.actions_wiring import action_recovery, actions_runtime
 from cxops.entrypoints.preflight import require_services
 from cxops.integrations.nats.bus import NatsEventBus
 from cxops.integrations.nats.config import NatsBusConfig, safe_url
@@ -36,7 +36,7 @@ def run_worker(settings: Settings, subscriptions: Subscriptions, *, wait_s: floa
     engine = require_services(settings, wait_s=wait_s, need_nats=True)
     upgrade(engine)
     factory = make_session_factory(engine)
-    recovery = action_recovery(settings, factory)
+    recovery = action_recovery(settings, factory, actions_runtime(factory))
     tune_gc()
     recovery.start()
     try:

@@ -24,7 +24,7 @@ from cxops.domains.actions import audit, service
 from cxops.domains.actions.models import ActionProposal, AuditEntry
 from cxops.domains.actions.schemas import ProposalCreate
 from cxops.domains.actions.tasks import recover_interrupted
-from cxops.entrypoints.actions_wiring import action_recovery
+from cxops.entrypoints.actions_wiring import action_recovery, actions_runtime
 from cxops.entrypoints.cli.main import app as cli
 from cxops.entrypoints.http.app import create_app
 from tests.api.actions.conftest import pending_order
@@ -120,7 +120,8 @@ def test_worker_thread_recovers_without_any_request(client, org_keys, app, retai
     crash_mid_execution(app, org_keys, pending_order(retail_db, 10), "sweep-3")
     proposal_id = age(app, "sweep-3", 120)
     worker_settings = settings.model_copy(update={"actions_recovery_interval_s": 1, "actions_recovery_lease_s": 60})
-    sweep = action_recovery(worker_settings, app.state.session_factory)  # what `cxops worker` runs
+    factory = app.state.session_factory
+    sweep = action_recovery(worker_settings, factory, actions_runtime(factory))  # what `cxops worker` runs
     sweep.start()
     try:
         assert wait_for_execution(app, proposal_id)[-2:] == ["recovery", "execution"]

@@ -142,7 +142,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
     app.state.session_factory = factory
     app.state.key_cache = KeyCache()
     app.state.actions_runtime = actions_runtime(factory)
-    app.state.action_recovery = action_recovery(settings, factory)
+    app.state.action_recovery = action_recovery(settings, factory, app.state.actions_runtime)
     app.state.pilot_trust = trust_bindings.PilotTrustEffects()
     app.state.dispatcher = OutboxDispatcher(factory, build_subscriptions(settings.effective_models_dir))
     app.state.qa_encoder = qa_encoder(settings.effective_models_dir)
