@@ -195,7 +195,8 @@ class AssistEngine:
         self._tasks = [loop.create_task(t) for t in (self._warm_up(), self._batcher(), self._ticker())]
 
     async def _warm_up(self) -> None:
-        """Start the inference (its process, model and encoder) at the first connection, not the first segment."""
+        """Start the inference (its processes, model and encoder) when the engine starts (at server start-up in
+        process mode, else at the first connection), not at the first segment."""
         try:
             await self.inference.warm_up()
         except Exception as exc:  # the first batch will say "assist unavailable" and try again
@@ -418,11 +419,16 @@ class AssistEngine:
             return
         self._offer(org_id, team_id, frame)
 
+    def live(self, wants: Callable[[uuid.UUID, uuid.UUID | None], bool]) -> tuple[list[LiveCall], list[RemoteCall]]:
+        """The live calls `wants(org_id, team_id)` selects: this process's, and those other processes announce
+        through the relay (a call also held here is taken from here)."""
+        calls = [c for c in self.calls.values() if not c.ended and wants(c.info.org_id, c.info.team_id)]
+        held = {str(c.id) for c in calls}
+        return calls, [r for k, r in self.remote.items() if k not in held and wants(r.org_id, r.team_id)]
+
     def snapshot(self, sub: Subscriber) -> dict[str, Any]:
         """The board's first frame: the live calls of every process it wants, and their latest alerts."""
-        calls = [c for c in self.calls.values() if sub.wants(c.info.org_id, c.info.team_id) and not c.ended]
-        local = {str(c.id) for c in calls}
-        remote = [r for k, r in self.remote.items() if sub.wants(r.org_id, r.team_id) and k not in local]
+        calls, remote = self.live(sub.wants)
         alerts = [a for c in calls for a in c.alert_log]
         alerts += [a for org, team, a in self.remote_alerts if sub.wants(org, team)]
         alerts.sort(key=lambda a: a.get("raised_at", ""))

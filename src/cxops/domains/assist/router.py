@@ -344,11 +344,8 @@ async def supervisor_board(ws: WebSocket) -> None:
 def live_calls(request: Request, who: Desktop) -> list[dict[str, Any]]:
     """The caller's organisation's live interactions: those this process assists and, with NATS, those the other
     API processes announce on the board relay."""
-    engine = _engine(request)
-    local = [c.board_state() for c in engine.calls.values() if c.info.org_id == who.org_id and not c.ended]
-    seen = {c["interaction_id"] for c in local}
-    remote = [r.state for k, r in engine.remote.items() if r.org_id == who.org_id and k not in seen]
-    return local + remote
+    calls, remote = _engine(request).live(lambda org_id, _team: org_id == who.org_id)
+    return [c.board_state() for c in calls] + [r.state for r in remote]
 
 
 @router.get("/alerts")
