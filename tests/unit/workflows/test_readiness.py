@@ -46,3 +46,13 @@ def test_unmeasured_pillars_count_as_not_ready_and_missing_ones_are_an_error() -
     assert assess(ps).overall == 85.0
     with pytest.raises(ValueError, match="missing pillars"):
         assess(ps[:3])
+
+
+def test_unmeasured_trust_is_no_evidence_of_a_collapse() -> None:
+    ps = _pillars(80, 70, 75, 80, 0, 60)
+    ps[4] = Pillar("trust", None, ["no automated experiences recorded yet"])
+    a = assess(ps)
+    assert a.trajectory == "managed intelligence"  # not "trust collapse", and not "autonomous" without evidence
+    assert any("trust not measured" in e for e in a.trajectory_evidence)
+    assert a.overall == round((80 * 20 + 70 * 15 + 75 * 20 + 80 * 20 + 60 * 10) / 100, 1)  # still 0 in the score
+    assert assess(ps, trust_falling=True, automation_rising=True).trajectory == "trust collapse"

@@ -4,7 +4,8 @@ steps with the largest expected gain.
 Pillars and weights (sum 100): knowledge 20, process 15, integration 20, governance 20, trust 15, workforce 10.
 Trajectories (the four outcomes CX operations tend towards):
 - trust collapse: customers are turning away from automation (trust < 40, or trust falling while automation grows);
-- autonomous enterprise: knowledge, integration and governance at 70+ and trust at 60+;
+  an unmeasured trust pillar (no automated experience recorded yet) is no evidence of a collapse;
+- autonomous enterprise: knowledge, integration and governance at 70+ and a measured trust at 60+;
 - managed intelligence: governance at 60+ but knowledge or integration still short of 70 (AI works under supervision);
 - automation plateau: AI answers but cannot act or is not trusted to (the rest).
 """
@@ -54,25 +55,34 @@ def assess(pillars: list[Pillar], *, trust_falling: bool = False, automation_ris
         raise ValueError(f"missing pillars: {unknown}")
     score = {name: (by[name].score or 0.0) for name in WEIGHTS}
     overall = round(sum(score[n] * w for n, w in WEIGHTS.items()) / 100, 1)
-    trajectory, evidence = _trajectory(score, trust_falling=trust_falling, automation_rising=automation_rising)
+    trajectory, evidence = _trajectory(
+        score, by["trust"].score, trust_falling=trust_falling, automation_rising=automation_rising
+    )
     steps = sorted((s for p in pillars for s in p.steps), key=lambda s: -s.overall_gain)[:3]
     return Assessment(overall, by, trajectory, evidence, steps)
 
 
-def _trajectory(score: dict[str, float], *, trust_falling: bool, automation_rising: bool) -> tuple[str, list[str]]:
-    k, i, g, t = score["knowledge"], score["integration"], score["governance"], score["trust"]
-    if t < 40 or (trust_falling and automation_rising):
-        why = [f"trust {t:.0f}/100"]
+def _trajectory(
+    score: dict[str, float], trust: float | None, *, trust_falling: bool, automation_rising: bool
+) -> tuple[str, list[str]]:
+    """`trust` is the trust pillar as measured (None: no automated experience yet), not its 0 in the overall."""
+    k, i, g = score["knowledge"], score["integration"], score["governance"]
+    if (trust is not None and trust < 40) or (trust_falling and automation_rising):
+        why = [f"trust {trust:.0f}/100"] if trust is not None else []
         if trust_falling and automation_rising:
             why.append("the share of automation-averse customers is rising while automation grows")
         return "trust collapse", why
-    if min(k, i, g) >= 70 and t >= 60:
-        return "autonomous enterprise", [f"knowledge {k:.0f}, integration {i:.0f}, governance {g:.0f}, trust {t:.0f}"]
+    unmeasured = [] if trust is not None else ["trust not measured yet: no automated experience recorded"]
+    if min(k, i, g) >= 70 and trust is not None and trust >= 60:
+        why = f"knowledge {k:.0f}, integration {i:.0f}, governance {g:.0f}, trust {trust:.0f}"
+        return "autonomous enterprise", [why]
     if g >= 60:
         short = [f"{n} {v:.0f}" for n, v in (("knowledge", k), ("integration", i)) if v < 70]
-        return "managed intelligence", [f"governance {g:.0f} keeps AI supervised", "still short: " + ", ".join(short)]
+        why = [f"governance {g:.0f} keeps AI supervised"] + (["still short: " + ", ".join(short)] if short else [])
+        return "managed intelligence", why + unmeasured
     weakest = min(("knowledge", k), ("integration", i), ("governance", g), key=lambda kv: kv[1])
     return "automation plateau", [
         f"{weakest[0]} {weakest[1]:.0f}/100 holds automation back",
         "AI can answer but is not equipped or trusted to act",
+        *unmeasured,
     ]
