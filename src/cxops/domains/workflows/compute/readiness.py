@@ -74,8 +74,8 @@ def _trajectory(
         return "trust collapse", why
     unmeasured = [] if trust is not None else ["trust not measured yet: no automated experience recorded"]
     if min(k, i, g) >= 70 and trust is not None and trust >= 60:
-        why = f"knowledge {k:.0f}, integration {i:.0f}, governance {g:.0f}, trust {trust:.0f}"
-        return "autonomous enterprise", [why]
+        levels = f"knowledge {k:.0f}, integration {i:.0f}, governance {g:.0f}, trust {trust:.0f}"
+        return "autonomous enterprise", [levels]
     if g >= 60:
         short = [f"{n} {v:.0f}" for n, v in (("knowledge", k), ("integration", i)) if v < 70]
         why = [f"governance {g:.0f} keeps AI supervised"] + (["still short: " + ", ".join(short)] if short else [])
