@@ -54,6 +54,12 @@ class Settings(BaseModel):
     # slowest connector call with its retries
     actions_recovery_lease_s: int = Field(default=300, ge=1, le=7 * 86400)
     actions_recovery_interval_s: int = Field(default=60, ge=0)
+    # a resumption that fails for a reason that may pass (connector timeout, open breaker, database error) is
+    # retried after the backoff, doubled at each attempt (at most an hour, or the backoff if longer); after this many
+    # attempts, or at once for a reason that cannot pass (action gone from the catalogue, connector not configured,
+    # stored arguments no longer valid), the proposal ends 'failed_uncompensated' for a human to review
+    actions_recovery_max_attempts: int = Field(default=10, ge=1, le=1000)
+    actions_recovery_backoff_s: int = Field(default=60, ge=0, le=86400)
     # Folders (separated by os.pathsep) under which sources registered through the API must live, after symlinks
     # are resolved; `{org}` stands for the organisation's slug. Empty: <data dir>/knowledge-sources/{org}
     # (not <data dir>/knowledge, which holds the search indexes by organisation id).

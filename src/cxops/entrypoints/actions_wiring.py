@@ -35,9 +35,13 @@ def action_recovery(settings: Settings, factory: sessionmaker[Session], runtime:
     """The sweep of interrupted action executions with the process's runtime, every
     CXOPS_ACTIONS_RECOVERY_INTERVAL_S (0: off): run by `cxops worker`, and by the API when it runs the event
     consumers itself (no worker on a laptop)."""
-    lease = settings.actions_recovery_lease_s
+    lease, attempts, backoff = (
+        settings.actions_recovery_lease_s,
+        settings.actions_recovery_max_attempts,
+        settings.actions_recovery_backoff_s,
+    )
     return Periodic(
         "cxops-actions-recovery",
         settings.actions_recovery_interval_s,
-        lambda: recover_interrupted(factory, runtime, lease_s=lease),
+        lambda: recover_interrupted(factory, runtime, lease_s=lease, max_attempts=attempts, backoff_s=backoff),
     )

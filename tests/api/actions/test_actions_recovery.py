@@ -20,7 +20,11 @@ from typer.testing import CliRunner
 from cxops.core.auth import Principal, Role
 from cxops.core.clock import utcnow
 from cxops.core.config import Settings, get_settings
+from cxops.core.db import unit_of_work
 from cxops.domains.actions import audit, service
+from cxops.domains.actions.breakers import set_breaker
+from cxops.domains.actions.compute.catalogue import Catalogue
+from cxops.domains.actions.errors import ConnectorTimeout
 from cxops.domains.actions.models import ActionProposal, AuditEntry
 from cxops.domains.actions.schemas import ProposalCreate
 from cxops.domains.actions.tasks import recover_interrupted
@@ -169,3 +173,197 @@ def test_cli_recover_reports_each_proposal(client, org_keys, app, retail_db, set
         assert bad.exit_code == 2 and "--lease" in bad.output
     finally:
         get_settings.cache_clear()
+
+
+# --- a proposal the sweep cannot resume: given up for human review at once (permanent) or after N attempts ----------
+
+
+class Unreachable:
+    """The sandbox connector, except that every execution times out (the system of record may or may not have it)."""
+
+    name = "sandbox"
+
+    def __init__(self, inner: Any, message: str = "no answer in 10 s") -> None:
+        self.inner, self.message, self.calls = inner, message, []
+
+    def read_state(self, **kw: Any) -> dict[str, Any]:
+        return dict(self.inner.read_state(**kw))
+
+    def execute(self, **kw: Any) -> dict[str, Any]:
+        self.calls.append(kw["idempotency_key"])
+        raise ConnectorTimeout(self.message)
+
+    def compensate(self, **kw: Any) -> dict[str, Any]:
+        return dict(self.inner.compensate(**kw))
+
+
+def proposal(app: Any, proposal_id: str) -> dict[str, Any]:
+    with app.state.session_factory() as s:
+        row = s.get(ActionProposal, uuid.UUID(proposal_id))
+        assert row is not None
+        return {c: getattr(row, c) for c in ("status", "error", "recovery_attempts", "recovery_next_at")}
+
+
+def recoveries(app: Any, proposal_id: str) -> list[dict[str, Any]]:
+    with app.state.session_factory() as s:
+        rows = s.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.proposal_id == uuid.UUID(proposal_id), AuditEntry.kind == "recovery")
+            .order_by(AuditEntry.seq)
+        ).all()
+    return [r.payload for r in rows]
+
+
+def make_due(app: Any, proposal_id: str) -> None:
+    """As if the backoff after the last failed attempt had passed."""
+    with app.state.session_factory() as s:
+        s.execute(
+            update(ActionProposal)
+            .where(ActionProposal.id == uuid.UUID(proposal_id))
+            .values(recovery_next_at=utcnow() - timedelta(seconds=1))
+        )
+        s.commit()
+
+
+def chain_ok(app: Any, org_id: str) -> bool:
+    with app.state.session_factory() as s:
+        return bool(audit.verify(s, org_id=uuid.UUID(org_id))["ok"])
+
+
+def test_a_proposal_whose_action_left_the_catalogue_is_given_up_for_review_once(client, org_keys, app, retail_db):
+    order = pending_order(retail_db, 13)
+    crash_mid_execution(app, org_keys, order, "gone-1")
+    proposal_id = age(app, "gone-1", 120)
+    runtime, factory = app.state.actions_runtime, app.state.session_factory
+    runtime.catalogue = Catalogue({n: a for n, a in runtime.catalogue.actions.items() if n != "cancel_pending_order"})
+
+    report = recover_interrupted(factory, runtime, lease_s=30)
+    assert len(report) == 1 and report[0]["outcome"].startswith(
+        "gave up: action 'cancel_pending_order' is no longer in the catalogue; the interrupted execution may have"
+    )
+    got = proposal(app, proposal_id)
+    assert got["status"] == "failed_uncompensated" and got["recovery_attempts"] == 1  # failed, maybe applied: review
+    assert got["error"].startswith("recovery gave up: action 'cancel_pending_order' is no longer in the catalogue")
+    assert got["error"].endswith("needs human review")
+    assert kinds(app, proposal_id) == ["proposal", "decision", "recovery"]
+    (note,) = recoveries(app, proposal_id)
+    assert note["outcome"] == "gave_up" and note["permanent"] is True and note["needs_review"] is True
+    assert note["error_type"] == "NotFound" and note["attempt"] == 1 and note["status"] == "failed_uncompensated"
+    assert chain_ok(app, org_keys["org_id"])
+
+    assert recover_interrupted(factory, runtime, lease_s=30) == []  # the next sweep leaves it alone
+    assert kinds(app, proposal_id) == ["proposal", "decision", "recovery"]
+    retry = client.post("/v1/actions/proposals", json=cancel(order, "gone-1"), headers=auth(org_keys["service"]))
+    assert retry.status_code == 502 and "needs human review" in retry.json()["error"]["message"]
+
+
+def test_a_missing_connector_or_arguments_no_longer_valid_are_permanent_too(client, org_keys, app, retail_db):
+    crash_mid_execution(app, org_keys, pending_order(retail_db, 14), "gone-2")
+    crash_mid_execution(app, org_keys, pending_order(retail_db, 15), "gone-3")
+    runtime, factory = app.state.actions_runtime, app.state.session_factory
+    no_connector, sandbox = age(app, "gone-2", 120), runtime.connectors["sandbox"]
+    runtime.connectors = {}
+    first = recover_interrupted(factory, runtime, lease_s=30)
+    assert [r["proposal_id"] for r in first] == [no_connector]
+    assert "connector 'sandbox' of action 'cancel_pending_order' is not configured" in first[0]["outcome"]
+    assert recoveries(app, no_connector)[0]["error_type"] == "ConfigurationError"
+    runtime.connectors = {"sandbox": sandbox}
+
+    bad_args = age(app, "gone-3", 120)
+    with app.state.session_factory() as s:  # e.g. the action's parameter schema changed since it was decided
+        s.execute(
+            update(ActionProposal)
+            .where(ActionProposal.id == uuid.UUID(bad_args))
+            .values(steps=[{"action": "cancel_pending_order", "params": {"order_id": 42, "reason": "x"}}])
+        )
+        s.commit()
+    second = recover_interrupted(factory, runtime, lease_s=30)
+    assert [r["proposal_id"] for r in second] == [bad_args]  # the first one is not picked up again
+    assert "the stored arguments of step 0 (cancel_pending_order) are no longer valid" in second[0]["outcome"]
+    assert recoveries(app, bad_args)[0]["error_type"] == "ValidationFailed"
+    assert {proposal(app, p)["status"] for p in (no_connector, bad_args)} == {"failed_uncompensated"}
+    assert recover_interrupted(factory, runtime, lease_s=30) == []
+    assert chain_ok(app, org_keys["org_id"])
+
+
+def test_a_transient_failure_is_retried_with_backoff_then_given_up_after_the_cap(
+    client, org_keys, app, retail_db, settings: Settings, monkeypatch, caplog
+):
+    crash_mid_execution(app, org_keys, pending_order(retail_db, 16), "flaky-1")
+    proposal_id = age(app, "flaky-1", 120)
+    runtime, factory = app.state.actions_runtime, app.state.session_factory
+    sandbox = runtime.connectors["sandbox"]
+    personal = "jane.doe@example.com"  # what a system of record may echo back; it must not reach the logs
+    down = Unreachable(sandbox, f"gateway timeout for {personal}")
+    runtime.connectors = {**runtime.connectors, "sandbox": down}
+
+    with caplog.at_level("WARNING", logger="cxops.domains.actions.tasks"):
+        first = recover_interrupted(factory, runtime, lease_s=30, max_attempts=3, backoff_s=60)
+        assert first[0]["outcome"].startswith("failed: ConnectorTimeout: gateway timeout")
+        assert "(attempt 1 of 3; next after " in first[0]["outcome"]
+        got = proposal(app, proposal_id)
+        assert got["status"] == "executing" and got["recovery_attempts"] == 1  # still to be finished
+        assert timedelta(seconds=55) < got["recovery_next_at"] - utcnow() <= timedelta(seconds=60)
+        assert recover_interrupted(factory, runtime, lease_s=30, max_attempts=3, backoff_s=60) == []  # backing off
+
+        make_due(app, proposal_id)
+        second = recover_interrupted(factory, runtime, lease_s=30, max_attempts=3, backoff_s=60)
+        assert "(attempt 2 of 3;" in second[0]["outcome"]
+        assert timedelta(seconds=115) < proposal(app, proposal_id)["recovery_next_at"] - utcnow()  # doubled
+        make_due(app, proposal_id)
+        third = recover_interrupted(factory, runtime, lease_s=30, max_attempts=3, backoff_s=60)
+    assert third[0]["outcome"].startswith("gave up: 3 attempts failed, the last with ConnectorTimeout")
+    got = proposal(app, proposal_id)
+    assert got["status"] == "failed_uncompensated" and got["recovery_attempts"] == 3
+    assert got["recovery_next_at"] is None and got["error"].endswith("needs human review")
+    assert down.calls == [f"{proposal_id}:0"] * 3  # each attempt with the step's idempotency key
+    notes = recoveries(app, proposal_id)
+    assert [(n["outcome"], n["attempt"]) for n in notes] == [("retry", 1), ("retry", 2), ("gave_up", 3)]
+    assert notes[-1]["permanent"] is False and notes[-1]["needs_review"] is True
+    assert kinds(app, proposal_id) == ["proposal", "decision", "recovery", "recovery", "recovery"]
+
+    logged = [r for r in caplog.records if r.name == "cxops.domains.actions.tasks"]
+    assert [r.levelname for r in logged] == ["WARNING", "WARNING", "ERROR"]
+    for r in logged:
+        assert personal not in r.getMessage() and all(personal not in str(v) for v in vars(r).values())
+        assert (
+            r.error_type == "ConnectorTimeout" and r.proposal_id == proposal_id and r.action == "cancel_pending_order"
+        )
+
+    make_due(app, proposal_id)
+    assert recover_interrupted(factory, runtime, lease_s=30, max_attempts=3, backoff_s=60) == []
+    monkeypatch.setenv("CXOPS_DATABASE_URL", settings.effective_database_url)
+    monkeypatch.setenv("CXOPS_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    try:
+        verified = CliRunner().invoke(cli, ["audit", "verify"])
+    finally:
+        get_settings.cache_clear()
+    assert verified.exit_code == 0 and verified.output.startswith("ok "), verified.output
+
+
+def test_after_transient_failures_the_sweep_finishes_the_execution_once(client, org_keys, app, retail_db):
+    """An open breaker defers the sweep (the kill switch holds); a timeout leaves the proposal 'executing'; once
+    both pass, the next attempt executes it with the same connector key, so the system of record applies it once."""
+    crash_mid_execution(app, org_keys, pending_order(retail_db, 17), "flaky-2")
+    proposal_id = age(app, "flaky-2", 120)
+    runtime, factory = app.state.actions_runtime, app.state.session_factory
+    org_id = uuid.UUID(org_keys["org_id"])
+    with unit_of_work(factory) as s:
+        set_breaker(s, org_id=org_id, scope="action", key="cancel_pending_order", is_open=True, reason="t", by="sup")
+    blocked = recover_interrupted(factory, runtime, lease_s=30, backoff_s=0)
+    assert blocked[0]["outcome"].startswith("failed: Conflict: circuit breaker open for action 'cancel_pending_order'")
+    with unit_of_work(factory) as s:
+        set_breaker(s, org_id=org_id, scope="action", key="cancel_pending_order", is_open=False, reason="t", by="sup")
+
+    sandbox = runtime.connectors["sandbox"]
+    runtime.connectors = {**runtime.connectors, "sandbox": Unreachable(sandbox)}
+    assert "(attempt 2 of 10;" in recover_interrupted(factory, runtime, lease_s=30, backoff_s=0)[0]["outcome"]
+    runtime.connectors = {**runtime.connectors, "sandbox": sandbox}
+    done = recover_interrupted(factory, runtime, lease_s=30, backoff_s=0)
+    assert done == [{"proposal_id": proposal_id, "org_id": org_keys["org_id"], "outcome": "executed"}]
+    got = client.get(f"/v1/actions/proposals/{proposal_id}", headers=auth(org_keys["supervisor"])).json()
+    assert got["status"] == "executed" and got["results"][0]["result"]["status"] == "cancelled"  # the first result
+    assert [n.get("outcome") for n in recoveries(app, proposal_id)] == ["retry", "retry", None]  # None: resumed
+    assert recoveries(app, proposal_id)[-1]["attempt"] == 3
+    assert kinds(app, proposal_id)[-1] == "execution" and chain_ok(app, org_keys["org_id"])

@@ -66,19 +66,28 @@ def recover(
     limit: int = typer.Option(100, min=1, max=10_000, help="at most this many proposals"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
-    """Resume executions a crash left 'executing' past the lease, as a retry would (exit 1 if one failed)."""
-    lease_s = lease or get_settings().actions_recovery_lease_s
+    """Resume executions a crash left 'executing' past the lease, as a retry would (exit 1 if one failed or was
+    given up: CXOPS_ACTIONS_RECOVERY_MAX_ATTEMPTS, CXOPS_ACTIONS_RECOVERY_BACKOFF_S)."""
+    settings = get_settings()
+    lease_s = lease or settings.actions_recovery_lease_s
     factory = _factory()
     build = _RUNTIME.get("build")
     runtime = build(factory) if build else default_runtime()
-    report = tasks.recover_interrupted(factory, runtime, lease_s=lease_s, limit=limit)
+    report = tasks.recover_interrupted(
+        factory,
+        runtime,
+        lease_s=lease_s,
+        limit=limit,
+        max_attempts=settings.actions_recovery_max_attempts,
+        backoff_s=settings.actions_recovery_backoff_s,
+    )
     if as_json:
         typer.echo(orjson.dumps({"lease_s": lease_s, "proposals": report}).decode())
     elif not report:
         typer.echo(f"no proposal has been executing for longer than {lease_s} s")
     for item in [] if as_json else report:
         typer.echo(f"{item['proposal_id']}: {item['outcome']}")
-    if any(item["outcome"].startswith("failed:") for item in report):
+    if any(item["outcome"].startswith(("failed:", "gave up:")) for item in report):
         raise typer.Exit(1)
 
 

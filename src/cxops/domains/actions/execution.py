@@ -27,6 +27,23 @@ def actor_kind_of(row: ActionProposal) -> str:
     return str(declared or ("ai" if row.actor_role == Role.SERVICE.value else "human"))
 
 
+def announce(session: Session, row: ActionProposal) -> None:
+    """Publish `actions.executed` with the proposal's outcome (in the caller's transaction, through the outbox)."""
+    emit(
+        session,
+        org_id=row.org_id,
+        event=ActionExecuted(
+            proposal_id=str(row.id),
+            action=row.action,
+            status=row.status,
+            customer_ref=row.customer_ref,
+            actor_ref=row.actor_ref,
+            actor_kind=actor_kind_of(row),
+            amount=row.amount,
+        ),
+    )
+
+
 def _message(exc: Exception) -> str:
     if isinstance(exc, CxopsError):
         return exc.message
@@ -65,14 +82,11 @@ def execute_durably(session: Session, runtime: ActionsRuntime, row: ActionPropos
     resume(session, runtime, row)
 
 
-def resume(
-    session: Session, runtime: ActionsRuntime, row: ActionProposal, *, recovery: dict[str, Any] | None = None
-) -> bool:
-    """Claim an 'executing' proposal and run its steps; False if another request finished it meanwhile.
+def claim(session: Session, row: ActionProposal) -> bool:
+    """Take an 'executing' proposal for this transaction; False if another one finished it meanwhile.
 
     The claim is an UPDATE of the row, so it holds a row lock (PostgreSQL) or the write lock (SQLite) until the
-    outcome commits: a concurrent retry waits, then finds the proposal finished and only reads it. `recovery`
-    (the recovery sweep's note) is audited as a 'recovery' entry once the claim holds, before the execution entry.
+    outcome commits: a concurrent retry waits, then finds the proposal finished and only reads it.
     """
     claimed = session.execute(
         update(ActionProposal)
@@ -81,16 +95,39 @@ def resume(
         .execution_options(synchronize_session=False)
     )
     session.refresh(row)
-    if getattr(claimed, "rowcount", 0) != 1:
+    return getattr(claimed, "rowcount", 0) == 1
+
+
+def resume(
+    session: Session, runtime: ActionsRuntime, row: ActionProposal, *, recovery: dict[str, Any] | None = None
+) -> bool:
+    """Claim an 'executing' proposal and run its steps; False if another request finished it meanwhile.
+
+    `recovery` (the recovery sweep's note) is audited as a 'recovery' entry once the claim holds, before the
+    execution entry; a resumption by the sweep raises a connector failure that leaves a step's outcome unknown
+    instead of recording it (see `run_steps`), so the proposal stays 'executing' for the sweep to retry.
+    """
+    if not claim(session, row):
         return False
     if recovery is not None:
         audit.append(session, org_id=row.org_id, kind="recovery", proposal_id=row.id, payload=recovery)
-    run_steps(session, runtime, row)
+    run_steps(session, runtime, row, raise_unsettled=recovery is not None)
     return True
 
 
-def run_steps(session: Session, runtime: ActionsRuntime, row: ActionProposal) -> None:
-    """Execute every step; on failure compensate the completed ones; record, audit and announce the outcome."""
+def settled(exc: Exception) -> bool:
+    """Whether a connector failure is the system of record's answer (it refused: 4xx, nothing applied under the
+    step's idempotency key) rather than one that leaves the step's outcome unknown (timeout, 5xx, anything else)."""
+    return isinstance(exc, CxopsError) and exc.status_code < 500
+
+
+def run_steps(session: Session, runtime: ActionsRuntime, row: ActionProposal, *, raise_unsettled: bool = False) -> None:
+    """Execute every step; on failure compensate the completed ones; record, audit and announce the outcome.
+
+    With `raise_unsettled` (the recovery sweep), a failure that is not `settled` is raised, not recorded: the step
+    may have been applied before the interruption, so 'failed' could be false; the caller's transaction rolls back
+    and a later attempt runs the steps again with the same connector idempotency keys.
+    """
     done: list[dict[str, Any]] = []
     error: str | None = None
     for i, step in enumerate(row.steps):
@@ -100,6 +137,8 @@ def run_steps(session: Session, runtime: ActionsRuntime, row: ActionProposal) ->
                 org_id=row.org_id, action=spec.name, params=step["params"], idempotency_key=f"{row.id}:{i}"
             )
         except Exception as exc:  # every connector failure ends in a recorded, compensated state
+            if raise_unsettled and not settled(exc):
+                raise
             error = f"step {i} ({spec.name}) failed: {_message(exc)}"
             break
         done.append({"step": i, "action": spec.name, "params": step["params"], "outcome": outcome})
@@ -122,19 +161,7 @@ def run_steps(session: Session, runtime: ActionsRuntime, row: ActionProposal) ->
         proposal_id=row.id,
         payload={"status": row.status, "error": error, "results": results, "compensation": notes},
     )
-    emit(
-        session,
-        org_id=row.org_id,
-        event=ActionExecuted(
-            proposal_id=str(row.id),
-            action=row.action,
-            status=row.status,
-            customer_ref=row.customer_ref,
-            actor_ref=row.actor_ref,
-            actor_kind=actor_kind_of(row),
-            amount=row.amount,
-        ),
-    )
+    announce(session, row)
 
 
 def reverse(session: Session, runtime: ActionsRuntime, row: ActionProposal, reason: str, by: str) -> None:
@@ -149,16 +176,4 @@ def reverse(session: Session, runtime: ActionsRuntime, row: ActionProposal, reas
         proposal_id=row.id,
         payload={"by": by, "reason": reason, "ok": ok, "notes": notes},
     )
-    emit(
-        session,
-        org_id=row.org_id,
-        event=ActionExecuted(
-            proposal_id=str(row.id),
-            action=row.action,
-            status=row.status,
-            customer_ref=row.customer_ref,
-            actor_ref=row.actor_ref,
-            actor_kind=actor_kind_of(row),
-            amount=row.amount,
-        ),
-    )
+    announce(session, row)

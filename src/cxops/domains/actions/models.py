@@ -48,6 +48,9 @@ class ActionProposal(Base):
     review_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # the recovery sweep's failed attempts to resume an interrupted execution, and when it may try again
+    recovery_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    recovery_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ActionBreaker(Base):

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from cxops.domains.actions.models import ActionBreaker, ActionProposal, AuditEntry
@@ -21,11 +21,13 @@ REVERSED = ("reversed", "compensated")
 executing_since = func.coalesce(ActionProposal.reviewed_at, ActionProposal.created_at)
 
 
-def stuck_executing(session: Session, *, before: datetime, limit: int) -> Sequence[ActionProposal]:
-    """Proposals of every organisation still 'executing' whose intent was committed before `before`, oldest first."""
+def stuck_executing(session: Session, *, before: datetime, now: datetime, limit: int) -> Sequence[ActionProposal]:
+    """Proposals of every organisation still 'executing' whose intent was committed before `before`, oldest first,
+    except those whose next recovery attempt is after `now` (backing off after a failed one)."""
+    due = or_(ActionProposal.recovery_next_at.is_(None), ActionProposal.recovery_next_at <= now)
     stmt = (
         select(ActionProposal)
-        .where(ActionProposal.status == "executing", executing_since < before)
+        .where(ActionProposal.status == "executing", executing_since < before, due)
         .order_by(executing_since, ActionProposal.id)
         .limit(limit)
     )

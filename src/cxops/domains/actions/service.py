@@ -17,10 +17,18 @@ from cxops.core.clock import utcnow
 from cxops.core.errors import Conflict, CxopsError
 from cxops.core.events import emit
 from cxops.core.repository import get_scoped
-from cxops.domains.actions import audit, breakers, repository
+from cxops.domains.actions import audit, breakers, recovery, repository
 from cxops.domains.actions.compute.chain import canonical_json
 from cxops.domains.actions.decide import RequestDecision, actor_ref, decide_request
-from cxops.domains.actions.execution import EXECUTING, actor_kind_of, execute_durably, resume, reverse
+from cxops.domains.actions.execution import (
+    EXECUTING,
+    actor_kind_of,
+    announce,
+    claim,
+    execute_durably,
+    resume,
+    reverse,
+)
 from cxops.domains.actions.models import ActionProposal
 from cxops.domains.actions.runtime import ActionsRuntime
 from cxops.domains.actions.schemas import DryRunRequest, ProposalCreate
@@ -138,11 +146,66 @@ def _resume(
 def recover(session: Session, runtime: ActionsRuntime, *, row: ActionProposal, lease_s: float) -> bool:
     """Resume an execution a crash left 'executing' past its lease, as a retry would; audited as a recovery.
 
-    False when the proposal is no longer 'executing' (a retry or another sweep finished it meanwhile).
+    False when the proposal is no longer 'executing' (a retry or another sweep finished it meanwhile). Raises when
+    it cannot be resumed (`recovery.check_resumable`) or a connector failure leaves a step's outcome unknown; the
+    caller rolls back and records the failure with `record_recovery_failure`.
     """
+    recovery.check_resumable(session, runtime, row)
     since = row.reviewed_at or row.created_at
-    note = {"by": "recovery sweep", "lease_s": lease_s, "executing_since": since.isoformat()}
+    note = {
+        "by": "recovery sweep",
+        "lease_s": lease_s,
+        "executing_since": since.isoformat(),
+        "attempt": row.recovery_attempts + 1,
+    }
     return _resume(session, runtime, row, recovery=note)
+
+
+def record_recovery_failure(
+    session: Session,
+    runtime: ActionsRuntime,
+    *,
+    row: ActionProposal,
+    error: Exception,
+    max_attempts: int,
+    backoff_s: float,
+) -> dict[str, Any] | None:
+    """Count a failed recovery attempt: give up (a permanent reason, or the last of `max_attempts`) or schedule the
+    next one after the backoff; audited as a 'recovery' entry. None if the proposal is no longer 'executing'.
+
+    Giving up ends the proposal 'failed_uncompensated' with the reason and `needs_review`: the interrupted execution
+    may have applied steps at the system of record that nothing undid. Returns the audited outcome.
+    """
+    if not claim(session, row):
+        return None
+    attempt = row.recovery_attempts + 1
+    permanent = recovery.is_permanent(error)
+    cause = recovery.describe(error)
+    outcome: dict[str, Any] = {
+        "by": "recovery sweep",
+        "attempt": attempt,
+        "max_attempts": max_attempts,
+        "error_type": type(error).__name__,
+        "error": cause,
+    }
+    row.recovery_attempts = attempt
+    if permanent or attempt >= max_attempts:
+        why = recovery.message_of(error) if permanent else f"{attempt} attempts failed, the last with {cause}"
+        row.status, row.executed_at, row.recovery_next_at = recovery.GAVE_UP, utcnow(), None
+        reason = (
+            f"{why}; the interrupted execution may have applied steps at the system of record that were not "
+            "undone: needs human review"
+        )
+        row.error = f"recovery gave up: {reason}"
+        outcome.update(outcome="gave_up", permanent=permanent, status=row.status, reason=reason, needs_review=True)
+        audit.append(session, org_id=row.org_id, kind="recovery", proposal_id=row.id, payload=outcome)
+        announce(session, row)
+        _after(session, runtime, row)
+        return outcome
+    row.recovery_next_at = utcnow() + timedelta(seconds=recovery.backoff_s(attempt, backoff_s))
+    outcome.update(outcome="retry", permanent=False, next_attempt_at=row.recovery_next_at.isoformat())
+    audit.append(session, org_id=row.org_id, kind="recovery", proposal_id=row.id, payload=outcome)
+    return outcome
 
 
 def _new_row(
