@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cxops.core import keys
 from cxops.core.auth import Role, hash_secret
 from cxops.core.config import Settings
-from cxops.core.db import unit_of_work
+from cxops.core.db import refresh_statistics, unit_of_work
 from cxops.core.models import ApiKey
 from cxops.core.repository import by_codes
 from cxops.domains.directory import schemas as dir_schemas
@@ -136,6 +136,7 @@ def load_demo(
         load_day(factory, org_id=org_id, day=day, summary=summary, redactor=redactor)
         if on_day is not None:
             on_day(day, summary)
+    refresh_statistics(factory.kw["bind"])  # the event consumers' first queries run against the fresh tables
     return summary
 
 

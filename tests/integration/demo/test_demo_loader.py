@@ -6,7 +6,7 @@ import stat
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from cxops.core import keys
@@ -70,3 +70,19 @@ def test_admin_key_is_written_once_with_mode_0600(session_factory: sessionmaker[
     with unit_of_work(session_factory) as s:
         assert ensure_admin_key(s, org_id=org_id, path=path) is True
     assert path.read_text().strip() != secret
+
+
+def test_loading_leaves_planner_statistics(session_factory: sessionmaker[Session]) -> None:
+    """Without statistics SQLite took the org index for a customer's contacts and scanned all of them."""
+    with unit_of_work(session_factory) as s:
+        org_id = keys.ensure_organisation(s, slug="default").id
+    _load(session_factory, org_id)
+    with unit_of_work(session_factory) as s:
+        if s.get_bind().dialect.name == "sqlite":
+            rows = s.execute(text("SELECT idx FROM sqlite_stat1 WHERE tbl = 'interaction'")).scalars().all()
+            assert "ix_interaction_customer_started" in rows
+        else:
+            analysed = s.execute(
+                text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'interaction'")
+            ).scalar()
+            assert analysed is not None

@@ -22,6 +22,9 @@ class Interaction(Base):
         UniqueConstraint("org_id", "source", "external_id"),
         Index("ix_interaction_org_started", "org_id", "started_at"),
         Index("ix_interaction_customer_started", "customer_id", "started_at"),
+        # A customer's contacts on one intent (the trust ledger's repeat contacts): with two equality columns SQLite
+        # picks it without statistics, where it otherwise took the org index and scanned every contact.
+        Index("ix_interaction_customer_intent_started", "customer_id", "intent", "started_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
