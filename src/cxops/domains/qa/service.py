@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cxops.contracts.qa_events import EvaluationScored, ScorecardActivated
@@ -116,7 +116,7 @@ def score_interactions(
     facts: QaFacts | None = None,
     scorecards: list[QaScorecard] | None = None,
 ) -> list[QaEvaluation]:
-    """Score ended interactions with the active scorecards (replacing an earlier score by the same version)."""
+    """Score ended interactions with the active scorecards (updating an earlier score by the same version)."""
     cards = scorecards if scorecards is not None else active_scorecards(session, org_id)
     rows = list(
         session.scalars(
@@ -132,28 +132,41 @@ def score_interactions(
     out = []
     for card_row in cards:
         card = parse_scorecard(card_row.source)
-        session.execute(
-            delete(QaEvaluation).where(
-                QaEvaluation.scorecard_id == card_row.id, QaEvaluation.interaction_id.in_([r.id for r in rows])
+        # A re-score updates the evaluation in place: its id, and the disputes that refer to it, are kept.
+        earlier = {
+            ev.interaction_id: ev
+            for ev in session.scalars(
+                select(QaEvaluation).where(
+                    QaEvaluation.scorecard_id == card_row.id, QaEvaluation.interaction_id.in_([r.id for r in rows])
+                )
             )
-        )
+        }
         for r in rows:
             result = score(card, views[r.id], encoder)
             agent = agents.get(r.primary_agent_id) if r.primary_agent_id else None
-            ev = QaEvaluation(
-                org_id=org_id,
-                interaction_id=r.id,
-                scorecard_id=card_row.id,
-                scorecard_name=card.name,
-                version=card.version,
-                agent_id=r.primary_agent_id,
-                agent_kind=agent.kind if agent else None,
-                total=result.total,
-                auto_failed=result.auto_failed,
-                sections=result.sections,
-                criteria=[_criterion(c) for c in result.criteria],
-            )
-            session.add(ev)
+            values: dict[str, Any] = {
+                "agent_id": r.primary_agent_id,
+                "agent_kind": agent.kind if agent else None,
+                "total": result.total,
+                "auto_failed": result.auto_failed,
+                "sections": result.sections,
+                "criteria": [_criterion(c) for c in result.criteria],
+            }
+            ev = earlier.get(r.id)
+            if ev is None:
+                ev = QaEvaluation(
+                    org_id=org_id,
+                    interaction_id=r.id,
+                    scorecard_id=card_row.id,
+                    scorecard_name=card.name,
+                    version=card.version,
+                    **values,
+                )
+                session.add(ev)
+            else:
+                for key, value in values.items():
+                    setattr(ev, key, value)
+                ev.scored_at = utcnow()
             out.append(ev)
     session.flush()
     for ev in out:
