@@ -47,3 +47,11 @@ def test_live_stream_sends_a_snapshot_then_one_after_each_change(client: TestCli
     assert len(seen) == 2
     assert seen[1]["totals"]["contacts"] == seen[0]["totals"]["contacts"] + 1
     assert HUB.version(uuid.UUID(org)) >= 1
+
+
+def test_live_snapshot_leaves_out_contacts_stamped_in_the_future(client: TestClient, centre: dict) -> None:
+    before = client.get("/v1/analytics/live", headers=centre["reader"]).json()["totals"]["contacts"]
+    ingest(client, centre["keys"]["service"], [contact(60, NOW + timedelta(hours=2), [("h1", "human")])])
+    ingest(client, centre["keys"]["service"], [contact(61, NOW - timedelta(minutes=2), [("h1", "human")])])
+    after = client.get("/v1/analytics/live", headers=centre["reader"]).json()["totals"]["contacts"]
+    assert after == before + 1  # the contact two hours ahead is not live yet; the one two minutes ago is

@@ -172,3 +172,13 @@ def test_waits_are_capped_so_email_threads_stay_within_the_contract() -> None:
     waits = [draw_times(r, "email", intent, 1.0).wait for _ in range(5000)]
     assert max(waits) <= WAIT_CAP["email"]
     assert 2 * WAIT_CAP["email"] + 30 * 3600 < 7 * 24 * 3600  # two waits and a reply gap fit in TurnIn's limit
+
+
+def test_until_keeps_what_ended_by_then_and_nothing_later() -> None:
+    full = _days(5, days=1)[0]
+    cut = datetime.fromisoformat("2026-03-15T13:30:00+00:00")
+    part = next(Generator(DemoConfig(seed=5, days=1, volume=150, end=END, until=cut)).days())
+    ended = [r for r in full.interactions if datetime.fromisoformat(r["ended_at"]) <= cut]
+    assert part.interactions == ended and 0 < len(ended) < len(full.interactions)
+    assert part.states == [e for e in full.states if datetime.fromisoformat(e["started_at"]) <= cut]
+    assert part.states and len(part.states) < len(full.states)

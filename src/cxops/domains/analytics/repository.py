@@ -109,8 +109,9 @@ def directory_maps(session: Session, org_id: uuid.UUID) -> dict[str, dict[str, t
     }
 
 
-def live_contacts(session: Session, org_id: uuid.UUID, *, since: datetime) -> list[dict[str, Any]]:
-    """Contacts started since `since` (the live window) with their queue, team and state."""
+def live_contacts(session: Session, org_id: uuid.UUID, *, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """Contacts started in [since, until] (the live window) with their queue, team and state: a contact stamped
+    in the future (a source's clock ahead of ours) is not live yet."""
     stmt = (
         select(
             Queue.code.label("queue"),
@@ -123,7 +124,7 @@ def live_contacts(session: Session, org_id: uuid.UUID, *, since: datetime) -> li
         )
         .outerjoin(Queue, Queue.id == Interaction.queue_id)
         .outerjoin(Team, Team.id == Interaction.team_id)
-        .where(Interaction.org_id == org_id, Interaction.started_at >= since)
+        .where(Interaction.org_id == org_id, Interaction.started_at >= since, Interaction.started_at <= until)
         .limit(MAX_LIVE_ROWS)
     )
     return [dict(r._mapping) for r in session.execute(stmt)]

@@ -103,7 +103,7 @@ def drilldown(
 def live_snapshot(session: Session, *, org_id: uuid.UUID) -> dict[str, Any]:
     """The last 15 minutes per queue and team, and agents by their latest state (within 12 hours)."""
     now = utcnow()
-    contacts = repository.live_contacts(session, org_id, since=now - LIVE_WINDOW)
+    contacts = repository.live_contacts(session, org_id, since=now - LIVE_WINDOW, until=now)
     states = repository.agent_states(session, org_id, since=now - STATE_LOOKBACK, until=now)
     body = live_compute.summarise(contacts, states)
     body["as_of"] = now.isoformat()

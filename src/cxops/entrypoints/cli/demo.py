@@ -42,7 +42,8 @@ def demo(
     """Generate and load a demo contact centre (idempotent), then serve the API and console."""
     settings = get_settings()
     factory = open_db(settings)
-    config = DemoConfig(seed=seed, days=days, volume=volume, end=datetime.now(UTC).date())
+    now = datetime.now(UTC)
+    config = DemoConfig(seed=seed, days=days, volume=volume, end=now.date(), until=now)
     key_path = settings.data_dir / KEY_FILE
     with cli_errors(), unit_of_work(factory) as session:
         org_id = keys_service.ensure_organisation(session, slug=DEMO_ORG).id

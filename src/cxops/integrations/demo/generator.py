@@ -26,13 +26,15 @@ AI_SHARE = 0.6  # of chat and messaging contacts, opened by an AI agent
 
 @dataclass(frozen=True, slots=True)
 class DemoConfig:
-    """What to generate: `days` days ending on `end` (default today, UTC), about `volume` contacts a day."""
+    """What to generate: `days` days ending on `end` (default today, UTC), about `volume` contacts a day; nothing
+    after `until` (the demo passes the current time, so today holds the contacts ended so far, none from the future)."""
 
     seed: int = 7
     days: int = 60
     volume: int = 1500
     end: date | None = None
     source: str = "cxops-demo"
+    until: datetime | None = None
 
     @property
     def first_day(self) -> date:
@@ -133,6 +135,10 @@ class Generator:
             records.append(record)
             states.extend(events)
         states.sort(key=lambda e: (e["started_at"], e["agent"]))
+        if self.config.until is not None:
+            cut = self.config.until
+            records = [r for r in records if datetime.fromisoformat(r.get("ended_at") or r["started_at"]) <= cut]
+            states = [e for e in states if datetime.fromisoformat(e["started_at"]) <= cut]
         return DemoDay(day, records, states)
 
     def _shift_states(self, s: Shift) -> list[dict[str, Any]]:
