@@ -25,7 +25,8 @@ def series_history(df: pd.DataFrame, *, metric: str, freq_min: int) -> pd.DataFr
     """Long table (series_id = queue code, ts, y) of contact counts or mean handle time per interval.
 
     Counts are zero-filled between the first and last interval seen on any day (an interval without contacts had
-    none, it is not missing); handle time is left missing there and interpolated (reported) by the forecaster.
+    none, it is not missing) up to the last interval of the history: the rest of a day still under way is missing,
+    not zero. Handle time is left missing there and interpolated (reported) by the forecaster.
     """
     if df.empty:
         raise ValidationFailed("no interactions with a queue in the history window", field="history_days")
@@ -37,11 +38,12 @@ def series_history(df: pd.DataFrame, *, metric: str, freq_min: int) -> pd.DataFr
     counts = work.groupby(["queue", "ts"]).size().rename("y").reset_index()
     minute = counts["ts"].dt.hour * 60 + counts["ts"].dt.minute
     slots = np.arange(int(minute.min()), int(minute.max()) + freq_min, freq_min)
+    last = counts["ts"].max()
     parts = []
     for queue, part in counts.groupby("queue"):
         days = part["ts"].dt.normalize().unique()
         grid = (days.to_numpy()[:, None] + pd.to_timedelta(slots, unit="min").to_numpy()[None, :]).ravel()
-        full = pd.DataFrame({"ts": grid}).merge(part[["ts", "y"]], on="ts", how="left").fillna({"y": 0.0})
+        full = pd.DataFrame({"ts": grid[grid <= last]}).merge(part[["ts", "y"]], on="ts", how="left").fillna({"y": 0.0})
         parts.append(full.assign(series_id=str(queue)))
     return pd.concat(parts, ignore_index=True)[["series_id", "ts", "y"]]
 
