@@ -42,23 +42,15 @@ TARGETS = schemas.TargetsIn(service_level=0.8, threshold_s=20, max_occupancy=0.8
 def seed(factory: sessionmaker[Session], *, org_id: uuid.UUID, settings: Settings, now: datetime) -> str:
     """Forecast the voice queues, staff them and schedule the next full week (idempotent)."""
     with unit_of_work(factory) as session:
-        first = _first_interval(session, org_id)
-    if first is None:
+        last_day = _last_day(session, org_id)
+    if last_day is None:
         return "WFM: no voice interactions to forecast from; nothing added"
     steps = _Steps(factory)
-    volume = _forecast_step(steps, org_id, "volume", first)
+    volume = _forecast_step(steps, org_id, "volume", last_day)
     with unit_of_work(factory) as session:
         plan_id = _latest(session, StaffingPlan, StaffingPlan.forecast_run_id == volume)
     if plan_id is None:
-        try:
-            handle: uuid.UUID | None = _forecast_step(steps, org_id, "aht", first)
-        except CxopsError as exc:  # too little history per interval (a small demo): AHT from the history instead
-            handle = None
-            steps.notes.append(f"no handle-time forecast ({exc.message})")
-        staffing = schemas.StaffingCreate(forecast_run_id=volume, aht_run_id=handle, targets=TARGETS)
-        plan_id = steps.ensure(
-            "staffing plan", lambda s: None, lambda s: service.create_staffing(s, org_id=org_id, data=staffing).id
-        )
+        plan_id = _staffing(steps, org_id, volume, last_day)
     schedule_id = steps.ensure(
         "schedule",
         lambda s: _latest(s, Schedule, Schedule.plan_id == plan_id),
@@ -89,23 +81,53 @@ class _Steps:
         return made
 
 
-def _forecast_step(steps: _Steps, org_id: uuid.UUID, metric: str, first: datetime) -> uuid.UUID:
+def _forecast_step(steps: _Steps, org_id: uuid.UUID, metric: str, last_day: datetime) -> uuid.UUID:
     def find(session: Session) -> uuid.UUID | None:
         return _run(session, org_id, metric)
 
     def make(session: Session) -> uuid.UUID:
-        return service.create_forecast(session, org_id=org_id, data=_forecast(metric, first)).id
+        return service.create_forecast(session, org_id=org_id, data=_forecast(metric, last_day)).id
 
     return steps.ensure(f"{metric} forecast", find, make)
 
 
-def _forecast(metric: str, first: datetime) -> schemas.ForecastCreate:
-    """The demo's forecast of `metric` from `first` to the end of the following Monday-to-Sunday week."""
+def _staffing(steps: _Steps, org_id: uuid.UUID, volume: uuid.UUID, last_day: datetime) -> uuid.UUID:
+    """The staffing plan, with the handle-time forecast per interval where there is one, else AHT from history."""
+    handle: uuid.UUID | None = None
+    try:
+        handle = _forecast_step(steps, org_id, "aht", last_day)
+    except CxopsError as exc:  # too few calls per interval (a small demo)
+        steps.notes.append(f"no handle-time forecast ({exc.message})")
+    try:
+        return _plan(steps, org_id, volume, handle)
+    except CxopsError as exc:
+        if handle is None:
+            raise
+        steps.notes.append(f"handle-time forecast not used ({exc.message})")
+        return _plan(steps, org_id, volume, None)
+
+
+def _plan(steps: _Steps, org_id: uuid.UUID, volume: uuid.UUID, handle: uuid.UUID | None) -> uuid.UUID:
+    data = schemas.StaffingCreate(forecast_run_id=volume, aht_run_id=handle, targets=TARGETS)
+    return steps.ensure(
+        "staffing plan", lambda s: None, lambda s: service.create_staffing(s, org_id=org_id, data=data).id
+    )
+
+
+def _forecast(metric: str, last_day: datetime) -> schemas.ForecastCreate:
+    """The demo's forecast of `metric` through the Monday-to-Sunday week after `last_day` (the last day of history).
+
+    The forecaster starts on the day after the last day it keeps: the last day itself when a day still under way is
+    dropped as partial, so the horizon counts from `last_day`; handle time (whose days keep fewer intervals) gets two
+    days more, so that it covers every interval of the volume forecast.
+    """
+    end = _week_start(last_day + timedelta(days=1)) + timedelta(days=7)
+    extra = timedelta(days=2) if metric == "aht" else timedelta(0)
     return schemas.ForecastCreate(
         source="interactions",
         metric=metric,
         freq_min=FREQ_MIN,
-        horizon=int((_week_start(first) + timedelta(days=7) - first) / timedelta(minutes=FREQ_MIN)),
+        horizon=int((end + extra - last_day) / timedelta(minutes=FREQ_MIN)),
         history_days=HISTORY_DAYS,
         queues=VOICE_QUEUES,
         origins=ORIGINS,
@@ -129,8 +151,8 @@ def _latest(session: Session, model: type[StaffingPlan] | type[Schedule], where:
     return session.scalar(select(model.id).where(where).order_by(model.created_at.desc()).limit(1))
 
 
-def _first_interval(session: Session, org_id: uuid.UUID) -> datetime | None:
-    """The first interval after the voice queues' history (the forecast starts there)."""
+def _last_day(session: Session, org_id: uuid.UUID) -> datetime | None:
+    """Midnight (UTC) of the day of the voice queues' last contact."""
     last = session.scalar(
         select(func.max(Interaction.started_at))
         .join(Queue, Queue.id == Interaction.queue_id)
@@ -138,9 +160,7 @@ def _first_interval(session: Session, org_id: uuid.UUID) -> datetime | None:
     )
     if last is None:
         return None
-    last = as_utc(last)
-    floor = last.replace(minute=last.minute - last.minute % FREQ_MIN, second=0, microsecond=0)
-    return floor + timedelta(minutes=FREQ_MIN)
+    return as_utc(last).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _week_start(first: datetime) -> datetime:
