@@ -139,9 +139,10 @@ def on_event(session: Session, event: Delivered) -> int:
     causation = event.payload.get("causation") or {}
     chain, depth = list(causation.get("rules", [])), int(causation.get("depth", 0))
     created = 0
+    parsed = [(row, parse_rule(row.source)) for row in rules]  # once per event, not once per interaction of it
     for subject, ctx in contexts_for(session, event.org_id, event.type, event.payload):
-        for row in rules:
-            ok, _ = matches(parse_rule(row.source), ctx)
+        for row, rule in parsed:
+            ok, _ = matches(rule, ctx)
             if not ok:
                 continue
             looping = row.name in chain or depth >= MAX_DEPTH
