@@ -155,3 +155,29 @@ def test_coaching_and_disputes(client: TestClient, org_keys: dict, app) -> None:
         client.post(url, json={"decision": "upheld", "reason": "x"}, headers=auth(org_keys["supervisor"])).status_code
         == 409
     )
+
+
+def test_history_rescore_skips_what_the_new_version_already_scored(
+    client: TestClient,
+    org_keys: dict,
+    app,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """Interactions ingested, then a scorecard published before the events are delivered (the demo's order): their
+    'ended' events score them with it, and the publication's re-score of history does not score them again."""
+    from cxops.domains.qa import service
+
+    calls = []
+    real = service.score
+    monkeypatch.setattr(service, "score", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    body = b"\n".join(orjson.dumps(_call(i, i % 2 == 0)) for i in range(6))
+    client.post(
+        "/v1/interactions/bulk",
+        content=body,
+        headers={**auth(org_keys["service"]), "content-type": "application/x-ndjson"},
+    )
+    r = client.post("/v1/qa/scorecards", json={"source": DEMO}, headers=auth(org_keys["supervisor"]))
+    assert r.status_code == 201, r.text
+    drain_events(app)
+    assert len(client.get("/v1/qa/evaluations", headers=auth(org_keys["analyst"])).json()) == 6
+    assert len(calls) == 6  # was 12: every interaction scored twice by the same version

@@ -115,8 +115,12 @@ def score_interactions(
     encoder: Encoder | None,
     facts: QaFacts | None = None,
     scorecards: list[QaScorecard] | None = None,
+    only_missing: bool = False,
 ) -> list[QaEvaluation]:
-    """Score ended interactions with the active scorecards (updating an earlier score by the same version)."""
+    """Score ended interactions with the active scorecards (updating an earlier score by the same version).
+
+    `only_missing` leaves out interactions these scorecards have already scored: a re-score of history after a
+    publication skips what the interactions' own 'ended' events scored with the new version in the meantime."""
     cards = scorecards if scorecards is not None else active_scorecards(session, org_id)
     rows = list(
         session.scalars(
@@ -125,6 +129,16 @@ def score_interactions(
             )
         )
     )
+    if only_missing and cards and rows:
+        done = set(
+            session.scalars(
+                select(QaEvaluation.interaction_id).where(
+                    QaEvaluation.scorecard_id.in_([c.id for c in cards]),
+                    QaEvaluation.interaction_id.in_([r.id for r in rows]),
+                )
+            )
+        )
+        rows = [r for r in rows if r.id not in done]
     if not cards or not rows:
         return []
     views = _views(session, rows, facts)

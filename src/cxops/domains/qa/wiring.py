@@ -33,7 +33,12 @@ def subscribe(
             card = session.get(QaScorecard, uuid.UUID(rescore))
             cards = [card] if card is not None and card.active else []
         service.score_interactions(
-            session, org_id=event.org_id, interaction_ids=ids, encoder=encoder(), scorecards=cards
+            session,
+            org_id=event.org_id,
+            interaction_ids=ids,
+            encoder=encoder(),
+            scorecards=cards,
+            only_missing=bool(rescore),  # history re-score: what was scored by this version since stays as it is
         )
 
     def on_activated(session: Session, event: Delivered) -> None:
