@@ -29,6 +29,10 @@ def test_demo_loads_writes_the_key_and_then_serves_at_once(data_dir: Path, monke
     assert "Loaded" in result.output
     assert "Indexed 39 help-centre articles" in result.output.replace("\n", " ")
     assert (data_dir / "knowledge-sources" / "default" / "help-centre" / "refund_request.md").is_file()
+    out = result.output.replace("\n", " ")
+    seeded = ("QA: scorecard", "WFM: 5 voice queues", "Pilots: pilot", "Actions: 38 proposals", "Workflows: 3 rules")
+    for line in seeded:
+        assert line in out  # every capability's pages have something to show
     key = data_dir / "admin-key.txt"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert str(key.resolve()) in result.output.replace("\n", "")
@@ -39,6 +43,7 @@ def test_demo_loads_writes_the_key_and_then_serves_at_once(data_dir: Path, monke
     assert again.exit_code == 0, again.output
     assert "already loaded" in again.output
     assert "help-centre articles" not in again.output  # indexed once
+    assert again.output.count("nothing added") >= 4 and "Pilots: pilot" in again.output  # the seeds are idempotent
     assert len(served) == 1
     target, options = served[0]
     assert target == "cxops.entrypoints.http.asgi:app"

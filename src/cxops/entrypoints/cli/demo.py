@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cxops.core import keys as keys_service
 from cxops.core.config import get_settings
 from cxops.core.db import unit_of_work
+from cxops.entrypoints import demo_seeds
 from cxops.entrypoints.cli.common import cli_errors, console, open_db
 from cxops.entrypoints.cli.serve import run_server
 from cxops.entrypoints.demo import (
@@ -72,6 +73,9 @@ def demo(
         )
     if added:
         console.print(f"Indexed {added} help-centre articles (knowledge source '{DEMO_HELP_SOURCE}').")
+    for what, seed_step in demo_seeds.ordered():  # each is idempotent: a second demo run adds nothing
+        with console.status(f"Seeding the demo's {what}"), cli_errors():
+            console.print(seed_step(factory, org_id=org_id, settings=settings, now=now))
     console.print(
         f"Admin API key {'written to' if new_key else 'kept in'} {key_path.resolve()} (readable only by you).\n"
         f"Sign in at http://127.0.0.1:{port}/ by pasting that key (e.g. `cat {key_path}`)."

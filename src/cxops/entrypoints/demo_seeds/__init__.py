@@ -1,0 +1,29 @@
+"""What `cxops demo` seeds beyond interactions, so every console page has something real to show.
+
+Each module here has one function
+
+    seed(factory: sessionmaker[Session], *, org_id: uuid.UUID, settings: Settings, now: datetime) -> str
+
+that drives the capability through its own domain services (never raw inserts), is idempotent (a second call adds
+nothing and says so), and returns a one-line summary for the demo's output. They run after the interactions, the
+intent model and the help centre are loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+Seed = Callable[..., str]
+
+
+def ordered() -> list[tuple[str, Seed]]:
+    """(what, seed) in the order they run: workflows last, since two of its rules react to the actions' events."""
+    from cxops.entrypoints.demo_seeds import actions, pilots, qa, wfm, workflows
+
+    return [
+        ("quality", qa.seed),
+        ("workforce plans", wfm.seed),
+        ("pilot", pilots.seed),
+        ("governed actions", actions.seed),
+        ("workflow rules", workflows.seed),
+    ]
