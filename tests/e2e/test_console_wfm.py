@@ -53,3 +53,22 @@ def test_wfm_pages_plot_and_answer_a_what_if(page, live_server, planned) -> None
     assert page.get_by_text("Gap to LP bound").count() == 1
     assert page.locator("table tr").count() > 10
     shot(page, "wfm-schedule")
+
+
+def test_wfm_lists_say_what_each_run_is(page, live_server, planned) -> None:  # type: ignore[no-untyped-def]
+    base = live_server["base"]
+    sign_in(page, base, planned["keys"]["analyst"])
+    page.goto(f"{base}/#/wfm-forecast")
+    row = page.locator("table tr", has=page.locator(f"code[title='{planned['run']}']"))
+    row.wait_for()
+    assert "volume" in row.inner_text() and "30 min" in row.inner_text()
+    page.goto(f"{base}/#/wfm-staffing")
+    row = page.locator("table tr", has=page.locator(f"code[title='{planned['plan']}']"))
+    row.wait_for()
+    assert "80% in 20 s" in row.inner_text()
+    option = page.locator("select[name=forecast_run_id] option").first.inner_text()
+    assert "volume" in option  # the staffing form names each forecast by metric, interval and reach
+    page.goto(f"{base}/#/wfm-schedule")
+    row = page.locator("table tr", has=page.locator(f"code[title='{planned['schedule']}']"))
+    row.wait_for()
+    assert "Optimal" in row.inner_text() or "Feasible" in row.inner_text()

@@ -6,11 +6,34 @@
   const round = (v, d = 1) => (v === null || v === undefined ? "–" : Number(v).toFixed(d));
   const link = (page, id, text) => h("a", { href: `#/${page}?id=${encodeURIComponent(id)}`, text });
 
+  // Ids are time-ordered (UUIDv7): runs made together share their first characters, so show the last ones.
+  const shortId = v => h("code", { title: v, text: v.slice(-8) });
+  const days = r => `${round((r.horizon * r.freq_min) / 1440, 1)} days`;
+  const forecastLabel = r => `${r.created_at.slice(0, 16).replace("T", " ")} · ${r.metric} · ${r.freq_min} min · ${days(r)}`;
+  const COLUMNS = {
+    "wfm-forecast": [
+      { key: "metric", label: "Metric" }, { key: "freq_min", label: "Interval", format: v => `${v} min` },
+      { key: "horizon", label: "Ahead", format: (v, r) => days(r) },
+      { key: "choices", label: "Series", format: v => Object.keys(v || {}).join(", ") },
+    ],
+    "wfm-staffing": [
+      { key: "params", label: "Target", format: v => `${round(100 * v.targets.service_level, 0)}% in ${round(v.targets.threshold_s, 0)} s` },
+      { key: "params", label: "Shrinkage", format: v => `${round(100 * (v.targets.shrinkage || 0), 0)}%` },
+      { key: "params", label: "Model", format: v => `${v.model}${v.apply_automation ? ", AI-aware" : ""}` },
+      { key: "summary", label: "Agent-hours", format: v => round(Object.values(v || {}).reduce((a, s) => a + (s.agent_hours || 0), 0), 0) },
+    ],
+    "wfm-schedule": [
+      { key: "week_start", label: "Week of", format: v => v.slice(0, 10) }, { key: "status", label: "Status" },
+      { key: "cost", label: "Paid hours", format: v => round(v, 0) }, { key: "gap_ratio", label: "Gap to bound", format: v => `${round(100 * v, 2)}%` },
+    ],
+  };
+
   function runList(el, page, rows, label) {
     if (!rows.length) { el.append(h("p", { class: "muted", text: `No ${label} yet.` })); return; }
     el.append(table([
       { key: "created_at", label: "Created", format: (v, r) => link(page, r.id, v.slice(0, 16).replace("T", " ")) },
-      { key: "id", label: "Id", format: v => h("code", { text: v.slice(0, 8) }) },
+      ...(COLUMNS[page] || []),
+      { key: "id", label: "Id", format: shortId },
     ], rows));
   }
 
@@ -52,7 +75,7 @@
       const runs = await api("/v1/wfm/forecasts?limit=20");
       el.append(h("h3", { text: "New staffing plan" }));
       el.append(form([
-        { name: "forecast_run_id", label: "Forecast run", type: "select", options: runs.filter(r => r.metric === "volume").map(r => [r.id, r.created_at.slice(0, 16)]) },
+        { name: "forecast_run_id", label: "Forecast run", type: "select", options: runs.filter(r => r.metric === "volume").map(r => [r.id, forecastLabel(r)]) },
         { name: "service_level", label: "Service level (0-1)", type: "number", value: 0.8 },
         { name: "threshold_s", label: "Answered within (s)", type: "number", value: 20 },
         { name: "shrinkage", label: "Shrinkage (0-1)", type: "number", value: 0.3 },
