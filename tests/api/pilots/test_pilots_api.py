@@ -145,6 +145,16 @@ def test_a_powered_effect_scales_and_the_peeking_guard_holds(client: TestClient,
     assert look.json()["decision"] == "scale", report["reasons"]
     assert report["primary"]["metric"] == "verified_resolution" and report["primary"]["diff"] > 0.2
     assert report["arms"]["treatment"]["in_scope"] + report["arms"]["control"]["in_scope"] == 160
+    # One in-scope contact per customer: the clustered analysis is the contact-level one (design effect 1).
+    primary = report["primary"]
+    assert (
+        primary["clusters_treatment"] + primary["clusters_control"]
+        == 160
+        == primary["n_treatment"] + primary["n_control"]
+    )
+    assert abs(report["design_effect"]["primary"] - 1.0) < 1e-9
+    assert report["design_effect"]["contacts_per_customer"] == 1.0 and report["design_effect"]["icc"] is None
+    assert any("design effect 1.00 for verified_resolution" in r for r in report["reasons"])
     assert {g["metric"] for g in report["guardrails"]} >= {"repeat_contact", "escalation", "csat"}
     trust = report["trust_averse_share"]
     assert set(trust) == {"treatment", "control"} and all(0 <= v <= 1 for v in trust.values())

@@ -19,10 +19,10 @@ from cxops.domains.pilots.compute.sequential import boundaries, inflation_factor
 from cxops.domains.pilots.compute.stats import (
     Comparison,
     bootstrap_diff_ci,
+    clustered_means,
+    clustered_proportions,
     power_two_proportions,
     sample_size_two_proportions,
-    two_proportions,
-    welch,
 )
 from cxops.domains.pilots.models import Pilot, PilotLook
 from cxops.domains.pilots.ports import TrustEffects
@@ -34,7 +34,14 @@ MAX_N_PER_ARM = 100_000_000
 
 
 def plan(data: PlanIn) -> PlanOut:
-    """Sample size per arm for the primary metric, inflated for the monitoring plan's looks."""
+    """Sample size per arm for the primary metric, inflated for the monitoring plan's looks.
+
+    The size counts contacts as independent (design effect 1): the plan is made from the baseline rate alone,
+    before any of the pilot's customers are known, so it cannot estimate how correlated one customer's contacts
+    are (a known design effect can be passed to `sample_size_two_proportions`). Every look measures it, analyses
+    with it (customers are the unit of randomisation) and reports the contacts per arm the planned power needs
+    given it (`design_effect` in the look's report).
+    """
     try:
         fixed = sample_size_two_proportions(data.baseline_rate, data.mde, alpha=data.alpha, power=data.power)
         looks = tuple(data.looks)
@@ -143,6 +150,13 @@ def take_look(session: Session, *, pilot: Pilot, trust: TrustEffects | None) -> 
                 f"{pilot.repeat_window_days}-day repeat window has closed yet",
                 field=arm,
             )
+    for arm, rows in closed.items():
+        if len({o.contact.customer_id for o in rows}) < 2:
+            raise ValidationFailed(
+                f"the {arm} arm has fewer than two customers with a closed repeat window: customers are the unit "
+                "of randomisation, so a comparison needs at least two in each arm",
+                field=arm,
+            )
     previous = repository.looks_of(session, pilot.id)
     fraction = min(min(len(r) for r in closed.values()) / pilot.planned_n_per_arm, 1.0)
     if previous and fraction < previous[-1].fraction + MIN_NEW_INFORMATION and fraction < 1.0:
@@ -156,13 +170,23 @@ def take_look(session: Session, *, pilot: Pilot, trust: TrustEffects | None) -> 
     primary = _rate(closed, "verified_resolution", lambda o: bool(o.verified_resolved), pilot.alpha)
     guards, extra = _secondary(arms, closed, pilot)
     gate = decide(primary, look_alpha=nominal_alpha(bound), information_fraction=fraction, guardrails=guards)
+    clustering = _clustering(closed, primary, pilot)
+    gate.reasons.insert(len(gate.reasons) - 1, clustering["reason"])
     report = {
-        "arms": {a: {"in_scope": len(arms[a]), "window_closed": len(closed[a])} for a in arms},
+        "arms": {
+            a: {
+                "in_scope": len(arms[a]),
+                "window_closed": len(closed[a]),
+                "customers": len({o.contact.customer_id for o in arms[a]}),
+            }
+            for a in arms
+        },
         "data_until": horizon.isoformat(),
         "fraction": fraction,
         "boundary_z": bound,
         "nominal_alpha": nominal_alpha(bound),
         "primary": _dump(primary),
+        "design_effect": clustering,
         "guardrails": [_dump(g.comparison) for g in guards],
         "secondary": extra,
         "trust_averse_share": _trust(session, pilot, arms, trust),
@@ -185,8 +209,53 @@ def take_look(session: Session, *, pilot: Pilot, trust: TrustEffects | None) -> 
 
 
 def _rate(rows: dict[str, list[Outcome]], metric: str, pred: Any, alpha: float) -> Comparison:
+    """A rate per contact, compared with customers (the unit of randomisation) as clusters."""
     t, c = rows["treatment"], rows["control"]
-    return two_proportions(sum(map(pred, t)), len(t), sum(map(pred, c)), len(c), alpha=alpha, metric=metric)
+    return clustered_proportions(
+        np.array([bool(pred(o)) for o in t], dtype=float),
+        _customers(t),
+        np.array([bool(pred(o)) for o in c], dtype=float),
+        _customers(c),
+        alpha=alpha,
+        metric=metric,
+    )
+
+
+def _customers(rows: list[Outcome]) -> np.ndarray:
+    return np.array([o.contact.customer_id for o in rows], dtype=object)
+
+
+def _clustering(closed: dict[str, list[Outcome]], primary: Comparison, pilot: Pilot) -> dict[str, Any]:
+    """The primary metric's observed design effect, the correlation it implies and what it does to the plan.
+
+    The plan counts contacts as independent (design effect 1). With design effect d the planned sample carries
+    the information of planned / d independent contacts, so the planned power needs about planned * d contacts
+    per arm (d below 1 is taken as 1 here: sampling noise, not a reason to stop earlier). The intra-customer
+    correlation is (d - 1) / (m_w - 1), m_w = sum(n_i^2) / sum(n_i) the contact-weighted contacts per customer
+    (d = 1 + (m_w - 1) ICC for unequal numbers of contacts); it is None while almost every customer has a single
+    contact (m_w < 1.1), when d says next to nothing about the correlation.
+    """
+    counts = np.unique(_customers(closed["treatment"] + closed["control"]), return_counts=True)[1].astype(float)
+    weighted = float((counts**2).sum() / counts.sum())
+    deff = primary.design_effect
+    needed = math.ceil(pilot.planned_n_per_arm * max(deff, 1.0))
+    reason = (
+        f"customers are the unit of randomisation, so the comparisons are clustered by customer: "
+        f"{counts.mean():.2f} contacts per customer, design effect {deff:.2f} for {primary.metric} "
+        f"(the plan assumed 1.00"
+    )
+    if deff > 1:
+        reason += f"; the planned power needs about {needed:,} contacts per arm, not {pilot.planned_n_per_arm:,})"
+    else:
+        reason += ", so the planned sample keeps its power)"
+    return {
+        "primary": deff,
+        "contacts_per_customer": float(counts.mean()),
+        "icc": min(max((deff - 1) / (weighted - 1), -1.0), 1.0) if weighted >= 1.1 else None,
+        "assumed_in_plan": 1.0,
+        "n_per_arm_for_planned_power": needed,
+        "reason": reason,
+    }
 
 
 def _secondary(
@@ -199,14 +268,32 @@ def _secondary(
     extra: dict[str, Any] = {
         "survey_response": _dump(_rate(arms, "survey_response", lambda o: o.contact.survey_answered, 0.05))
     }
-    csat = {a: np.array([o.contact.csat for o in rows if o.contact.csat is not None]) for a, rows in arms.items()}
-    if min(len(v) for v in csat.values()) >= 2:
-        guards.append(Guardrail(welch(csat["treatment"], csat["control"], metric="csat"), True))
+    rated = {a: [o for o in rows if o.contact.csat is not None] for a, rows in arms.items()}
+    if min(len({o.contact.customer_id for o in rows}) for rows in rated.values()) >= 2:
+        csat = {a: np.array([float(o.contact.csat or 0) for o in rows]) for a, rows in rated.items()}
+        guards.append(
+            Guardrail(
+                clustered_means(
+                    csat["treatment"],
+                    _customers(rated["treatment"]),
+                    csat["control"],
+                    _customers(rated["control"]),
+                    metric="csat",
+                ),
+                True,
+            )
+        )
     handle = {a: np.array([o.contact.handle_s for o in rows]) for a, rows in arms.items()}
-    if min(len(v) for v in handle.values()) >= 2:
-        ht = _dump(welch(handle["treatment"], handle["control"], metric="handle_time_s"))
-        ht["bootstrap_ci"] = bootstrap_diff_ci(handle["treatment"], handle["control"], seed=1)
-        extra["handle_time_s"] = ht
+    who = {a: _customers(rows) for a, rows in arms.items()}
+    ht = _dump(
+        clustered_means(
+            handle["treatment"], who["treatment"], handle["control"], who["control"], metric="handle_time_s"
+        )
+    )
+    ht["bootstrap_ci"] = bootstrap_diff_ci(
+        handle["treatment"], handle["control"], seed=1, clusters_t=who["treatment"], clusters_c=who["control"]
+    )
+    extra["handle_time_s"] = ht
     extra["second_tier_cost"] = {
         a: round(sum(o.contact.handle_s for o in rows if o.escalated) / 60 * pilot.human_minute_cost, 2)
         for a, rows in arms.items()
@@ -237,4 +324,7 @@ def _dump(c: Comparison) -> dict[str, Any]:
         "n_treatment": c.n_treatment,
         "n_control": c.n_control,
         "test": c.test,
+        "design_effect": c.design_effect,
+        "clusters_treatment": c.clusters_treatment,
+        "clusters_control": c.clusters_control,
     }
