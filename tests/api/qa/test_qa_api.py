@@ -181,3 +181,25 @@ def test_history_rescore_skips_what_the_new_version_already_scored(
     drain_events(app)
     assert len(client.get("/v1/qa/evaluations", headers=auth(org_keys["analyst"])).json()) == 6
     assert len(calls) == 6  # was 12: every interaction scored twice by the same version
+
+
+def test_low_scores_trigger_workflow_rules_from_one_batched_event(client: TestClient, org_keys: dict, app) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from cxops.core.models import OutboxEvent
+
+    rule = (
+        "name: Review low QA scores\ntrigger: qa_scored_below_threshold\n"
+        "conditions:\n  - {field: score, op: lt, value: 60}\n"
+        'steps:\n  - create_task: {team: quality, title: "Review {interaction_id} ({score})"}\n'
+    )
+    r = client.post("/v1/workflows/rules", json={"source": rule}, headers=auth(org_keys["supervisor"]))
+    assert r.status_code == 201, r.text
+    _setup(client, org_keys, app)  # 6 calls, 3 of them bad
+    with app.state.session_factory() as s:
+        events = s.scalar(select(func.count()).where(OutboxEvent.type == "qa.evaluations_scored"))
+    assert events == 1  # one event for the batch, not one per evaluation
+    low = [e for e in client.get("/v1/qa/evaluations", headers=auth(org_keys["analyst"])).json() if e["total"] < 60]
+    tasks = client.get("/v1/workflows/tasks", headers=auth(org_keys["analyst"])).json()
+    assert len(low) == 3 and len(tasks) == 3
+    assert {t["title"].split(" ")[1] for t in tasks} == {e["interaction_id"] for e in low}

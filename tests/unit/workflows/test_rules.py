@@ -20,7 +20,7 @@ steps:
 
 def test_parse_and_match() -> None:
     rule = parse_rule(GOOD)
-    assert rule.event_type == "qa.evaluation_scored" and [s.kind for s in rule.steps] == ["create_task", "notify"]
+    assert rule.event_type == "qa.evaluations_scored" and [s.kind for s in rule.steps] == ["create_task", "notify"]
     ok, notes = matches(rule, {"score": 42, "agent": {"kind": "ai"}, "interaction_id": "i-1"})
     assert ok and len(notes) == 2
     assert not matches(rule, {"score": 75, "agent": {"kind": "ai"}})[0]

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cxops.contracts.qa_events import EvaluationScored, ScorecardActivated
+from cxops.contracts.qa_events import EvaluationsScored, ScorecardActivated, ScoredEvaluation
 from cxops.core.clock import utcnow
 from cxops.core.errors import Conflict, NotFound, ValidationFailed
 from cxops.core.events import emit
@@ -183,21 +183,22 @@ def score_interactions(
                 ev.scored_at = utcnow()
             out.append(ev)
     session.flush()
-    for ev in out:
-        emit(
-            session,
-            org_id=org_id,
-            event=EvaluationScored(
-                evaluation_id=str(ev.id),
-                interaction_id=str(ev.interaction_id),
-                scorecard=ev.scorecard_name,
-                version=ev.version,
-                score=ev.total,
-                auto_failed=ev.auto_failed,
-                agent_id=str(ev.agent_id) if ev.agent_id else None,
-                agent_kind=ev.agent_kind,
-            ),
+    scored = [
+        ScoredEvaluation(
+            evaluation_id=str(ev.id),
+            interaction_id=str(ev.interaction_id),
+            scorecard=ev.scorecard_name,
+            version=ev.version,
+            score=ev.total,
+            auto_failed=ev.auto_failed,
+            agent_id=str(ev.agent_id) if ev.agent_id else None,
+            agent_kind=ev.agent_kind,
         )
+        for ev in out
+    ]
+    step = EvaluationsScored.MAX_EVALUATIONS
+    for start in range(0, len(scored), step):
+        emit(session, org_id=org_id, event=EvaluationsScored(evaluations=scored[start : start + step]))
     return out
 
 

@@ -109,7 +109,10 @@ def set_enabled(session: Session, *, rule: WorkflowRule, enabled: bool) -> Workf
 def contexts_for(
     session: Session, org_id: uuid.UUID, event_type: str, payload: dict[str, Any]
 ) -> list[tuple[str, dict[str, Any]]]:
-    """(subject, context) pairs a rule is evaluated on: one per interaction for batch events, else the payload."""
+    """(subject, context) pairs a rule is evaluated on: one per interaction or evaluation for batch events, else
+    the payload."""
+    if event_type == "qa.evaluations_scored":
+        return [(str(item.get("interaction_id", "")), item) for item in payload.get("evaluations", [])]
     if event_type != "interactions.ended":
         return [("", payload)]
     ids = parse_uuids(payload.get("interaction_ids", []))

@@ -23,7 +23,7 @@ import yaml
 #: Friendly trigger name -> event type on the bus.
 TRIGGERS: dict[str, str] = {
     "interaction_ended": "interactions.ended",
-    "qa_scored_below_threshold": "qa.evaluation_scored",
+    "qa_scored_below_threshold": "qa.evaluations_scored",
     "trust_threshold_crossed": "trust.threshold_crossed",
     "action_denied": "actions.decided",
     "breaker_tripped": "actions.breaker_tripped",
