@@ -111,3 +111,16 @@ def test_gate_reasons_and_guardrails() -> None:
     final = decide(flat, look_alpha=0.04, information_fraction=1.0)
     assert final.decision == "stop" and "without a significant improvement" in final.reasons[-1]
     assert math.isfinite(win.ci_low)
+
+
+def test_a_very_early_first_look_gets_a_finite_boundary() -> None:
+    """At 0.6% of the sample O'Brien-Fleming spends ~1e-20 of alpha: the boundary was inf, which a JSON report
+    (PostgreSQL's jsonb) refuses; it is now a finite value that no z reaches."""
+    import math
+
+    from cxops.domains.pilots.compute.sequential import MAX_Z, boundaries
+
+    first = boundaries((0.0058,), 0.05)[0]
+    assert math.isfinite(first) and 9.0 < first <= MAX_Z
+    assert boundaries((0.0058, 0.5, 1.0), 0.05)[0] == first
+    assert boundaries((0.5, 1.0), 0.05)[0] == pytest.approx(2.771808, abs=1e-5)  # ordinary looks unchanged

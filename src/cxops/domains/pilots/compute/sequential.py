@@ -51,6 +51,9 @@ def _box(
     )
 
 
+MAX_Z = 10.0  # a critical value no look can reach in practice (nominal alpha ~1.5e-23)
+
+
 @lru_cache(maxsize=256)
 def boundaries(fractions: tuple[float, ...], alpha: float = 0.05) -> tuple[float, ...]:
     """Two-sided critical values |z| >= c_k for each look (O'Brien-Fleming-type spending)."""
@@ -62,7 +65,9 @@ def boundaries(fractions: tuple[float, ...], alpha: float = 0.05) -> tuple[float
         target = obrien_fleming_spent(t, alpha) - spent_before
         spent_before += target
         if k == 0:
-            c = float(stats.norm.ppf(1 - target / 2))
+            # isf keeps precision where 1 - target/2 rounds to 1 (an early look spends ~1e-20: ppf gave inf, which
+            # JSON cannot carry); |z| >= MAX_Z is as good as never, as for the later looks below.
+            c = min(float(stats.norm.isf(target / 2)), MAX_Z) if target > 1e-12 else MAX_Z
         else:
             prefix = tuple(out)
 
@@ -75,7 +80,7 @@ def boundaries(fractions: tuple[float, ...], alpha: float = 0.05) -> tuple[float
             ) -> float:
                 return inside - _box(fractions[: k + 1], (*prefix, c_k)) - goal
 
-            c = float(optimize.brentq(gap, 0.5, 10.0, xtol=1e-6)) if target > 1e-12 else 10.0
+            c = float(optimize.brentq(gap, 0.5, MAX_Z, xtol=1e-6)) if target > 1e-12 else MAX_Z
         out.append(c)
         inside_before = _box(fractions[: k + 1], tuple(out))
     return tuple(out)
