@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cxops.core.config import Settings
 from cxops.core.periodic import Periodic
 from cxops.domains.actions.public import ActionsRuntime, TrustStateProvider, default_runtime
-from cxops.domains.actions.tasks import recover_interrupted
+from cxops.domains.actions.tasks import sweep
 from cxops.entrypoints.trust_bindings import TrustStateFromLedger
 from cxops.integrations.connectors.webhook import WebhookConnector
 
@@ -32,8 +32,8 @@ def actions_runtime(factory: sessionmaker[Session]) -> ActionsRuntime:
 
 
 def action_recovery(settings: Settings, factory: sessionmaker[Session], runtime: ActionsRuntime) -> Periodic:
-    """The sweep of interrupted action executions with the process's runtime, every
-    CXOPS_ACTIONS_RECOVERY_INTERVAL_S (0: off): run by `cxops worker`, and by the API when it runs the event
+    """The actions sweep (approvals past their expiry, then interrupted executions) with the process's runtime,
+    every CXOPS_ACTIONS_RECOVERY_INTERVAL_S (0: off): run by `cxops worker`, and by the API when it runs the event
     consumers itself (no worker on a laptop)."""
     lease, attempts, backoff = (
         settings.actions_recovery_lease_s,
@@ -43,5 +43,5 @@ def action_recovery(settings: Settings, factory: sessionmaker[Session], runtime:
     return Periodic(
         "cxops-actions-recovery",
         settings.actions_recovery_interval_s,
-        lambda: recover_interrupted(factory, runtime, lease_s=lease, max_attempts=attempts, backoff_s=backoff),
+        lambda: sweep(factory, runtime, lease_s=lease, max_attempts=attempts, backoff_s=backoff),
     )

@@ -148,8 +148,18 @@ rules:
 """
 
 
-@pytest.mark.parametrize(("mode", "words"), [("slow", "timed out after 0.2s"), ("garbage", "answered garbage")])
-def test_webhook_timeout_or_garbage_is_502_and_audited(client, org_keys, app, mode, words):
+@pytest.mark.parametrize(
+    ("mode", "status", "words", "what"),
+    [
+        ("slow", 504, "timed out after 0.2s", "the connector timed out"),
+        ("garbage", 502, "answered garbage", "the connector gave no definite answer"),
+    ],
+)
+def test_webhook_timeout_or_garbage_leaves_the_outcome_unknown_and_audited(
+    client, org_keys, app, mode, status, words, what
+):
+    """Neither is a refusal: the remote may have applied the step, so the proposal is not recorded 'failed' (which
+    would invite a blind retry) but stays 'executing' for a retry or the recovery sweep, with the same keys."""
     remote = SlowRemote(mode)
     try:
         runtime = app.state.actions_runtime
@@ -167,10 +177,12 @@ def test_webhook_timeout_or_garbage_is_502_and_audited(client, org_keys, app, mo
         }
         body = confirmed("crm_refund", {"ticket": "T1"}, "c1")
         r = post(client, org_keys, body, key=f"crm-{mode}")
-        assert r.status_code == 502 and words in r.json()["error"]["message"]
-        assert r.json()["error"]["details"]["status"] == "failed"
+        error = r.json()["error"]
+        assert r.status_code == status and error["code"] == "outcome_unknown"
+        assert error["message"].startswith(f"outcome unknown: {what} on step 0 (crm_refund)")
+        assert error["details"]["status"] == "executing" and words in error["details"]["error"]
         entry = audit(client, org_keys)[0]
-        assert entry["kind"] == "execution" and entry["payload"]["status"] == "failed"
+        assert entry["kind"] == "outcome_unknown" and entry["payload"]["status"] == "executing"
     finally:
         remote.server.shutdown()
         remote.server.server_close()

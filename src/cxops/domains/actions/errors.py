@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cxops.core.errors import CxopsError
+from cxops.core.errors import Conflict, CxopsError
 
 
 class ConnectorFailed(CxopsError):
@@ -23,3 +23,20 @@ class ActionRefused(ConnectorFailed):
 
     status_code = 409
     code = "action_refused"
+
+
+class OutcomeUnknown(ConnectorFailed):
+    """A connector call ended without a definite answer (5xx, garbage, anything but a refusal): the step may have
+    been applied. The proposal stays 'executing'; a retry or the recovery sweep resumes it with the same keys."""
+
+    code = "outcome_unknown"
+
+
+class OutcomeUnknownTimeout(OutcomeUnknown):
+    """As `OutcomeUnknown`, the connector having timed out."""
+
+    status_code = 504
+
+
+class ProposalExpired(Conflict):
+    """A proposal awaiting approval passed its expiry; it can no longer be approved or rejected."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import update
@@ -13,12 +14,18 @@ from cxops.core.clock import utcnow
 from cxops.core.errors import CxopsError
 from cxops.core.events import emit
 from cxops.domains.actions import audit
+from cxops.domains.actions.errors import ConnectorTimeout, OutcomeUnknown, OutcomeUnknownTimeout
 from cxops.domains.actions.models import ActionProposal
 from cxops.domains.actions.runtime import ActionsRuntime
 
+log = logging.getLogger(__name__)
+
 FAILED_STATUSES = ("failed", "compensated", "failed_uncompensated")
 #: Decided (or approved) and committed as such before any connector call; ends executed/failed/compensated.
+#: A live execution whose connector gave no definite answer also stays 'executing' (see `run_steps`).
 EXECUTING = "executing"
+#: The audit kind of a live execution left 'executing' because a step's outcome is unknown.
+OUTCOME_UNKNOWN = "outcome_unknown"
 
 
 def actor_kind_of(row: ActionProposal) -> str:
@@ -82,20 +89,26 @@ def execute_durably(session: Session, runtime: ActionsRuntime, row: ActionPropos
     resume(session, runtime, row)
 
 
-def claim(session: Session, row: ActionProposal) -> bool:
-    """Take an 'executing' proposal for this transaction; False if another one finished it meanwhile.
+def take(session: Session, row: ActionProposal, status: str) -> bool:
+    """Take `row` for this transaction if it is still `status`; refreshed; False if another one changed it meanwhile.
 
-    The claim is an UPDATE of the row, so it holds a row lock (PostgreSQL) or the write lock (SQLite) until the
-    outcome commits: a concurrent retry waits, then finds the proposal finished and only reads it.
+    An UPDATE of the row, so it holds a row lock (PostgreSQL) or the write lock (SQLite) until this transaction ends:
+    a concurrent one waits, then finds the outcome and only reads it.
     """
-    claimed = session.execute(
+    taken = session.execute(
         update(ActionProposal)
-        .where(ActionProposal.id == row.id, ActionProposal.status == EXECUTING)
-        .values(status=EXECUTING)
+        .where(ActionProposal.id == row.id, ActionProposal.status == status)
+        .values(status=status)
         .execution_options(synchronize_session=False)
     )
     session.refresh(row)
-    return getattr(claimed, "rowcount", 0) == 1
+    return getattr(taken, "rowcount", 0) == 1
+
+
+def claim(session: Session, row: ActionProposal) -> bool:
+    """Take an 'executing' proposal for this transaction (`take`) until its outcome commits; False if another one
+    finished it meanwhile (a concurrent retry waits, then finds the proposal finished and only reads it)."""
+    return take(session, row, EXECUTING)
 
 
 def resume(
@@ -124,9 +137,12 @@ def settled(exc: Exception) -> bool:
 def run_steps(session: Session, runtime: ActionsRuntime, row: ActionProposal, *, raise_unsettled: bool = False) -> None:
     """Execute every step; on failure compensate the completed ones; record, audit and announce the outcome.
 
-    With `raise_unsettled` (the recovery sweep), a failure that is not `settled` is raised, not recorded: the step
-    may have been applied before the interruption, so 'failed' could be false; the caller's transaction rolls back
-    and a later attempt runs the steps again with the same connector idempotency keys.
+    A failure that is not `settled` (timeout, 5xx, garbage: the step may have been applied) is never recorded as
+    'failed', which would invite a blind retry, and nothing is compensated. With `raise_unsettled` (the recovery
+    sweep) it is raised: the caller's transaction rolls back and a later attempt runs the steps again with the same
+    connector idempotency keys. On the live path (a request) the proposal stays 'executing' with the unknown step
+    noted and audited (`leave_for_recovery`); the router answers `OutcomeUnknown`, and a retry of the request or the
+    recovery sweep (once its lease has passed) resumes it with the same keys.
     """
     done: list[dict[str, Any]] = []
     error: str | None = None
@@ -137,8 +153,11 @@ def run_steps(session: Session, runtime: ActionsRuntime, row: ActionProposal, *,
                 org_id=row.org_id, action=spec.name, params=step["params"], idempotency_key=f"{row.id}:{i}"
             )
         except Exception as exc:  # every connector failure ends in a recorded, compensated state
-            if raise_unsettled and not settled(exc):
-                raise
+            if not settled(exc):
+                if raise_unsettled:
+                    raise
+                leave_for_recovery(session, row, done, step=i, action=spec.name, exc=exc)
+                return
             error = f"step {i} ({spec.name}) failed: {_message(exc)}"
             break
         done.append({"step": i, "action": spec.name, "params": step["params"], "outcome": outcome})
@@ -162,6 +181,57 @@ def run_steps(session: Session, runtime: ActionsRuntime, row: ActionProposal, *,
         payload={"status": row.status, "error": error, "results": results, "compensation": notes},
     )
     announce(session, row)
+
+
+def leave_for_recovery(
+    session: Session, row: ActionProposal, done: list[dict[str, Any]], *, step: int, action: str, exc: Exception
+) -> None:
+    """Keep a live execution 'executing' after a step ended without a definite answer: note the unknown step on
+    the proposal (`outcome.unknown`, `error`) and audit it; nothing is announced, the execution has not ended."""
+    timed_out = isinstance(exc, ConnectorTimeout)
+    row.error = f"outcome unknown: step {step} ({action}): {_message(exc)}"
+    row.outcome = {
+        "steps": done,
+        "compensation": [],
+        "unknown": {"step": step, "action": action, "error_type": type(exc).__name__, "timed_out": timed_out},
+    }
+    audit.append(
+        session,
+        org_id=row.org_id,
+        kind=OUTCOME_UNKNOWN,
+        proposal_id=row.id,
+        payload={
+            "status": row.status,
+            "step": step,
+            "action": action,
+            "error_type": type(exc).__name__,
+            "error": _message(exc),
+            "completed_steps": [d["step"] for d in done],
+            "next": "a retry or the recovery sweep resumes it with the same connector idempotency keys",
+        },
+    )
+    log.warning(
+        "action outcome unknown; left executing for a retry or the recovery sweep",
+        extra={
+            "proposal_id": str(row.id),
+            "org_id": str(row.org_id),
+            "action": action,
+            "error_type": type(exc).__name__,
+        },
+    )
+
+
+def outcome_unknown(row: ActionProposal, details: Any = None) -> OutcomeUnknown:
+    """The error answering a request whose execution was left 'executing' by `leave_for_recovery`."""
+    unknown = (row.outcome or {}).get("unknown") or {}
+    timed_out = bool(unknown.get("timed_out"))
+    what = "the connector timed out" if timed_out else "the connector gave no definite answer"
+    where = f" on step {unknown['step']} ({unknown.get('action')})" if "step" in unknown else ""
+    message = (
+        f"outcome unknown: {what}{where}; the action will be re-tried safely with the same idempotency key by the "
+        f"recovery sweep (or by retrying this request), see proposal {row.id}"
+    )
+    return (OutcomeUnknownTimeout if timed_out else OutcomeUnknown)(message, details=details)
 
 
 def reverse(session: Session, runtime: ActionsRuntime, row: ActionProposal, reason: str, by: str) -> None:

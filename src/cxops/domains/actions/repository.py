@@ -6,15 +6,38 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from cxops.core.clock import utcnow
 from cxops.domains.actions.models import ActionBreaker, ActionProposal, AuditEntry
 
 #: Executed or being executed (an 'executing' proposal counts toward velocity limits: it is committed to run).
 EXECUTED = ("executing", "executed", "failed", "compensated", "failed_uncompensated", "reversed")
 FAILED = ("failed", "compensated", "failed_uncompensated")
 REVERSED = ("reversed", "compensated")
+
+
+PENDING = "pending_approval"
+EXPIRED = "expired"
+
+
+def overdue(now: datetime) -> ColumnElement[bool]:
+    """Awaiting approval past its expiry: expired, whether or not the sweep has marked it yet."""
+    return and_(
+        ActionProposal.status == PENDING, ActionProposal.expires_at.is_not(None), ActionProposal.expires_at < now
+    )
+
+
+def overdue_approvals(session: Session, *, now: datetime, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(id, org_id) of proposals of every organisation awaiting approval past their expiry, oldest expiry first."""
+    stmt = (
+        select(ActionProposal.id, ActionProposal.org_id)
+        .where(overdue(now))
+        .order_by(ActionProposal.expires_at, ActionProposal.id)
+        .limit(limit)
+    )
+    return [(r.id, r.org_id) for r in session.execute(stmt)]
 
 
 #: When a proposal's execution intent was committed: at its approval, else at its (allowed) proposal.
@@ -113,10 +136,18 @@ def window_stats(
 
 
 def list_proposals(
-    session: Session, org_id: uuid.UUID, *, status: str | None, limit: int, offset: int
+    session: Session, org_id: uuid.UUID, *, status: str | None, limit: int, offset: int, now: datetime | None = None
 ) -> Sequence[ActionProposal]:
+    """Proposals by their effective status at `now`: one awaiting approval past its expiry is 'expired' (not
+    'pending_approval') even before the sweep marks it."""
+    now = now or utcnow()
     stmt = select(ActionProposal).where(ActionProposal.org_id == org_id)
-    if status:
+    if status == PENDING:
+        live = or_(ActionProposal.expires_at.is_(None), ActionProposal.expires_at >= now)
+        stmt = stmt.where(ActionProposal.status == PENDING, live)
+    elif status == EXPIRED:
+        stmt = stmt.where(or_(ActionProposal.status == EXPIRED, overdue(now)))
+    elif status:
         stmt = stmt.where(ActionProposal.status == status)
     return session.scalars(stmt.order_by(ActionProposal.created_at.desc()).limit(limit).offset(offset)).all()
 

@@ -14,8 +14,8 @@ from cxops.core.errors import CxopsError
 from cxops.core.repository import MAX_PAGE_SIZE, get_scoped
 from cxops.core.web import DbSession, require
 from cxops.domains.actions import audit, breakers, repository, schemas, service
-from cxops.domains.actions.errors import ConnectorFailed
-from cxops.domains.actions.execution import FAILED_STATUSES
+from cxops.domains.actions.errors import ConnectorFailed, ProposalExpired
+from cxops.domains.actions.execution import EXECUTING, FAILED_STATUSES, outcome_unknown
 from cxops.domains.actions.models import ActionProposal
 from cxops.domains.actions.runtime import ActionsRuntime, default_runtime
 
@@ -52,6 +52,7 @@ def _audited(session: Session, who: Principal, body: Any, work: Callable[[], T])
 
 def _read(row: ActionProposal, replayed: bool = False) -> dict[str, Any]:
     out = schemas.ProposalRead.model_validate(row).model_dump(mode="json")
+    out["status"] = service.effective_status(row)  # past its expiry: 'expired', even before the sweep marks it
     out["replayed"] = replayed
     out["results"] = [
         {"step": s["step"], "result": s["outcome"].get("result")} for s in (row.outcome or {}).get("steps", [])
@@ -60,12 +61,26 @@ def _read(row: ActionProposal, replayed: bool = False) -> dict[str, Any]:
 
 
 def _finish(session: Session, row: ActionProposal, replayed: bool = False) -> dict[str, Any]:
-    """Return the proposal; a failed execution is committed (record + audit) and then reported as 502."""
+    """Return the proposal; a failed execution is committed (record + audit) and then reported as 502; one left
+    'executing' because a connector gave no definite answer is committed and reported as 504 (timeout) or 502."""
     body = _read(row, replayed)
     if row.status in FAILED_STATUSES:
         session.commit()
         raise ConnectorFailed(row.error or "execution failed", details=body)
+    if row.status == EXECUTING:
+        session.commit()
+        raise outcome_unknown(row, details=body)
     return body
+
+
+def _keeping_expiry(session: Session, work: Callable[[], T]) -> T:
+    """Run a review; a proposal it found past its expiry is committed as 'expired' (with its audit entry) before
+    the 409 is answered."""
+    try:
+        return work()
+    except ProposalExpired:
+        session.commit()
+        raise
 
 
 @router.get("/catalogue")
@@ -120,8 +135,10 @@ def list_proposals(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> list[dict[str, Any]]:
-    """Proposals, newest first, optionally by status (pending_approval, executed, denied, ...)."""
-    return [_read(r) for r in repository.list_proposals(session, who.org_id, status=status, limit=limit, offset=offset)]
+    """Proposals, newest first, optionally by status (pending_approval, executed, denied, expired, ...); one
+    awaiting approval past its expiry is 'expired'."""
+    rows = repository.list_proposals(session, who.org_id, status=status, limit=limit, offset=offset)
+    return [_read(r) for r in rows]
 
 
 @router.get("/proposals/{proposal_id}")
@@ -131,7 +148,7 @@ def get_proposal(proposal_id: uuid.UUID, session: DbSession, who: Reader) -> dic
 
 @router.get("/approvals")
 def approvals(session: DbSession, who: Reader, limit: Limit = 50, offset: Offset = 0) -> list[dict[str, Any]]:
-    """The approvals queue: proposals awaiting a supervisor."""
+    """The approvals queue: proposals awaiting a supervisor (not those past their expiry)."""
     return [
         _read(r)
         for r in repository.list_proposals(session, who.org_id, status="pending_approval", limit=limit, offset=offset)
@@ -143,14 +160,23 @@ def approve(
     proposal_id: uuid.UUID, data: schemas.ReviewRequest, session: DbSession, who: Manager, runtime: Runtime
 ) -> dict[str, Any]:
     """Approve (executes now) with a reason."""
-    row = service.approve(session, runtime, org_id=who.org_id, who=who, proposal_id=proposal_id, reason=data.reason)
+    row = _keeping_expiry(
+        session,
+        lambda: service.approve(
+            session, runtime, org_id=who.org_id, who=who, proposal_id=proposal_id, reason=data.reason
+        ),
+    )
     return _finish(session, row)
 
 
 @router.post("/approvals/{proposal_id}/reject")
 def reject(proposal_id: uuid.UUID, data: schemas.ReviewRequest, session: DbSession, who: Manager) -> dict[str, Any]:
     """Reject with a reason."""
-    return _read(service.reject(session, org_id=who.org_id, who=who, proposal_id=proposal_id, reason=data.reason))
+    row = _keeping_expiry(
+        session,
+        lambda: service.reject(session, org_id=who.org_id, who=who, proposal_id=proposal_id, reason=data.reason),
+    )
+    return _read(row)
 
 
 @router.post("/proposals/{proposal_id}/reverse")

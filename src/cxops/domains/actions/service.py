@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +20,7 @@ from cxops.core.repository import get_scoped
 from cxops.domains.actions import audit, breakers, recovery, repository
 from cxops.domains.actions.compute.chain import canonical_json
 from cxops.domains.actions.decide import RequestDecision, actor_ref, decide_request
+from cxops.domains.actions.errors import ProposalExpired
 from cxops.domains.actions.execution import (
     EXECUTING,
     actor_kind_of,
@@ -28,8 +29,10 @@ from cxops.domains.actions.execution import (
     execute_durably,
     resume,
     reverse,
+    take,
 )
 from cxops.domains.actions.models import ActionProposal
+from cxops.domains.actions.repository import EXPIRED, PENDING
 from cxops.domains.actions.runtime import ActionsRuntime
 from cxops.domains.actions.schemas import DryRunRequest, ProposalCreate
 
@@ -252,20 +255,50 @@ def _after(session: Session, runtime: ActionsRuntime, row: ActionProposal) -> No
         )
 
 
+def effective_status(row: ActionProposal, now: datetime | None = None) -> str:
+    """The status reads show: a proposal awaiting approval past its expiry is 'expired', even before the sweep (or
+    a review) marks it so (`repository.list_proposals` filters the same way)."""
+    if row.status == PENDING and row.expires_at is not None and row.expires_at < (now or utcnow()):
+        return EXPIRED
+    return row.status
+
+
+def _mark_expired(session: Session, row: ActionProposal, by: str) -> None:
+    row.status = EXPIRED
+    expired_at = row.expires_at.isoformat() if row.expires_at else None
+    audit.append(
+        session, org_id=row.org_id, kind="expired", proposal_id=row.id, payload={"by": by, "expired_at": expired_at}
+    )
+
+
+def expire(session: Session, *, proposal_id: uuid.UUID, now: datetime | None = None) -> bool:
+    """Mark a proposal awaiting approval past its expiry 'expired', with an 'expired' audit entry (the sweep).
+
+    False when it no longer awaits approval (reviewed or expired meanwhile) or is not past its expiry. Like a
+    rejection, expiry publishes no event: the proposal ends without having executed."""
+    row = session.get(ActionProposal, proposal_id)
+    if row is None or not take(session, row, PENDING) or effective_status(row, now) != EXPIRED:
+        return False
+    _mark_expired(session, row, "expiry sweep")
+    return True
+
+
+def _expired_error(row: ActionProposal) -> ProposalExpired:
+    at = row.expires_at.isoformat() if row.expires_at else "its expiry"
+    return ProposalExpired(f"proposal {row.id} expired at {at}; propose it again")
+
+
 def _pending(session: Session, org_id: uuid.UUID, proposal_id: uuid.UUID) -> ActionProposal:
+    """The proposal, taken (`execution.take`: a concurrent review or the sweep waits), if it still awaits approval;
+    one past its expiry is marked 'expired' (audited; the router commits that before answering `ProposalExpired`)."""
     row = get_scoped(session, ActionProposal, org_id, proposal_id, "proposal")
-    if row.status != "pending_approval":
+    if not take(session, row, PENDING):
+        if row.status == EXPIRED:
+            raise _expired_error(row)
         raise Conflict(f"proposal {proposal_id} is '{row.status}', not awaiting approval")
-    if row.expires_at is not None and row.expires_at < utcnow():
-        row.status = "expired"
-        audit.append(
-            session,
-            org_id=org_id,
-            kind="expired",
-            proposal_id=row.id,
-            payload={"expired_at": row.expires_at.isoformat()},
-        )
-        raise Conflict(f"proposal {proposal_id} expired at {row.expires_at.isoformat()}; propose it again")
+    if effective_status(row) == EXPIRED:
+        _mark_expired(session, row, "review after expiry")
+        raise _expired_error(row)
     return row
 
 

@@ -1,4 +1,5 @@
-"""Background work of the actions domain: recovering executions that a crash left 'executing'."""
+"""Background work of the actions domain: expiring approvals past their expiry, recovering executions that a crash
+(or a connector's timeout) left 'executing'."""
 
 from __future__ import annotations
 
@@ -16,6 +17,43 @@ from cxops.domains.actions.models import ActionProposal
 from cxops.domains.actions.runtime import ActionsRuntime
 
 log = logging.getLogger(__name__)
+
+
+def expire_overdue(factory: sessionmaker[Session], *, limit: int = 500) -> list[dict[str, Any]]:
+    """Mark every proposal awaiting approval past its expiry 'expired', each in its own transaction with one
+    'expired' audit entry (`service.expire`; a proposal reviewed or expired meanwhile is left alone). Returns one
+    line per proposal marked: its id, organisation and outcome 'expired'."""
+    now = utcnow()
+    with factory() as session:
+        found = repository.overdue_approvals(session, now=now, limit=limit)
+    report = []
+    for proposal_id, org_id in found:
+        try:
+            with unit_of_work(factory) as session:
+                marked = service.expire(session, proposal_id=proposal_id, now=now)
+        except Exception as exc:  # the next sweep tries again; the others still expire
+            fields = {"proposal_id": str(proposal_id), "org_id": str(org_id), "error_type": type(exc).__name__}
+            log.warning("expiring an action approval failed; will retry", extra=fields)
+            continue
+        if marked:
+            report.append(_line(proposal_id, org_id, "expired"))
+    return _logged(report, "action approvals expired")
+
+
+def sweep(
+    factory: sessionmaker[Session],
+    runtime: ActionsRuntime,
+    *,
+    lease_s: int,
+    max_attempts: int = 10,
+    backoff_s: float = 60.0,
+) -> list[dict[str, Any]]:
+    """One run of the periodic sweep (`cxops worker`, or the API without a worker): expire overdue approvals, then
+    recover interrupted executions. The report lines of both."""
+    expired = expire_overdue(factory)
+    return expired + recover_interrupted(
+        factory, runtime, lease_s=lease_s, max_attempts=max_attempts, backoff_s=backoff_s
+    )
 
 
 def recover_interrupted(
@@ -50,9 +88,17 @@ def recover_interrupted(
                 outcome = row.status if resumed and row is not None else "finished elsewhere"
         except Exception as exc:  # why it could not be resumed decides what happens next, in its own transaction
             outcome = _record_failure(factory, runtime, proposal_id, org_id, exc, max_attempts, backoff_s)
-        report.append({"proposal_id": str(proposal_id), "org_id": str(org_id), "outcome": outcome})
+        report.append(_line(proposal_id, org_id, outcome))
+    return _logged(report, "interrupted actions recovered")
+
+
+def _line(proposal_id: uuid.UUID, org_id: uuid.UUID, outcome: str) -> dict[str, Any]:
+    return {"proposal_id": str(proposal_id), "org_id": str(org_id), "outcome": outcome}
+
+
+def _logged(report: list[dict[str, Any]], message: str) -> list[dict[str, Any]]:
     if report:
-        log.info("interrupted actions recovered", extra={"proposals": len(report)})
+        log.info(message, extra={"proposals": len(report)})
     return report
 
 
