@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from cxops.entrypoints.demo_seeds import actions, pilots, qa, wfm, workflows
+
 Seed = Callable[..., str]
 
 
 def ordered() -> list[tuple[str, Seed]]:
     """(what, seed) in the order they run: workflows last, since two of its rules react to the actions' events."""
-    from cxops.entrypoints.demo_seeds import actions, pilots, qa, wfm, workflows
-
     return [
         ("quality", qa.seed),
         ("workforce plans", wfm.seed),
