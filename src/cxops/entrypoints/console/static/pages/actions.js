@@ -6,7 +6,7 @@
   const MANAGE = ["admin", "supervisor"];
   const when = v => (v ? v.slice(0, 19).replace("T", " ") : "–");
   const pill = (text, kind) => h("span", { class: "pill " + (kind || ""), text });
-  const STATUS = { executed: "ok", executing: "warn", denied: "bad", failed: "bad", compensated: "warn", pending_approval: "warn", rejected: "bad", reversed: "warn" };
+  const STATUS = { executed: "ok", executing: "warn", denied: "bad", failed: "bad", compensated: "warn", pending_approval: "warn", rejected: "bad", reversed: "warn", expired: "", failed_uncompensated: "bad" };
   const rulesText = rules => (rules || []).map(r => `${r.rule_id}: ${r.reason}`).join("\n");
   const canManage = () => cx.state.me && MANAGE.includes(cx.state.me.role);
 
@@ -111,7 +111,7 @@
 
   async function renderProposals(el, params) {
     el.replaceChildren();
-    el.append(form([{ name: "status", label: "Status", type: "select", value: params.status || "", options: [["", "any"], "executed", "executing", "pending_approval", "denied", "rejected", "compensated", "failed", "reversed", "expired"] }],
+    el.append(form([{ name: "status", label: "Status", type: "select", value: params.status || "", options: [["", "any"], "executed", "executing", "pending_approval", "denied", "rejected", "compensated", "failed", "failed_uncompensated", "reversed", "expired"] }],
       v => cx.go("actions-proposals", v.status ? { status: v.status } : {}), { submit: "Filter" }));
     const q = params.status ? `&status=${encodeURIComponent(params.status)}` : "";
     const rows = await api(`/v1/actions/proposals?limit=200${q}`);
