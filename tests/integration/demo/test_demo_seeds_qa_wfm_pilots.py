@@ -95,7 +95,7 @@ def _check_qa(s: Session, org_id: uuid.UUID, summary: str) -> None:
     [card] = qa_service.active_scorecards(s, org_id)
     assert card.name == "Customer care standard" and card.version == 1 and f"'{card.name}' v1 published" in summary
     evs = list(s.scalars(select(QaEvaluation).where(QaEvaluation.org_id == org_id)))
-    assert len(evs) > 300 and all(0 <= e.total <= 100 for e in evs)
+    assert len(evs) > 100 and all(0 <= e.total <= 100 for e in evs)  # two days of ~60 contacts a day
     assert len({e.agent_id for e in evs}) > 20 and any(e.agent_kind == "ai" for e in evs)
     assert all(e.criteria and e.scorecard_id == card.id for e in evs)
     humans = list(s.scalars(select(QaHumanEvaluation).where(QaHumanEvaluation.org_id == org_id)))

@@ -33,7 +33,9 @@ from cxops.entrypoints.qa_wiring import FactsFromDomains, qa_encoder
 
 #: The scorecard the repository ships for the demo (also used by `cxops bench qa`).
 SCORECARD_PATH = Path(__file__).resolve().parents[2] / "domains" / "qa" / "scorecards" / "demo.yaml"
-SCORE_DAYS = 7
+#: Scored here, before the server starts (~2,600 demo contacts, ~8 s): enough for the evaluations, calibration and
+#: disputes; the served demo's event consumers score the rest of history in the background.
+SCORE_DAYS = 2
 SCORE_BATCH = 200
 #: Upper bound on the interactions scored here (the rest of history is left to the event consumers).
 MAX_SCORED = 12_000
