@@ -129,25 +129,11 @@ def score_interactions(
             )
         )
     )
-    if only_missing and cards and rows:
-        done = set(
-            session.scalars(
-                select(QaEvaluation.interaction_id).where(
-                    QaEvaluation.scorecard_id.in_([c.id for c in cards]),
-                    QaEvaluation.interaction_id.in_([r.id for r in rows]),
-                )
-            )
-        )
-        rows = [r for r in rows if r.id not in done]
     if not cards or not rows:
         return []
-    views = _views(session, rows, facts)
-    agents = agents_by_ids(session, [r.primary_agent_id for r in rows if r.primary_agent_id])
-    out = []
-    for card_row in cards:
-        card = parse_scorecard(card_row.source)
-        # A re-score updates the evaluation in place: its id, and the disputes that refer to it, are kept.
-        earlier = {
+    # A re-score updates the evaluation in place: its id, and the disputes that refer to it, are kept.
+    earlier = {
+        card_row.id: {
             ev.interaction_id: ev
             for ev in session.scalars(
                 select(QaEvaluation).where(
@@ -155,6 +141,17 @@ def score_interactions(
                 )
             )
         }
+        for card_row in cards
+    }
+    if only_missing:
+        rows = [r for r in rows if not any(r.id in done for done in earlier.values())]
+        if not rows:
+            return []
+    views = _views(session, rows, facts)
+    agents = agents_by_ids(session, [r.primary_agent_id for r in rows if r.primary_agent_id])
+    out = []
+    for card_row in cards:
+        card = parse_scorecard(card_row.source)
         for r in rows:
             result = score(card, views[r.id], encoder)
             agent = agents.get(r.primary_agent_id) if r.primary_agent_id else None
@@ -166,7 +163,7 @@ def score_interactions(
                 "sections": result.sections,
                 "criteria": [_criterion(c) for c in result.criteria],
             }
-            ev = earlier.get(r.id)
+            ev = earlier[card_row.id].get(r.id)
             if ev is None:
                 ev = QaEvaluation(
                     org_id=org_id,
