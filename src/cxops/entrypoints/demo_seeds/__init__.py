@@ -11,11 +11,20 @@ intent model and the help centre are loaded.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from datetime import datetime
+from typing import Protocol
 
+from sqlalchemy.orm import Session, sessionmaker
+
+from cxops.core.config import Settings
 from cxops.entrypoints.demo_seeds import actions, pilots, qa, wfm, workflows
 
-Seed = Callable[..., str]
+
+class Seed(Protocol):
+    def __call__(
+        self, factory: sessionmaker[Session], *, org_id: uuid.UUID, settings: Settings, now: datetime
+    ) -> str: ...
 
 
 def ordered() -> list[tuple[str, Seed]]:
