@@ -62,3 +62,16 @@ def test_keyboard_only_sign_in_and_navigation(page, live_server) -> None:  # typ
     assert focused[-1] == "Organisation", focused
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Organisation").wait_for()
+
+
+def test_navigation_sections_in_working_order_and_landing_per_role(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    """Sections follow one order for every role; each role lands on the first page it may see."""
+    base, keys = live_server["base"], live_server["keys"]
+    sign_in(page, base, keys["admin"])
+    page.get_by_role("heading", name="Daily overview").wait_for()  # not a page of whichever script loaded first
+    sections = [s.lower() for s in page.locator("nav h2").all_inner_texts()]  # CSS may upper-case them
+    assert sections[:3] == ["operations", "analytics", "assist"] and sections[-1] == "admin", sections
+    assert len(sections) == len(set(sections)), sections
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, base, keys["agent"])
+    page.get_by_role("heading", name="Agent assist").wait_for()

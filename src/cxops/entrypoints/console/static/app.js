@@ -186,13 +186,18 @@
     location.hash = `#/${id}${q}`;
   }
 
+  // The navigation's sections in the order a CX team works through them; a page's `order` ranks it within its
+  // section. The first listed page a role may see is its landing page (an agent lands on the agent desk).
+  const SECTIONS = ["Operations", "Analytics", "Assist", "Knowledge", "Quality", "Workforce", "Actions", "Trust",
+    "Prove value", "Automate", "Directory", "Admin"];
+  function rank(p) { const i = SECTIONS.indexOf(p.section); return i < 0 ? SECTIONS.length : i; }
   function visible() { return pages.filter(p => state.me && p.roles.includes(state.me.role)); }
-  function listed() { return visible().filter(p => !p.hidden); }
+  function listed() { return visible().filter(p => !p.hidden).sort((a, b) => rank(a) - rank(b) || a.order - b.order); }
 
   function renderNav(current) {
     const nav = document.getElementById("nav"); nav.replaceChildren();
     const bySection = {};
-    for (const p of listed().sort((a, b) => a.order - b.order)) (bySection[p.section] = bySection[p.section] || []).push(p);
+    for (const p of listed()) (bySection[p.section] = bySection[p.section] || []).push(p);
     for (const [section, list] of Object.entries(bySection)) {
       nav.append(h("h2", { text: section }));
       for (const p of list) nav.append(h("a", { href: `#/${p.id}`, "aria-current": p.id === current ? "page" : null, text: p.title }));
@@ -203,7 +208,7 @@
     if (!state.me) return;
     const { id, params } = parseHash();
     const list = visible();
-    const target = list.find(p => p.id === id) || (id ? null : listed().sort((a, b) => a.order - b.order)[0]);
+    const target = list.find(p => p.id === id) || (id ? null : listed()[0]);
     renderNav(target && target.id);
     const main = document.getElementById("main"); main.replaceChildren();
     if (!target) {

@@ -7,7 +7,7 @@
   const when = v => (v || "").slice(0, 16).replace("T", " ");
   const genPill = v => h("span", { class: "pill " + ({ ok: "ok", failed: "bad", pending: "warn" }[v] || ""), text: v });
 
-  cx.page({ id: "documentation", title: "Call documentation", section: "Assist", order: 61, roles: READ, async render(el, params) {
+  cx.page({ id: "documentation", title: "Call documentation", section: "Assist", order: 62, roles: READ, async render(el, params) {
     const q = new URLSearchParams({ limit: 50 }); if (params.intent) q.set("intent", params.intent);
     const page = await api(`/v1/documentation?${q}`);
     el.append(h("p", { class: "muted", text: `Written automatically when an interaction ends (${page.total} documented). Open one to see its CRM-ready JSON.` }));
@@ -25,7 +25,7 @@
 
   function section(title, body) { return h("section", { class: "doc-section" }, h("h3", { text: title }), body); }
 
-  cx.page({ id: "documentation-view", title: "Interaction documentation", section: "Assist", order: 62, hidden: true, roles: READ, async render(el, params) {
+  cx.page({ id: "documentation-view", title: "Interaction documentation", section: "Assist", order: 63, hidden: true, roles: READ, async render(el, params) {
     const row = await api(`/v1/interactions/${encodeURIComponent(params.id)}/documentation`);
     const d = row.document, disp = d.disposition;
     el.append(h("div", { class: "grid" }, kpi("Intent", disp.intent || "–", disp.intent_source === "model" ? `${disp.model}, p=${disp.confidence}` : `from the ${disp.intent_source}`),
