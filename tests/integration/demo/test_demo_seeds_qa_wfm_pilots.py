@@ -5,7 +5,7 @@ a second call adds nothing, and the console's data sources (the API lists) are n
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from cxops.core import keys
 from cxops.core.config import Settings
 from cxops.core.db import unit_of_work
+from cxops.domains.assist.doc_models import AssistDocumentation
+from cxops.domains.interactions.public import Interaction
 from cxops.domains.pilots.models import Pilot, PilotLook
 from cxops.domains.qa import insight
 from cxops.domains.qa import service as qa_service
@@ -23,7 +25,7 @@ from cxops.domains.qa.models import QaDispute, QaEvaluation, QaHumanEvaluation, 
 from cxops.domains.wfm import service as wfm_service
 from cxops.domains.wfm.models import ForecastPoint, ForecastRun, Schedule, Shift, StaffingInterval, StaffingPlan
 from cxops.entrypoints.demo import load_demo
-from cxops.entrypoints.demo_seeds import pilots, qa, wfm
+from cxops.entrypoints.demo_seeds import documentation, pilots, qa, wfm
 from cxops.integrations.demo import DemoConfig, Generator
 from tests.conftest import auth, drain_events, make_org_keys
 
@@ -89,6 +91,37 @@ def test_seeds_fill_quality_workforce_and_pilots_once(
         assert len(client.get("/v1/qa/disputes", headers=admin).json()) == counts["QaDispute"]
     with unit_of_work(session_factory) as s:
         assert (s.scalar(select(func.count()).select_from(QaEvaluation)) or 0) > counts["QaEvaluation"]
+
+
+def test_documentation_seed_documents_the_recent_calls_once(
+    demo: uuid.UUID, session_factory: sessionmaker[Session], settings: Settings, app: Any
+) -> None:
+    """The newest calls, the ones a visitor opens first, are documented before serving; older ones are left to the
+    event backlog; a second call adds nothing."""
+    first = _seed(documentation, session_factory, demo, settings)
+    since = NOW - timedelta(days=documentation.DOC_DAYS)
+    with unit_of_work(session_factory) as s:
+        ended = dict(
+            s.execute(
+                select(Interaction.id, Interaction.started_at).where(
+                    Interaction.org_id == demo, Interaction.ended_at.is_not(None), Interaction.started_at < NOW
+                )
+            ).all()
+        )
+        documented = {d.interaction_id: d for d in s.scalars(select(AssistDocumentation))}
+        stored = {i: doc for i, doc in s.execute(select(Interaction.id, Interaction.documentation))}
+    recent = {i for i, at in ended.items() if at >= since}
+    assert len(recent) > 50 and set(documented) == recent  # exactly the window: nothing older, nothing missing
+    assert f"{len(recent):,} interactions of the last {documentation.SPAN} documented" in first
+    assert all(d.document["summary"]["text"] and stored[i] == d.document for i, d in documented.items())
+    again = _seed(documentation, session_factory, demo, settings)
+    assert again.endswith("nothing added"), again
+    with unit_of_work(session_factory) as s:
+        assert (s.scalar(select(func.count()).select_from(AssistDocumentation)) or 0) == len(recent)
+    with TestClient(app) as client:
+        admin = auth(make_org_keys(session_factory, "default")["admin"])
+        newest = client.get("/v1/documentation?limit=1", headers=admin).json()["items"][0]
+        assert ended[uuid.UUID(newest["interaction_id"])] == max(ended[i] for i in recent)
 
 
 def _check_qa(s: Session, org_id: uuid.UUID, summary: str) -> None:
