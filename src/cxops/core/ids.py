@@ -6,6 +6,9 @@ import os
 import time
 import uuid
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def new_id() -> uuid.UUID:
@@ -18,6 +21,13 @@ def new_id() -> uuid.UUID:
     value |= 0b10 << 62
     value |= rand & ((1 << 62) - 1)
     return uuid.UUID(int=value)
+
+
+def id_time(value: uuid.UUID) -> datetime:
+    """When a UUIDv7 was made (its 48-bit Unix milliseconds), in UTC; ValueError for another UUID version."""
+    if value.version != 7:
+        raise ValueError(f"{value} is a version {value.version} UUID, not a time-ordered version 7 one")
+    return _EPOCH + timedelta(milliseconds=value.int >> 80)
 
 
 def parse_uuids(values: Iterable[object]) -> list[uuid.UUID]:

@@ -193,7 +193,9 @@ def test_low_scores_trigger_workflow_rules_from_one_batched_event(client: TestCl
         "conditions:\n  - {field: score, op: lt, value: 60}\n"
         'steps:\n  - create_task: {team: quality, title: "Review {interaction_id} ({score})"}\n'
     )
-    r = client.post("/v1/workflows/rules", json={"source": rule}, headers=auth(org_keys["supervisor"]))
+    # the calls end on 2026-03-02: the rule acts on facts from then (by default it would from when it is saved)
+    body = {"source": rule, "applies_from": "2026-03-01T00:00:00Z"}
+    r = client.post("/v1/workflows/rules", json=body, headers=auth(org_keys["supervisor"]))
     assert r.status_code == 201, r.text
     _setup(client, org_keys, app)  # 6 calls, 3 of them bad
     with app.state.session_factory() as s:

@@ -97,6 +97,7 @@ ATTACKS: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", "/v1/qa/evaluations/{evaluation_id}/disputes"): {"criterion": "greeting", "reason": "intruder"},
     ("POST", "/v1/qa/disputes/{dispute_id}/decision"): {"decision": "upheld", "reason": "intruder"},
     ("POST", "/v1/workflows/rules/{rule_id}/enabled"): None,
+    ("POST", "/v1/workflows/rules/{rule_id}/backfill"): {"since": "2026-01-01T00:00:00Z"},
     ("POST", "/v1/workflows/tasks/{task_id}/decision"): {"decision": "approve", "reason": "intruder"},
     ("POST", "/v1/workflows/notifications/{note_id}/read"): None,
     ("POST", "/v1/workflows/dead-letters/{letter_id}/replay"): None,
@@ -248,12 +249,16 @@ steps:
   - notify: {{message: "{tag} escalated", level: warning}}
   - request_approval: {{title: "{tag} approve?", expires_in_h: 4}}
 """
-    ids["rule"] = _ok(client.post("/v1/workflows/rules", json={"source": rule}, headers=h["supervisor"]))["id"]
+    # the interactions below ended hours ago: the rules act on facts from before them (by default, from now)
+    past = "2026-01-01T00:00:00Z"
+    ids["rule"] = _ok(
+        client.post("/v1/workflows/rules", json={"source": rule, "applies_from": past}, headers=h["supervisor"])
+    )["id"]
     hook = (
         f"name: {tag} hook\ntrigger: interaction_ended\nsteps:\n"
         f'  - webhook: {{url: "http://127.0.0.1:9/{tag}", attempts: 1, timeout_s: 0.2}}\n'
     )
-    _ok(client.post("/v1/workflows/rules", json={"source": hook}, headers=h["supervisor"]))
+    _ok(client.post("/v1/workflows/rules", json={"source": hook, "applies_from": past}, headers=h["supervisor"]))
 
     start = datetime.now(UTC) - timedelta(hours=3)
     records = [

@@ -7,13 +7,18 @@ import http.server
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
-from cxops.core.events import Delivered
+from cxops.core.events import Delivered, to_delivered
+from cxops.core.ids import new_id
+from cxops.core.models import OutboxEvent
 from cxops.domains.workflows import service
+from cxops.domains.workflows.models import WorkflowRun
 from tests.conftest import auth, drain_events
 from tests.factories import interaction
 
@@ -58,6 +63,12 @@ def _rule(client: TestClient, keys: dict, text: str) -> dict:
     return r.json()
 
 
+def _live(n: int, **overrides: object) -> dict:
+    """An interaction that ends after the test's rules were saved (a rule acts on facts from then on)."""
+    end = datetime.now(UTC) + timedelta(seconds=n)
+    return interaction(n, started_at=(end - timedelta(minutes=6)).isoformat(), ended_at=end.isoformat(), **overrides)
+
+
 def _ingest(client: TestClient, keys: dict, records: list[dict]) -> None:
     body = b"\n".join(orjson.dumps(x) for x in records)
     r = client.post(
@@ -91,9 +102,9 @@ steps:
         client,
         org_keys,
         [
-            interaction(1, intent="refund", outcome="escalated"),
-            interaction(2, intent="refund"),
-            interaction(3, intent="billing", outcome="escalated"),
+            _live(1, intent="refund", outcome="escalated"),
+            _live(2, intent="refund"),
+            _live(3, intent="billing", outcome="escalated"),
         ],
     )
     drain_events(app)
@@ -130,12 +141,12 @@ def test_webhook_retries_then_dead_letters_and_replays(client: TestClient, org_k
         f'name: hook\ntrigger: interaction_ended\nsteps:\n  - webhook: {{url: "{hook}", attempts: 2}}\n',
     )
     _Hook.fail_first = 1
-    _ingest(client, org_keys, [interaction(1)])
+    _ingest(client, org_keys, [_live(1)])
     drain_events(app)
     run = client.get("/v1/workflows/runs", headers=auth(org_keys["analyst"])).json()[0]
     assert run["status"] == "succeeded" and "2 attempt" in run["steps"][0]["detail"]
     _Hook.fail_first = 10
-    _ingest(client, org_keys, [interaction(2)])
+    _ingest(client, org_keys, [_live(2)])
     drain_events(app)
     failed = client.get("/v1/workflows/runs?status=failed", headers=auth(org_keys["analyst"])).json()
     assert len(failed) == 1 and "dead-lettered" in failed[0]["steps"][0]["detail"]
@@ -155,7 +166,7 @@ def test_unreachable_webhook_is_bounded(client: TestClient, org_keys: dict, app)
         "name: dead\ntrigger: interaction_ended\nsteps:\n"
         '  - webhook: {url: "http://127.0.0.1:9/never", attempts: 3, timeout_s: 0.5}\n',
     )
-    _ingest(client, org_keys, [interaction(1)])
+    _ingest(client, org_keys, [_live(1)])
     drain_events(app)
     run = client.get("/v1/workflows/runs", headers=auth(org_keys["analyst"])).json()[0]
     assert run["status"] == "failed" and "3 attempts" in run["steps"][0]["detail"]
@@ -232,7 +243,7 @@ def test_dry_run_against_past_events_executes_nothing(client: TestClient, org_ke
 
 def test_approvals_need_a_reason_and_close_once(client: TestClient, org_keys: dict, app) -> None:  # type: ignore[no-untyped-def]
     _rule(client, org_keys, 'name: ap\ntrigger: interaction_ended\nsteps:\n  - request_approval: {title: "ok?"}\n')
-    _ingest(client, org_keys, [interaction(1)])
+    _ingest(client, org_keys, [_live(1)])
     drain_events(app)
     task = client.get("/v1/workflows/tasks?status=pending", headers=auth(org_keys["analyst"])).json()[0]
     url = f"/v1/workflows/tasks/{task['id']}/decision"
@@ -267,3 +278,179 @@ def test_trust_threshold_crossing_triggers_a_rule(client: TestClient, org_keys: 
     assert len(runs) == 1 and runs[0]["status"] == "succeeded"
     note = client.get("/v1/workflows/notifications", headers=auth(org_keys["analyst"])).json()[0]["message"]
     assert "now automation-averse" in note
+
+
+ESCALATIONS = (
+    "name: escalations\ntrigger: interaction_ended\nconditions:\n  - {field: outcome, op: eq, value: escalated}\n"
+    'steps:\n  - create_task: {team: supervisors, title: "Call back {external_id}"}\n'
+)
+
+
+def _ended(n: int, ago: timedelta, **overrides: object) -> dict:
+    """An interaction that ended `ago` before now."""
+    end = datetime.now(UTC) - ago
+    return interaction(n, started_at=(end - timedelta(minutes=6)).isoformat(), ended_at=end.isoformat(), **overrides)
+
+
+def _runs(client: TestClient, keys: dict) -> list[dict]:
+    return client.get("/v1/workflows/runs", headers=auth(keys["analyst"])).json()
+
+
+def _external_ids(client: TestClient, keys: dict, runs: list[dict]) -> set[str]:
+    return {
+        client.get(f"/v1/interactions/{r['subject']}", headers=auth(keys["admin"])).json()["external_id"] for r in runs
+    }
+
+
+def test_a_rule_acts_on_facts_from_when_it_is_saved(client: TestClient, org_keys: dict, app) -> None:  # type: ignore[no-untyped-def]
+    # ended (and ingested) before the rule exists; its event is delivered only after the rule is saved
+    _ingest(client, org_keys, [_ended(1, timedelta(minutes=30), outcome="escalated")])
+    rule = _rule(client, org_keys, ESCALATIONS)
+    assert datetime.fromisoformat(rule["active_from"]) >= datetime.now(UTC) - timedelta(minutes=1)
+    drain_events(app)
+    assert _runs(client, org_keys) == []
+    # an old call ingested after the rule is saved is still an old fact; a call that ends afterwards fires
+    _ingest(client, org_keys, [interaction(2, outcome="escalated"), _live(3, outcome="escalated")])
+    drain_events(app)
+    runs = _runs(client, org_keys)
+    assert len(runs) == 1 and _external_ids(client, org_keys, runs) == {"c-3"}
+
+
+def test_versions_keep_active_from_and_enabling_resets_it(client: TestClient, org_keys: dict) -> None:
+    v1 = _rule(client, org_keys, ESCALATIONS)
+    v2 = _rule(client, org_keys, ESCALATIONS.replace("Call back", "Ring"))
+    assert v2["version"] == 2 and v2["active_from"] == v1["active_from"]
+    sup = auth(org_keys["supervisor"])
+    assert (
+        client.post(f"/v1/workflows/rules/{v2['id']}/enabled?value=false", headers=sup).json()["active_from"]
+        == (v1["active_from"])
+    )
+    on = client.post(f"/v1/workflows/rules/{v2['id']}/enabled?value=true", headers=sup).json()
+    assert on["enabled"] and on["active_from"] > v1["active_from"]
+    again = client.post(f"/v1/workflows/rules/{v2['id']}/enabled?value=true", headers=sup).json()
+    assert again["active_from"] == on["active_from"]  # enabling an enabled rule changes nothing
+    listed = client.get("/v1/workflows/rules", headers=auth(org_keys["analyst"])).json()
+    assert [r["active_from"] for r in listed] == [on["active_from"]]
+
+
+def test_explicit_applies_from(client: TestClient, org_keys: dict, app) -> None:  # type: ignore[no-untyped-def]
+    sup = auth(org_keys["supervisor"])
+    future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    r = client.post("/v1/workflows/rules", json={"source": ESCALATIONS, "applies_from": future}, headers=sup)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "applies_from"
+    assert "future" in r.json()["error"]["message"]
+    naive = client.post(
+        "/v1/workflows/rules", json={"source": ESCALATIONS, "applies_from": "2026-01-01T00:00:00"}, headers=sup
+    )
+    assert naive.status_code == 422 and "applies_from" in naive.text
+    r = client.post(
+        "/v1/workflows/rules", json={"source": ESCALATIONS, "applies_from": "2020-01-01T00:00:00Z"}, headers=sup
+    )
+    assert r.status_code == 201 and r.json()["active_from"].startswith("2020-01-01T00:00:00")
+    _ingest(client, org_keys, [interaction(1, outcome="escalated")])  # ended 2026-03-02: after 2020
+    drain_events(app)
+    assert _external_ids(client, org_keys, _runs(client, org_keys)) == {"c-1"}
+
+
+def test_backfill_acts_on_the_window_once(client: TestClient, org_keys: dict, app) -> None:  # type: ignore[no-untyped-def]
+    # one batch: an escalation 3 days ago, two 1-2 hours ago, and a resolved call; not delivered yet
+    _ingest(
+        client,
+        org_keys,
+        [
+            _ended(1, timedelta(days=3), outcome="escalated"),
+            _ended(2, timedelta(hours=2), outcome="escalated"),
+            _ended(3, timedelta(hours=1), outcome="escalated"),
+            _ended(4, timedelta(hours=1)),
+        ],
+    )
+    two_days_ago = (datetime.now(UTC) - timedelta(days=2)).isoformat()
+    sup = auth(org_keys["supervisor"])
+    rule = client.post(
+        "/v1/workflows/rules", json={"source": ESCALATIONS, "applies_from": two_days_ago}, headers=sup
+    ).json()
+    since = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    dry = client.post(
+        "/v1/workflows/dry-run", json={"source": ESCALATIONS, "since": since}, headers=auth(org_keys["analyst"])
+    ).json()
+    assert (dry["events_examined"], dry["subjects_evaluated"], dry["would_run"]) == (1, 3, 2)
+
+    url = f"/v1/workflows/rules/{rule['id']}/backfill"
+    first = client.post(url, json={"since": since, "max_events": 50}, headers=sup)
+    assert first.status_code == 200, first.text
+    report = first.json()
+    assert (report["events_examined"], report["subjects_evaluated"]) == (1, 3)
+    assert (report["runs_created"], report["runs_already_present"], report["more_events"]) == (2, 0, False)
+    assert _external_ids(client, org_keys, _runs(client, org_keys)) == {"c-2", "c-3"}
+    again = client.post(url, json={"since": since, "max_events": 50}, headers=sup).json()
+    assert (again["runs_created"], again["runs_already_present"]) == (0, 2)
+
+    # the live consumer receives the same event afterwards (its facts are after the rule's active_from): no duplicate
+    with app.state.session_factory() as session:
+        row = session.scalars(select(OutboxEvent).where(OutboxEvent.type == "interactions.ended")).one()
+        assert service.on_event(session, to_delivered(row)) == 0
+        session.rollback()
+    drain_events(app)
+    runs = _runs(client, org_keys)
+    assert len(runs) == 2 and {r["status"] for r in runs} == {"succeeded"}
+
+    # a wider window adds the older escalation only
+    wider = (datetime.now(UTC) - timedelta(days=4)).isoformat()
+    report = client.post(url, json={"since": wider}, headers=sup).json()
+    assert (report["runs_created"], report["runs_already_present"]) == (1, 2)
+
+
+def test_backfill_is_refused_for_disabled_or_old_versions_and_future_times(client: TestClient, org_keys: dict) -> None:
+    sup = auth(org_keys["supervisor"])
+    v1 = _rule(client, org_keys, ESCALATIONS)
+    body = {"since": (datetime.now(UTC) - timedelta(days=1)).isoformat()}
+    future = client.post(
+        f"/v1/workflows/rules/{v1['id']}/backfill",
+        json={"since": (datetime.now(UTC) + timedelta(hours=1)).isoformat()},
+        headers=sup,
+    )
+    assert future.status_code == 422 and future.json()["error"]["field"] == "since"
+    bounds = client.post(f"/v1/workflows/rules/{v1['id']}/backfill", json={**body, "max_events": 0}, headers=sup)
+    assert bounds.status_code == 422
+    extra = client.post(f"/v1/workflows/rules/{v1['id']}/backfill", json={**body, "dry": True}, headers=sup)
+    assert extra.status_code == 422
+    assert (
+        client.post(
+            f"/v1/workflows/rules/{v1['id']}/backfill", json=body, headers=auth(org_keys["analyst"])
+        ).status_code
+        == 403
+    )
+    v2 = _rule(client, org_keys, ESCALATIONS.replace("Call back", "Ring"))
+    old = client.post(f"/v1/workflows/rules/{v1['id']}/backfill", json=body, headers=sup)
+    assert old.status_code == 409 and "current version" in old.json()["error"]["message"]
+    client.post(f"/v1/workflows/rules/{v2['id']}/enabled?value=false", headers=sup)
+    off = client.post(f"/v1/workflows/rules/{v2['id']}/backfill", json=body, headers=sup)
+    assert off.status_code == 409 and "disabled" in off.json()["error"]["message"]
+
+
+def test_qa_scores_of_old_calls_do_not_fire_a_later_rule(client: TestClient, org_keys: dict) -> None:  # type: ignore[no-untyped-def]
+    _ingest(client, org_keys, [interaction(1)])  # ended 2026-03-02, long before the rule
+    _rule(
+        client,
+        org_keys,
+        "name: low qa\ntrigger: qa_scored_below_threshold\nconditions:\n  - {field: score, op: lt, value: 60}\n"
+        'steps:\n  - create_task: {team: quality, title: "Review {interaction_id}"}\n',
+    )
+    _ingest(client, org_keys, [_live(2)])
+    ids = {
+        r["external_id"]: r["id"]
+        for r in client.get("/v1/interactions", params={"limit": 10}, headers=auth(org_keys["admin"])).json()["items"]
+    }
+    org_id = uuid.UUID(org_keys["org_id"])
+    item = {"scorecard": "qa", "version": 1, "score": 20.0, "auto_failed": False}
+    event = Delivered(
+        new_id(),
+        "qa.evaluations_scored",
+        org_id,
+        {"evaluations": [{**item, "evaluation_id": str(uuid.uuid4()), "interaction_id": ids[k]} for k in ids]},
+    )
+    with client.app.state.session_factory() as session:  # type: ignore[attr-defined]
+        assert service.on_event(session, event) == 1
+        run = session.scalars(select(WorkflowRun)).one()
+        assert run.subject == ids["c-2"]
+        session.rollback()

@@ -13,16 +13,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from cxops.core import keys
 from cxops.core.config import Settings
 from cxops.core.db import unit_of_work
+from cxops.core.events import OutboxDispatcher, Subscriptions, to_delivered
+from cxops.core.models import OutboxEvent
 from cxops.domains.actions.models import ActionBreaker, ActionProposal, AuditEntry
 from cxops.domains.actions.public import verify
 from cxops.domains.directory.public import Customer
 from cxops.domains.interactions.public import Interaction
 from cxops.domains.workflows import service as workflows_service
 from cxops.domains.workflows.models import WorkflowNotification, WorkflowRun, WorkflowTask
+from cxops.domains.workflows.public import subscribe
 from cxops.entrypoints.demo import load_demo
 from cxops.entrypoints.demo_seeds import actions as actions_seed
 from cxops.entrypoints.demo_seeds import workflows as workflows_seed
 from cxops.integrations.demo import DemoConfig, Generator
+from cxops.integrations.webhooks import HttpWebhookSender
 
 END = date(2026, 2, 10)
 CONFIG = DemoConfig(seed=4, days=14, volume=60, end=END)
@@ -136,6 +140,21 @@ def test_workflows_seed(session_factory: sessionmaker[Session], settings: Settin
             assert "supervisor-callback" in (row.tags or [])
     counts = _counts(session_factory)
     assert counts[0] == len(runs) >= 10
+
+    # The rules act on facts from when they were saved: the backlog the dispatcher delivers afterwards (the demo's
+    # history, and the events the backfill already handled) starts no run, though older calls match the rule.
+    with unit_of_work(session_factory) as s:
+        everything = workflows_service.dry_run(s, org_id=org_id, source=workflows_seed.RULES[0], since=None, limit=1000)
+        assert everything["would_run"] > len(callbacks)
+        oldest = s.scalars(
+            select(OutboxEvent).where(OutboxEvent.type == "interactions.ended").order_by(OutboxEvent.id).limit(1)
+        ).one()
+        assert workflows_service.on_event(s, to_delivered(oldest)) == 0
+        s.rollback()
+    dispatcher = OutboxDispatcher(session_factory, subscribe(Subscriptions(), HttpWebhookSender()))
+    while dispatcher.run_once(1000):
+        pass
+    assert _counts(session_factory) == counts
 
     again = workflows_seed.seed(session_factory, org_id=org_id, settings=settings, now=NOW)
     assert again.startswith("Workflows: already seeded (3 rules); nothing added")

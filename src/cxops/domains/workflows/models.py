@@ -15,7 +15,12 @@ from cxops.core.ids import new_id
 
 
 class WorkflowRule(Base):
-    """A rule; editing it creates a new version, runs keep the version they started with."""
+    """A rule; editing it creates a new version, runs keep the version they started with.
+
+    `active_from` is when the rule starts acting: only facts (an interaction's end, an event's own time) at or
+    after it start runs. Saving a new rule sets it to now, a new version keeps it, enabling a disabled rule
+    resets it to now; acting on older facts is an explicit backfill.
+    """
 
     __tablename__ = "workflows_rule"
     __table_args__ = (UniqueConstraint("org_id", "name", "version"),)
@@ -29,6 +34,7 @@ class WorkflowRule(Base):
     trigger: Mapped[str] = mapped_column(String(100))
     event_type: Mapped[str] = mapped_column(String(100))
     source: Mapped[str] = mapped_column(Text)
+    active_from: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

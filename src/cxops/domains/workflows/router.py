@@ -38,19 +38,39 @@ def get_rules(session: DbSession, who: Reader) -> Any:
 
 @router.post("/rules", response_model=schemas.RuleRead, status_code=201)
 def post_rule(body: schemas.RuleIn, session: DbSession, who: Manager) -> Any:
-    """Create a rule, or a new version of the rule with the same name (refused if it would loop)."""
-    return service.save_rule(session, org_id=who.org_id, source=body.source)
+    """Create a rule, or a new version of the rule with the same name (refused if it would loop).
+
+    A rule acts only on facts from its `active_from` on (an interaction's end, else the event's time): now for a
+    new rule, the previous version's time for a new version, or `applies_from` when given (never in the future).
+    Use the backfill to act on older facts.
+    """
+    return service.save_rule(session, org_id=who.org_id, source=body.source, applies_from=body.applies_from)
 
 
 @router.post("/rules/{rule_id}/enabled", response_model=schemas.RuleRead)
 def post_enabled(rule_id: uuid.UUID, session: DbSession, who: Manager, value: bool = True) -> Any:
+    """Enable or disable the current version of a rule.
+
+    Enabling a disabled rule sets its `active_from` to now: what happened while it was off is not acted on (use the
+    backfill for that).
+    """
     rule = get_scoped(session, WorkflowRule, who.org_id, rule_id, "rule")
     return service.set_enabled(session, rule=rule, enabled=value)
 
 
+@router.post("/rules/{rule_id}/backfill", response_model=schemas.BackfillReport)
+def post_backfill(rule_id: uuid.UUID, body: schemas.BackfillIn, session: DbSession, who: Manager) -> Any:
+    """Apply the current, enabled version of a rule to past facts: a run for every matching subject of the stored
+    events created since `since` whose fact time is at or after it. Idempotent: runs that exist are reported as
+    present, not made again. Check first with a dry run given the same `since`."""
+    rule = get_scoped(session, WorkflowRule, who.org_id, rule_id, "rule")
+    return service.backfill(session, rule=rule, since=body.since, max_events=body.max_events)
+
+
 @router.post("/dry-run")
 def post_dry_run(body: schemas.DryRunIn, session: DbSession, who: Reader) -> Any:
-    """Evaluate a rule against past events: what would have run, with nothing executed."""
+    """Evaluate a rule against past events: what would have run, with nothing executed (with `since`, what a
+    backfill from `since` would run)."""
     return service.dry_run(session, org_id=who.org_id, source=body.source, since=body.since, limit=body.limit)
 
 

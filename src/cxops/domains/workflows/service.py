@@ -1,21 +1,28 @@
-"""Rules of the workflows domain: versioned rules, trigger fan-out, durable step execution, dry runs."""
+"""Rules of the workflows domain: versioned rules, trigger fan-out, durable step execution, dry runs, backfills.
+
+A rule acts on facts from its `active_from` on: an interaction that ended, an evaluation of an interaction that
+ended, or any other event, at or after it. Saving a rule makes it act from now (unless told otherwise), a new
+version keeps its predecessor's time, enabling a disabled rule restarts it from now. Acting on older facts is an
+explicit `backfill`, idempotent like the live consumer (one run per rule, event and subject).
+"""
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from cxops.contracts.workflow_events import STEP_EVENTS, WorkflowRunRequested
-from cxops.core.clock import utcnow
+from cxops.core.clock import as_utc, utcnow
 from cxops.core.errors import Conflict, NotFound, ValidationFailed
 from cxops.core.events import Delivered, emit
-from cxops.core.ids import parse_uuids
+from cxops.core.ids import id_time, parse_uuids
 from cxops.core.models import OutboxEvent
 from cxops.domains.directory.public import set_agent_status
 from cxops.domains.interactions.public import Interaction, add_tags
@@ -31,6 +38,8 @@ from cxops.domains.workflows.ports import WebhookSender
 
 MAX_DEPTH = 5
 DRY_RUN_MAX_EVENTS = 1000
+BACKFILL_MAX_EVENTS = 10_000
+_SCAN_CHUNK = 200
 _INTERACTION_FIELDS = (
     "channel",
     "intent",
@@ -66,8 +75,28 @@ def current_rules(session: Session, org_id: uuid.UUID, event_type: str | None = 
     return list(session.scalars(stmt.order_by(WorkflowRule.name)))
 
 
-def save_rule(session: Session, *, org_id: uuid.UUID, source: str) -> WorkflowRule:
-    """Store a rule as a new version; refused when it would form a loop with the organisation's rules."""
+def rule_by_name(session: Session, org_id: uuid.UUID, name: str) -> WorkflowRule | None:
+    """The current version of the rule called `name`, or None."""
+    return next((r for r in current_rules(session, org_id) if r.name == name), None)
+
+
+def save_rule(
+    session: Session, *, org_id: uuid.UUID, source: str, applies_from: datetime | None = None
+) -> WorkflowRule:
+    """Store a rule as a new version; refused when it would form a loop with the organisation's rules.
+
+    A new rule acts on facts from now; a new version keeps the time of the version it replaces (or now, when it
+    switches a disabled rule on). `applies_from` sets that time explicitly: any time in the past, never the future.
+    """
+    now = utcnow()
+    if applies_from is not None:
+        applies_from = as_utc(applies_from)
+        if applies_from > now:
+            raise ValidationFailed(
+                f"applies_from {applies_from.isoformat()} is in the future: a rule can act on facts from now or an "
+                "earlier time",
+                field="applies_from",
+            )
     rule = parse_or_422(source)
     existing = current_rules(session, org_id)
     others = {r.name: parse_rule(r.source) for r in existing if r.name != rule.name}
@@ -77,6 +106,12 @@ def save_rule(session: Session, *, org_id: uuid.UUID, source: str) -> WorkflowRu
     previous = next((r for r in existing if r.name == rule.name), None)
     if previous is not None:
         previous.is_current = False
+    if applies_from is not None:
+        active_from = applies_from
+    elif previous is None or (rule.enabled and not previous.enabled):
+        active_from = now
+    else:
+        active_from = previous.active_from
     row = WorkflowRule(
         org_id=org_id,
         name=rule.name,
@@ -86,6 +121,7 @@ def save_rule(session: Session, *, org_id: uuid.UUID, source: str) -> WorkflowRu
         trigger=rule.trigger,
         event_type=rule.event_type,
         source=source,
+        active_from=active_from,
     )
     session.add(row)
     session.flush()
@@ -93,7 +129,11 @@ def save_rule(session: Session, *, org_id: uuid.UUID, source: str) -> WorkflowRu
 
 
 def set_enabled(session: Session, *, rule: WorkflowRule, enabled: bool) -> WorkflowRule:
-    """Enable or disable the current version of a rule (enabling re-checks for loops)."""
+    """Enable or disable the current version of a rule (enabling re-checks for loops).
+
+    Enabling a disabled rule sets its `active_from` to now: what happened while it was off is not acted on (a
+    backfill does that on purpose). Enabling an enabled rule changes nothing.
+    """
     if not rule.is_current:
         raise Conflict("only the current version of a rule can be enabled or disabled", field="rule")
     if enabled and not rule.enabled:
@@ -102,23 +142,81 @@ def set_enabled(session: Session, *, rule: WorkflowRule, enabled: bool) -> Workf
         cycle = find_cycle(parsed)
         if cycle:
             raise ValidationFailed("enabling would create a loop: " + " -> ".join(cycle), field="enabled")
+        rule.active_from = utcnow()
     rule.enabled = enabled
     return rule
 
 
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What a rule is evaluated on for one event: its key (an interaction id, or ''), the fields conditions read,
+    and the fact time (when what it describes happened) compared with the rule's `active_from`."""
+
+    key: str
+    context: dict[str, Any]
+    at: datetime
+
+
+def event_time(event_id: uuid.UUID, default: datetime) -> datetime:
+    """When an event was emitted, read from its UUIDv7 id; `default` for an id of another kind."""
+    try:
+        return id_time(event_id)
+    except ValueError:
+        return default
+
+
+def _ended(ended_at: datetime | None, started_at: datetime) -> datetime:
+    return as_utc(ended_at or started_at)
+
+
 def contexts_for(
-    session: Session, org_id: uuid.UUID, event_type: str, payload: dict[str, Any]
-) -> list[tuple[str, dict[str, Any]]]:
-    """(subject, context) pairs a rule is evaluated on: one per interaction or evaluation for batch events, else
-    the payload."""
+    session: Session,
+    org_id: uuid.UUID,
+    event_type: str,
+    payload: dict[str, Any],
+    *,
+    event_at: datetime,
+    since: datetime | None = None,
+) -> list[Subject]:
+    """The subjects a rule is evaluated on: one per interaction or evaluation for batch events, else the payload.
+
+    Fact time: an interaction's end (its start when it has no end), the scored interaction's for an evaluation,
+    else the event's own time `event_at`. With `since`, only subjects whose fact time is at or after it.
+    """
     if event_type == "qa.evaluations_scored":
-        return [(str(item.get("interaction_id", "")), item) for item in payload.get("evaluations", [])]
+        items = [item for item in payload.get("evaluations", []) if isinstance(item, dict)]
+        ids = parse_uuids(item.get("interaction_id", "") for item in items)
+        ended = (
+            {
+                row.id: _ended(row.ended_at, row.started_at)
+                for row in session.execute(
+                    select(Interaction.id, Interaction.ended_at, Interaction.started_at).where(
+                        Interaction.org_id == org_id, Interaction.id.in_(ids)
+                    )
+                )
+            }
+            if ids
+            else {}
+        )
+        out = []
+        for item in items:
+            key = str(item.get("interaction_id", ""))
+            at = next((ended[i] for i in parse_uuids([key]) if i in ended), event_at)
+            if since is None or at >= since:
+                out.append(Subject(key, item, at))
+        return out
     if event_type != "interactions.ended":
-        return [("", payload)]
+        return [Subject("", payload, event_at)] if since is None or event_at >= since else []
     ids = parse_uuids(payload.get("interaction_ids", []))
-    rows: Iterable[Interaction] = (
-        session.scalars(select(Interaction).where(Interaction.org_id == org_id, Interaction.id.in_(ids))) if ids else []
-    )
+    stmt = select(Interaction).where(Interaction.org_id == org_id, Interaction.id.in_(ids))
+    if since is not None:
+        stmt = stmt.where(
+            or_(
+                Interaction.ended_at >= since,
+                and_(Interaction.ended_at.is_(None), Interaction.started_at >= since),
+            )
+        )
+    rows: Iterable[Interaction] = session.scalars(stmt) if ids else []
     out = []
     for row in rows:
         ctx: dict[str, Any] = {name: getattr(row, name) for name in _INTERACTION_FIELDS}
@@ -130,42 +228,154 @@ def contexts_for(
             handle_s=row.talk_s + row.hold_s + row.wrap_s,
             started_at=row.started_at.isoformat(),
         )
-        out.append((str(row.id), ctx))
+        out.append(Subject(str(row.id), ctx, _ended(row.ended_at, row.started_at)))
     return out
 
 
-def on_event(session: Session, event: Delivered) -> int:
-    """Create a run (and its durable job) for every enabled rule whose conditions the event meets."""
-    rules = current_rules(session, event.org_id, event.type)
-    if not rules:
-        return 0
-    causation = event.payload.get("causation") or {}
+def _start_runs(
+    session: Session,
+    *,
+    org_id: uuid.UUID,
+    event_id: uuid.UUID,
+    payload: dict[str, Any],
+    rules: Sequence[tuple[WorkflowRule, Rule, datetime]],
+    subjects: list[Subject],
+) -> tuple[int, int]:
+    """Create a run (and its durable job) for each (rule, subject) of one event where the subject's fact time is at
+    or after the rule's threshold and its conditions hold; a run that exists already for the rule, event and subject
+    is left alone. Returns (runs created, runs already present)."""
+    if not subjects or not rules:
+        return 0, 0
+    existing = {
+        (rule_id, key)
+        for rule_id, key in session.execute(
+            select(WorkflowRun.rule_id, WorkflowRun.subject).where(
+                WorkflowRun.event_id == event_id, WorkflowRun.rule_id.in_([row.id for row, _, _ in rules])
+            )
+        )
+    }
+    causation = payload.get("causation") or {}
     chain, depth = list(causation.get("rules", [])), int(causation.get("depth", 0))
-    created = 0
-    parsed = [(row, parse_rule(row.source)) for row in rules]  # once per event, not once per interaction of it
-    for subject, ctx in contexts_for(session, event.org_id, event.type, event.payload):
-        for row, rule in parsed:
-            ok, _ = matches(rule, ctx)
+    created = present = 0
+    for subject in subjects:
+        for row, rule, threshold in rules:
+            if subject.at < threshold:
+                continue
+            ok, _ = matches(rule, subject.context)
             if not ok:
+                continue
+            if (row.id, subject.key) in existing:
+                present += 1
                 continue
             looping = row.name in chain or depth >= MAX_DEPTH
             run = WorkflowRun(
-                org_id=event.org_id,
+                org_id=org_id,
                 rule_id=row.id,
-                event_id=event.id,
-                subject=subject,
+                event_id=event_id,
+                subject=subject.key,
                 status="loop_stopped" if looping else "pending",
-                context={**ctx, "_chain": [*chain, row.name]},
+                context={**subject.context, "_chain": [*chain, row.name]},
                 steps=[],
                 depth=depth,
                 finished_at=utcnow() if looping else None,
             )
             session.add(run)
             session.flush()
+            existing.add((row.id, subject.key))
             if not looping:
-                emit(session, org_id=event.org_id, event=WorkflowRunRequested(run_id=str(run.id)))
+                emit(session, org_id=org_id, event=WorkflowRunRequested(run_id=str(run.id)))
             created += 1
+    return created, present
+
+
+def on_event(session: Session, event: Delivered) -> int:
+    """Create a run (and its durable job) for every enabled rule whose conditions the event meets, for subjects
+    whose fact time is at or after the rule's `active_from`; a run a backfill already made is not made again."""
+    rules = current_rules(session, event.org_id, event.type)
+    if not rules:
+        return 0
+    # parsed once per event, not once per interaction of it
+    parsed = [(row, parse_rule(row.source), as_utc(row.active_from)) for row in rules]
+    subjects = contexts_for(
+        session,
+        event.org_id,
+        event.type,
+        event.payload,
+        event_at=event_time(event.id, utcnow()),
+        since=min(threshold for _, _, threshold in parsed),
+    )
+    created, _ = _start_runs(
+        session, org_id=event.org_id, event_id=event.id, payload=event.payload, rules=parsed, subjects=subjects
+    )
     return created
+
+
+def _past_events(
+    session: Session, *, org_id: uuid.UUID, event_type: str, since: datetime | None, limit: int
+) -> tuple[list[uuid.UUID], bool]:
+    """Ids of stored events of `event_type`, newest first, created at or after `since` (an event announces no fact
+    later than itself), at most `limit`; and whether older ones were left out."""
+    stmt = select(OutboxEvent.id).where(OutboxEvent.org_id == org_id, OutboxEvent.type == event_type)
+    if since is not None:
+        stmt = stmt.where(OutboxEvent.created_at >= since)
+    ids = list(session.scalars(stmt.order_by(OutboxEvent.created_at.desc(), OutboxEvent.id.desc()).limit(limit + 1)))
+    return ids[:limit], len(ids) > limit
+
+
+def _scan(
+    session: Session, *, org_id: uuid.UUID, event_ids: list[uuid.UUID], since: datetime | None
+) -> Iterator[tuple[OutboxEvent, list[Subject]]]:
+    """What dry runs and backfills look at: the events of `_past_events`, in its order, each with its subjects whose
+    fact time is at or after `since` (all of them without it); loaded in chunks so memory stays bounded."""
+    for start in range(0, len(event_ids), _SCAN_CHUNK):
+        chunk = event_ids[start : start + _SCAN_CHUNK]
+        rows = {e.id: e for e in session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(chunk)))}
+        for event_id in chunk:
+            ev = rows[event_id]
+            at = event_time(ev.id, as_utc(ev.created_at))
+            yield ev, contexts_for(session, org_id, ev.type, ev.payload, event_at=at, since=since)
+
+
+def backfill(session: Session, *, rule: WorkflowRule, since: datetime, max_events: int) -> dict[str, Any]:
+    """Apply a rule to past facts on purpose: a run for every subject of its stored events (created at or after
+    `since`, newest first, at most `max_events`) whose fact time is at or after `since` and that meets its
+    conditions, exactly as the live consumer would have made it. Idempotent: a run that exists for the rule, event
+    and subject is counted as present, not made again (and the live consumer makes none later)."""
+    if not rule.is_current:
+        raise Conflict(
+            f"version {rule.version} of rule '{rule.name}' is not its current version: only the current version "
+            "can be applied to past facts",
+            field="rule",
+        )
+    if not rule.enabled:
+        raise Conflict(f"rule '{rule.name}' is disabled: enable it before applying it to past facts", field="enabled")
+    since = as_utc(since)
+    if since > utcnow():
+        raise ValidationFailed(
+            f"since {since.isoformat()} is in the future: a backfill applies a rule to past facts", field="since"
+        )
+    if not 1 <= max_events <= BACKFILL_MAX_EVENTS:
+        raise ValidationFailed(f"max_events must be between 1 and {BACKFILL_MAX_EVENTS}", field="max_events")
+    parsed = [(rule, parse_rule(rule.source), since)]
+    ids, more = _past_events(session, org_id=rule.org_id, event_type=rule.event_type, since=since, limit=max_events)
+    evaluated = created = present = 0
+    for ev, subjects in _scan(session, org_id=rule.org_id, event_ids=ids, since=since):
+        evaluated += len(subjects)
+        made, had = _start_runs(
+            session, org_id=rule.org_id, event_id=ev.id, payload=ev.payload, rules=parsed, subjects=subjects
+        )
+        created += made
+        present += had
+    return {
+        "rule": rule.name,
+        "version": rule.version,
+        "since": since,
+        "events_examined": len(ids),
+        "subjects_evaluated": evaluated,
+        "runs_created": created,
+        "runs_already_present": present,
+        "more_events": more,
+    }
 
 
 def execute_run(session: Session, *, run_id: uuid.UUID, sender: WebhookSender) -> WorkflowRun:
@@ -337,32 +547,37 @@ def decide_task(task: WorkflowTask, *, decision: str, reason: str, who: str) -> 
 
 
 def dry_run(session: Session, *, org_id: uuid.UUID, source: str, since: datetime | None, limit: int) -> dict[str, Any]:
-    """Evaluate a rule against past events without executing anything: which would fire and what they would do."""
+    """Evaluate a rule against past events without executing anything: which would fire and what they would do.
+
+    With `since`, it looks at what a backfill from `since` would: events created at or after it, subjects whose fact
+    time is at or after it.
+    """
     rule = parse_or_422(source)
-    stmt = select(OutboxEvent).where(OutboxEvent.org_id == org_id, OutboxEvent.type == rule.event_type)
-    if since is not None:
-        stmt = stmt.where(OutboxEvent.created_at >= since)
-    events = list(session.scalars(stmt.order_by(OutboxEvent.created_at.desc()).limit(min(limit, DRY_RUN_MAX_EVENTS))))
+    since = as_utc(since) if since is not None else None
+    ids, _ = _past_events(
+        session, org_id=org_id, event_type=rule.event_type, since=since, limit=min(limit, DRY_RUN_MAX_EVENTS)
+    )
     would: list[dict[str, Any]] = []
     evaluated = 0
-    for ev in events:
-        for subject, ctx in contexts_for(session, org_id, ev.type, ev.payload):
+    for ev, subjects in _scan(session, org_id=org_id, event_ids=ids, since=since):
+        for subject in subjects:
             evaluated += 1
-            ok, notes = matches(rule, ctx)
+            ok, notes = matches(rule, subject.context)
             if ok and len(would) < 200:
                 would.append(
                     {
                         "event_id": str(ev.id),
-                        "subject": subject,
+                        "subject": subject.key,
                         "at": ev.created_at.isoformat(),
+                        "fact_at": subject.at.isoformat(),
                         "conditions": notes,
-                        "steps": [{"kind": s.kind, "params": render(s.params, ctx)} for s in rule.steps],
+                        "steps": [{"kind": s.kind, "params": render(s.params, subject.context)} for s in rule.steps],
                     }
                 )
     return {
         "rule": rule.name,
         "trigger": rule.trigger,
-        "events_examined": len(events),
+        "events_examined": len(ids),
         "subjects_evaluated": evaluated,
         "would_run": len(would),
         "examples": would,

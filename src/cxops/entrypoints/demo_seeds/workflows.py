@@ -1,4 +1,4 @@
-"""Demo seed: workflow rules saved through the workflows service, then run over recent events by its consumers.
+"""Demo seed: workflow rules saved through the workflows service, then backfilled over recent facts.
 
 Three rules, validated and versioned as `POST /v1/workflows/rules` saves them (a rule that would loop is refused):
 
@@ -7,11 +7,12 @@ Three rules, validated and versioned as `POST /v1/workflows/rules` saves them (a
 - a review task for the AI operations team when policy refuses an AI agent's action;
 - an approval request (and a console notification) before a tripped circuit breaker is closed.
 
-They then run through the workflows domain's own event consumers, the ones the dispatcher (or `cxops worker`)
-runs: `workflows.trigger` on the `interactions.ended` events of the last `WINDOW_DAYS` days of interactions and on
-the pending `actions.decided` / `actions.breaker_tripped` events (the actions seed's, when it ran first), then
-`workflows.runner` on the runs they requested. Each event is applied once (`apply_once` with the consumer's name),
-so the dispatcher skips them later and applies the rules to the older events of the demo's backlog itself.
+Saved rules act only on facts from when they were saved, so the demo's history would start none. The seed asks for
+the past on purpose, as an operator would: a backfill of each rule since `WINDOW_DAYS` days before `now` (the
+interactions that ended in the window, and the action events the actions seed emitted when it ran first), then
+the workflows domain's own runner consumer (`workflows.runner`, the one the dispatcher or `cxops worker` runs) on
+the runs they requested, each applied once (`apply_once`), so the dispatcher skips them later. When the dispatcher
+delivers the backlog of older events afterwards, the rules start no run for them: their facts predate the rules.
 
 Idempotent by rule name: when every rule already exists nothing is saved or run.
 """
@@ -28,20 +29,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cxops.core.config import Settings
 from cxops.core.db import unit_of_work
-from cxops.core.events import Delivered, Handler, Subscriptions, apply_once, to_delivered
+from cxops.core.events import Subscriptions, apply_once, to_delivered
 from cxops.core.models import OutboxEvent
-from cxops.domains.interactions.public import Interaction
 from cxops.domains.workflows import service as workflows_service
 from cxops.domains.workflows.models import WorkflowRule, WorkflowRun, WorkflowTask
 from cxops.domains.workflows.public import parse_rule, subscribe
 from cxops.integrations.webhooks import HttpWebhookSender
 
 WINDOW_DAYS = 2
-#: At most this many `interactions.ended` batches (≤ 500 interactions each) are replayed: they bound the cost.
-MAX_INTERACTION_EVENTS = 8
-#: At most this many of the newest pending action events are replayed.
-MAX_ACTION_EVENTS = 500
-TRIGGER, RUNNER = "workflows.trigger", "workflows.runner"
+#: Each backfill looks at most at this many of the rule's events, newest first (the 60-day demo's
+#: `interactions.ended` batches of ≤ 500 interactions fit; out-of-window interactions are filtered in SQL).
+MAX_EVENTS = 2000
+RUNNER = "workflows.runner"
 
 RULES = (
     """\
@@ -106,65 +105,41 @@ def _save_rules(factory: sessionmaker[Session], org_id: uuid.UUID) -> list[str]:
     return saved
 
 
-def _recent_interaction_events(session: Session, org_id: uuid.UUID, now: datetime) -> list[Delivered]:
-    """The `interactions.ended` events announcing interactions of the window, newest batches first (bounded)."""
-    since = now - timedelta(days=WINDOW_DAYS)
-    recent = {
-        str(i)
-        for i in session.scalars(
-            select(Interaction.id).where(
-                Interaction.org_id == org_id, Interaction.started_at >= since, Interaction.started_at <= now
+def _backfill(factory: sessionmaker[Session], org_id: uuid.UUID, names: list[str], since: datetime) -> None:
+    """Apply each rule to the facts since `since`, as `POST /v1/workflows/rules/{id}/backfill` does."""
+    for name in names:
+        with unit_of_work(factory) as session:
+            rule = workflows_service.rule_by_name(session, org_id, name)
+            if rule is not None:
+                workflows_service.backfill(session, rule=rule, since=since, max_events=MAX_EVENTS)
+
+
+def _run_requested(factory: sessionmaker[Session], org_id: uuid.UUID) -> None:
+    """Execute the requested runs through the runner consumer, each event once (as the dispatcher does)."""
+    handler = subscribe(Subscriptions(), HttpWebhookSender()).by_consumer()[RUNNER]["workflows.run_requested"]
+    with unit_of_work(factory) as session:
+        rows = session.scalars(
+            select(OutboxEvent)
+            .where(
+                OutboxEvent.org_id == org_id,
+                OutboxEvent.type == "workflows.run_requested",
+                OutboxEvent.published_at.is_(None),
             )
+            .order_by(OutboxEvent.id)
         )
-    }
-    events = session.scalars(
-        select(OutboxEvent)
-        .where(OutboxEvent.org_id == org_id, OutboxEvent.type == "interactions.ended")
-        .order_by(OutboxEvent.id.desc())
-    )
-    out = []
-    for row in events:
-        if recent.intersection(row.payload.get("interaction_ids", [])):
-            out.append(to_delivered(row))
-            if len(out) >= MAX_INTERACTION_EVENTS:
-                break
-    return out
-
-
-def _pending(session: Session, org_id: uuid.UUID, types: list[str], limit: int) -> list[Delivered]:
-    rows = session.scalars(
-        select(OutboxEvent)
-        .where(OutboxEvent.org_id == org_id, OutboxEvent.type.in_(types), OutboxEvent.published_at.is_(None))
-        .order_by(OutboxEvent.id.desc())
-        .limit(limit)
-    )
-    return sorted((to_delivered(r) for r in rows), key=lambda e: e.id)
-
-
-def _apply(factory: sessionmaker[Session], consumer: str, handlers: dict[str, Handler], events: list[Delivered]) -> int:
-    """Apply one consumer to each event once (as the dispatcher does); returns how many were new to it."""
-    applied = 0
-    for event in events:
-        handler = handlers.get(event.type)
-        if handler is not None and apply_once(factory, consumer, handler, event):
-            applied += 1
-    return applied
+        requested = [to_delivered(r) for r in rows]
+    for event in requested:
+        apply_once(factory, RUNNER, handler, event)
 
 
 def seed(factory: sessionmaker[Session], *, org_id: uuid.UUID, settings: Settings, now: datetime) -> str:
-    """Save the demo's workflow rules and run them over recent events (idempotent); returns a one-line summary."""
+    """Save the demo's workflow rules, backfill them over the last days and run them (idempotent); returns a
+    one-line summary."""
     del settings  # the webhook sender is the one the API binds; no step of these rules calls out
     saved = _save_rules(factory, org_id)
     if saved:
-        consumers = subscribe(Subscriptions(), HttpWebhookSender()).by_consumer()
-        trigger_types = [t for t in consumers[TRIGGER] if not t.startswith("interactions.")]
-        with unit_of_work(factory) as session:
-            events = _recent_interaction_events(session, org_id, now)
-            events += _pending(session, org_id, trigger_types, MAX_ACTION_EVENTS)
-        _apply(factory, TRIGGER, consumers[TRIGGER], sorted(events, key=lambda e: e.id))
-        with unit_of_work(factory) as session:
-            requested = _pending(session, org_id, ["workflows.run_requested"], 100_000)
-        _apply(factory, RUNNER, consumers[RUNNER], requested)
+        _backfill(factory, org_id, saved, now - timedelta(days=WINDOW_DAYS))
+        _run_requested(factory, org_id)
     return _summary(factory, org_id, saved)
 
 
@@ -189,6 +164,6 @@ def _summary(factory: sessionmaker[Session], org_id: uuid.UUID, saved: list[str]
             f"Workflows: already seeded ({len(names)} rules); nothing added ({sum(runs.values())} runs: {done}; {made})"
         )
     return (
-        f"Workflows: {len(saved)} rules saved; {sum(runs.values())} runs ({done}) over the last {WINDOW_DAYS} days' "
-        f"interactions and the pending action events; {made}"
+        f"Workflows: {len(saved)} rules saved; {sum(runs.values())} runs ({done}) from a backfill over the last "
+        f"{WINDOW_DAYS} days' facts (the rules act on new ones as they happen); {made}"
     )

@@ -22,6 +22,7 @@ steps:
       { key: "name", label: "Rule", format: (v, r) => h("a", { href: `#/workflows?edit=${r.id}`, text: v }) },
       { key: "trigger", label: "Trigger" }, { key: "version", label: "Version" },
       { key: "enabled", label: "Enabled", format: v => pill(v ? "on" : "off", { on: "ok", off: "warn" }) },
+      { key: "active_from", label: "Acts on", format: v => `acts on facts from ${when(v)}` },
       { key: "id", label: "Runs", format: v => h("a", { href: `#/workflow-runs?rule_id=${v}`, text: "history" }) },
     ], rules));
     const editing = rules.find(r => r.id === params.edit);
