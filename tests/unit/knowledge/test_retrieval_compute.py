@@ -109,7 +109,7 @@ def test_conflicting_refund_windows_are_found_and_the_older_is_stale() -> None:
     assert len(conflicts) == 1 and conflicts[0]["unit"] == "days"
     assert conflicts[0]["older"] == "a" and "30 days" in conflicts[0]["a_says"]
     stale = {s["article_id"]: s["reasons"] for s in health.stale(items, NOW, conflicts)}
-    assert stale["a"] == ["older than conflicting article b"]
+    assert stale["a"] == ["older than conflicting article 'Refund policy update' (zendesk)"]
     assert stale["c"][0].startswith("review overdue by 10 days")
 
 

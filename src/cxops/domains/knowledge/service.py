@@ -195,10 +195,11 @@ def _article_infos(session: Session, org_id: uuid.UUID) -> list[health.ArticleIn
         if a.id in vectors:
             mean = np.mean(vectors[a.id], axis=0)
             vec = mean / max(float(np.linalg.norm(mean)), 1e-12)
+        # How current the content is: the first sync only tells when cxops first saw an article, so an article
+        # unchanged since then dates from its source's review; a later change is dated when a sync saw it.
+        as_of = a.updated_at if a.version > 1 else a.last_reviewed_at
         infos.append(
-            health.ArticleInfo(
-                str(a.id), names.get(a.source_id, "?"), a.title, a.body, a.review_due_at, a.updated_at, vec
-            )
+            health.ArticleInfo(str(a.id), names.get(a.source_id, "?"), a.title, a.body, a.review_due_at, as_of, vec)
         )
     if any(i.vector is None for i in infos):  # mixed state: compare all articles lexically
         for i in infos:

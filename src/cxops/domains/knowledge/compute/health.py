@@ -45,6 +45,8 @@ class ArticleInfo:
     title: str
     body: str
     review_due_at: datetime
+    #: How current the content is (its source's review date, or when a sync saw it change): of two conflicting
+    #: articles the earlier one is the superseded one.
     updated_at: datetime
     vector: np.ndarray | None = None
 
@@ -156,13 +158,16 @@ def conflicts(items: list[ArticleInfo]) -> list[dict[str, Any]]:
 def stale(items: list[ArticleInfo], now: datetime, conflict_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Articles past their review date, or older than a newer article they conflict with."""
     superseded = {c["older"]: c["newer"] for c in conflict_rows}
+    by_id = {a.id: a for a in items}
     out = []
     for a in items:
         reasons = []
         if a.review_due_at < now:
             reasons.append(f"review overdue by {(now - a.review_due_at).days} days")
         if a.id in superseded:
-            reasons.append(f"older than conflicting article {superseded[a.id]}")
+            newer = by_id.get(superseded[a.id])
+            named = f"'{newer.title}' ({newer.source})" if newer else superseded[a.id]
+            reasons.append(f"older than conflicting article {named}")
         if reasons:
             out.append({"article_id": a.id, "title": a.title, "reasons": reasons})
     return out
