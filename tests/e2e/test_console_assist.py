@@ -3,11 +3,14 @@ the supervisor board receive the alert live."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from cxops.domains.knowledge.models import KnowledgeArticle, KnowledgeAttribution
 from tests.conftest import auth, make_org_keys
 from tests.e2e.conftest import shot, sign_in
 from tests.knowledge_support import shared_embedder
@@ -52,10 +55,31 @@ def test_replayed_call_shows_suggestions_and_the_board_gets_the_alert(page, live
     desk.get_by_role("button", name="Replay a demo call").click()
     desk.wait_for_selector("[data-testid=suggestions] li")
     assert desk.locator("[data-testid=suggestions] li", has_text="Late deliveries").count() >= 1
+    # the agent marks the suggestion as used: the server confirms it, and it is attributed when the call ends
+    desk.locator("[data-testid=suggestions] li", has_text="Late deliveries").first.get_by_role("button").click()
+    desk.wait_for_selector("[data-testid=used-articles] >> text=Late deliveries")
     desk.wait_for_selector("[data-testid=desk-alerts] >> text=compliance miss")
     desk.wait_for_selector("text=Interaction ended with 12 turns.")
     assert desk.locator("[data-testid=next-step]").inner_text() != ""
     shot(desk, "assist-desk")
+    assert _attributed(live_server["app"], "Late deliveries") >= {"shown", "used"}
     page.wait_for_selector("[data-testid=board-alerts] >> text=compliance miss")
     assert page.locator("[data-testid=board-alerts] [role=alert]").count() >= 1
     shot(page, "assist-board")
+
+
+def _attributed(app, title: str, timeout_s: float = 20.0) -> set[str]:  # type: ignore[no-untyped-def]
+    """The usages recorded for article `title` once the embedded dispatcher has delivered the call's events."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with app.state.session_factory() as s:
+            usages = set(
+                s.scalars(
+                    select(KnowledgeAttribution.usage)
+                    .join(KnowledgeArticle, KnowledgeArticle.id == KnowledgeAttribution.article_id)
+                    .where(KnowledgeArticle.title == title)
+                )
+            )
+        if usages >= {"shown", "used"} or time.monotonic() > deadline:
+            return usages
+        time.sleep(0.2)

@@ -335,8 +335,8 @@ class AssistEngine:
         body["timings_ms"] = {k: round(v * 1000, 3) for k, v in stages.items()}
         body["batch"] = inf.batch
         outbox = self.desktops.get(call.id)
-        if outbox is not None:
-            outbox.offer(body)
+        if outbox is not None and outbox.offer(body):
+            call.note_shown(inf.suggestions)  # for the knowledge attributions at the end of the call
 
     # --- trust -------------------------------------------------------------------------------------------------
 

@@ -12,9 +12,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from cxops.contracts.assist_events import AssistArticlesShown
 from cxops.domains.assist.compute.alerts import AlertState
 from cxops.domains.assist.compute.compliance import ComplianceState, Rulebook
-from cxops.domains.assist.compute.frames import SegmentFrame
+from cxops.domains.assist.compute.frames import FrameError, SegmentFrame
 from cxops.domains.assist.compute.guides import GuideBook, GuideProgress
 from cxops.domains.assist.compute.intents import IntentPrediction
 from cxops.domains.assist.compute.phrases import normalise
@@ -72,6 +73,9 @@ class LiveCall:
     dirty: bool = True
     # segments accepted and not yet answered, in seq order: (job, inference future or None, submitted at)
     answers: deque[tuple[Any, Any, float]] = field(default_factory=deque)
+    # knowledge articles suggested to the desk (ordered sets, at most MAX_ARTICLES) and those the agent used
+    shown: dict[str, None] = field(default_factory=dict)
+    used: dict[str, None] = field(default_factory=dict)
 
     @property
     def id(self) -> uuid.UUID:
@@ -80,6 +84,31 @@ class LiveCall:
     def next_seq(self) -> int:
         """The seq the server gives the next Contact Lens segment (they carry none)."""
         return self.last_seq + 1
+
+    def note_shown(self, suggestions: list[dict[str, Any]]) -> None:
+        """Remember the articles of suggestions sent to the desk (the first MAX_ARTICLES distinct ones)."""
+        for suggestion in suggestions:
+            article_id = suggestion.get("article_id")
+            if len(self.shown) >= AssistArticlesShown.MAX_ARTICLES:
+                return
+            if isinstance(article_id, str) and article_id:
+                self.shown.setdefault(article_id, None)
+
+    def mark_used(self, article_id: str) -> None:
+        """The agent used a suggested article; FrameError `unknown_suggestion` if it was never shown in this call."""
+        if article_id not in self.shown:
+            raise FrameError(
+                "unknown_suggestion", f"article {article_id} was not suggested in interaction {self.id}; not recorded"
+            )
+        self.used.setdefault(article_id, None)
+
+    def articles_shown(self) -> AssistArticlesShown | None:
+        """The event announcing the articles shown and used in this call, or None when none was shown."""
+        if not self.shown:
+            return None
+        return AssistArticlesShown(
+            interaction_id=str(self.id), article_ids=list(self.shown), used_article_ids=list(self.used)
+        )
 
     def _update_intent(self, pred: IntentPrediction | None, speaker: str) -> None:
         if pred is None:

@@ -30,6 +30,7 @@ from cxops.domains.assist.compute.frames import (
     PingFrame,
     SegmentFrame,
     StartFrame,
+    UsedFrame,
     parse,
     segment_from_contact_lens,
 )
@@ -213,6 +214,8 @@ class _Desktop(_Stream):
             self.engine.accept(self._live(frame.seq), frame, received, parse_s)
         elif isinstance(frame, ContactLensBatch):
             self.contact_lens(frame, received, parse_s)
+        elif isinstance(frame, UsedFrame):
+            self.used(frame)
         elif isinstance(frame, EndFrame):
             return await self.end(frame)
         return False
@@ -265,14 +268,23 @@ class _Desktop(_Stream):
             except FrameError as err:
                 self.error(err)
 
+    def used(self, frame: UsedFrame) -> None:
+        """The agent used a suggested article: remembered for the call's attributions, acknowledged."""
+        call = self._live(None)
+        if call.ended:
+            raise FrameError("interaction_ended", f"interaction {call.id} has ended; not recorded")
+        call.mark_used(str(frame.article_id))
+        self.outbox.offer({"type": "used", "interaction_id": str(call.id), "article_id": str(frame.article_id)})
+
     async def end(self, frame: EndFrame) -> bool:
         call = self._live(None)
         if call.ended:
             raise FrameError("interaction_ended", f"interaction {call.id} has already ended")
         call.ended = True
         await self.engine.settle(call, SEND_TIMEOUT_S)  # the answers to its last segments go out before `ended`
+        articles = call.articles_shown()  # taken on the loop, which alone changes the call's state
         try:
-            turns = await asyncio.to_thread(service.end_call, self.engine, call, frame)
+            turns = await asyncio.to_thread(service.end_call, self.engine, call, frame, articles)
         except CxopsError as exc:
             call.ended = False
             raise FrameError("invalid_frame", exc.message) from None

@@ -8,10 +8,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from cxops.contracts.assist_events import AssistArticlesShown
 from cxops.contracts.interactions import CustomerRef, InteractionIn, ParticipantIn
 from cxops.core.auth import Principal, Role
 from cxops.core.clock import utcnow
 from cxops.core.db import unit_of_work
+from cxops.core.events import emit
 from cxops.domains.assist.compute.compliance import ComplianceState
 from cxops.domains.assist.compute.frames import EndFrame, StartFrame
 from cxops.domains.assist.engine import AssistEngine
@@ -75,8 +77,9 @@ def attach(engine: AssistEngine, principal: Principal, interaction_id: uuid.UUID
         return _call(session, engine, principal, info)
 
 
-def end_call(engine: AssistEngine, call: LiveCall, frame: EndFrame) -> int:
-    """Flush the call's turns, then end the interaction (publishes interactions.ended); returns its turn count."""
+def end_call(engine: AssistEngine, call: LiveCall, frame: EndFrame, articles: AssistArticlesShown | None = None) -> int:
+    """Flush the call's turns, then end the interaction (publishes interactions.ended, and `articles`, the
+    knowledge articles the desk was shown, in the same transaction); returns its turn count."""
     engine.writer.flush()
     attributes: dict[str, Any] = {"assist_alerts": len(call.alert_log)}
     if call.intent:
@@ -86,6 +89,8 @@ def end_call(engine: AssistEngine, call: LiveCall, frame: EndFrame) -> int:
             session, org_id=call.info.org_id, interaction_id=call.id, ended_at=frame.ended_at,
             outcome=frame.outcome, hold_s=frame.hold_s, attributes=attributes,
         )  # fmt: skip
+        if articles is not None:
+            emit(session, org_id=call.info.org_id, event=articles)
         return int(row.turn_count)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cxops.contracts.events import KnowledgeConflictFound
@@ -17,6 +18,7 @@ from cxops.core.clock import utcnow
 from cxops.core.errors import Conflict, NotFound, ValidationFailed
 from cxops.core.events import emit
 from cxops.core.repository import get_scoped
+from cxops.domains.directory.public import Customer
 from cxops.domains.interactions.public import Interaction
 from cxops.domains.knowledge import repository, retrieval, schemas
 from cxops.domains.knowledge.compute import health
@@ -178,6 +180,60 @@ def record_attribution(session: Session, *, org_id: uuid.UUID, data: schemas.Att
     session.add(row)
     session.flush()
     return row
+
+
+def record_assist_attributions(
+    session: Session,
+    *,
+    org_id: uuid.UUID,
+    interaction_id: uuid.UUID,
+    shown: Sequence[uuid.UUID],
+    used: Sequence[uuid.UUID] = (),
+) -> int:
+    """Record the articles real-time assist showed in a live interaction (and those the agent used) as `shown`
+    and `used` attributions; returns how many rows were added.
+
+    Idempotent (a row already recorded, also through the API, is kept). What no longer exists is skipped, never
+    an error: articles deleted since (their source was removed), an interaction that is gone, and the
+    interactions of an erased customer (trust erasure deleted their attributions; they must not come back).
+    """
+    interaction = session.get(Interaction, interaction_id)
+    if interaction is None or interaction.org_id != org_id:
+        return 0
+    customer = session.get(Customer, interaction.customer_id) if interaction.customer_id else None
+    if customer is not None and (customer.attributes or {}).get("erased"):
+        return 0
+    wanted = {*shown, *used}
+    if not wanted:
+        return 0
+    articles = set(
+        session.scalars(
+            select(KnowledgeArticle.id).where(KnowledgeArticle.org_id == org_id, KnowledgeArticle.id.in_(wanted))
+        )
+    )
+    recorded = {
+        (a, u)
+        for a, u in session.execute(
+            select(KnowledgeAttribution.article_id, KnowledgeAttribution.usage).where(
+                KnowledgeAttribution.interaction_id == interaction_id
+            )
+        )
+    }
+    added = 0
+    for usage, ids in (("shown", shown), ("used", used)):
+        for article_id in ids:
+            if article_id not in articles or (article_id, usage) in recorded:
+                continue
+            row = KnowledgeAttribution(org_id=org_id, article_id=article_id, interaction_id=interaction_id, usage=usage)
+            session.add(row)
+            try:
+                with session.begin_nested():
+                    session.flush([row])
+            except IntegrityError:  # recorded meanwhile by another transaction (POST /attributions)
+                continue
+            recorded.add((article_id, usage))
+            added += 1
+    return added
 
 
 def _article_infos(session: Session, org_id: uuid.UUID) -> list[health.ArticleInfo]:

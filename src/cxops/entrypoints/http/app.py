@@ -31,6 +31,7 @@ from cxops.domains.assist.doc_router import router as documentation_router
 from cxops.domains.assist.router import router as assist_router
 from cxops.domains.directory.router import router as directory_router
 from cxops.domains.interactions.router import router as interactions_router
+from cxops.domains.knowledge import wiring as knowledge_wiring
 from cxops.domains.knowledge.router import router as knowledge_router
 from cxops.domains.pilots.router import router as pilots_router
 from cxops.domains.qa import wiring as qa_wiring
@@ -62,7 +63,7 @@ def build_subscriptions(models_dir: Path | None = None) -> Subscriptions:
     """Wire every domain's event consumers (domains register theirs here as they are added)."""
     subs = analytics_wiring.subscribe(trust_bindings.subscribe(trust_wiring.subscribe(Subscriptions())))
     subs = qa_wiring.subscribe(subs, qa_encoder(models_dir), FactsFromDomains())
-    subs = autodoc_wiring.subscribe(subs, models_dir)
+    subs = autodoc_wiring.subscribe(knowledge_wiring.subscribe(subs), models_dir)
     return workflows_wiring.subscribe(subs, HttpWebhookSender())
 
 

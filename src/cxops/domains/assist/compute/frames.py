@@ -1,6 +1,6 @@
 """Client frames of the live assist WebSocket: our own format and Amazon Connect Contact Lens real-time events.
 
-Our format (docs/assist.md): `start`, `segment`, `end`, `ping`. Contact Lens events (EventType STARTED,
+Our format (docs/assist.md): `start`, `segment`, `used`, `end`, `ping`. Contact Lens events (EventType STARTED,
 SEGMENTS, COMPLETED, FAILED) are mapped onto the same frames: STARTED -> start, each `Transcript` segment ->
 a segment (the server numbers them in arrival order), Categories and IssuesDetected -> signals, COMPLETED or
 FAILED -> end. Partial `Utterance` segments are counted and skipped: only final transcripts are stored.
@@ -8,6 +8,7 @@ FAILED -> end. Partial `Utterance` segments are counted and skipped: only final 
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -112,6 +113,13 @@ class PingFrame(_Strict):
     type: Literal["ping"]
 
 
+class UsedFrame(_Strict):
+    """The agent used one of the knowledge suggestions shown in this call (a `used` attribution at the end)."""
+
+    type: Literal["used"]
+    article_id: uuid.UUID
+
+
 @dataclass(slots=True)
 class ContactLensBatch:
     """A Contact Lens SEGMENTS event: final transcript segments (without seq), categories, skipped partials."""
@@ -121,8 +129,14 @@ class ContactLensBatch:
     partials: int = 0
 
 
-Frame = StartFrame | SegmentFrame | EndFrame | PingFrame | ContactLensBatch
-_MODELS: dict[str, type[BaseModel]] = {"start": StartFrame, "segment": SegmentFrame, "end": EndFrame, "ping": PingFrame}
+Frame = StartFrame | SegmentFrame | EndFrame | PingFrame | UsedFrame | ContactLensBatch
+_MODELS: dict[str, type[BaseModel]] = {
+    "start": StartFrame,
+    "segment": SegmentFrame,
+    "used": UsedFrame,
+    "end": EndFrame,
+    "ping": PingFrame,
+}
 
 
 def _first_error(exc: ValidationError) -> str:

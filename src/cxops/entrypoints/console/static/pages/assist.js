@@ -37,19 +37,36 @@
       alerts: h("div", { class: "card", "aria-label": "Alerts", "data-testid": "desk-alerts" }, h("h3", { text: "Alerts" })),
       timings: h("p", { class: "muted", "aria-label": "Timings" }),
       trust: h("p", { class: "muted", "aria-label": "Trust" }),
+      used: h("p", { class: "muted", "data-testid": "used-articles", "aria-live": "polite" }),
     };
     parts.root = h("div", {}, parts.status,
       h("div", { class: "grid" }, parts.intent, parts.sentiment, parts.step),
-      parts.suggestions, parts.compliance, parts.alerts, parts.trust, parts.timings, h("h3", { text: "Transcript" }), parts.transcript);
+      parts.suggestions, parts.used, parts.compliance, parts.alerts, parts.trust, parts.timings, h("h3", { text: "Transcript" }), parts.transcript);
     let lastSeq = -1;
+    // "Used" on a suggestion tells the server (a `used` attribution of the article when the call ends); the
+    // server's `used` frame confirms it, and the button stays marked across later suggestions
+    const titles = new Map(), used = new Set();
+    const useButton = s => h("button", { type: "button", "data-article": s.article_id, disabled: used.has(s.article_id),
+      text: used.has(s.article_id) ? "Used ✓" : "Used", title: "I used this suggestion",
+      onclick: () => { if (parts.ws && parts.ws.readyState === 1) parts.ws.send(JSON.stringify({ type: "used", article_id: s.article_id })); } });
     parts.show = f => {
+      if (f.type === "used") {
+        used.add(f.article_id);
+        for (const b of parts.suggestions.querySelectorAll("button[data-article]")) if (b.dataset.article === f.article_id) { b.disabled = true; b.textContent = "Used ✓"; }
+        parts.used.textContent = `Used in this call: ${[...used].map(id => titles.get(id) || id).join("; ")}`;
+        return;
+      }
       if (f.type === "started" || f.type === "trust") {
         if (f.trust) parts.trust.textContent = `Routing advice: ${f.trust.route} (trust ${f.trust.score})` + (f.trust.memory.length ? ` · remembered: ${f.trust.memory.map(m => m.content).join("; ")}` : "");
         if (f.type === "started") parts.status.textContent = `Live interaction ${f.external_id}${f.resumed ? " (resumed)" : ""}.`;
         return;
       }
       if (f.type === "error") { parts.alerts.append(h("p", { class: "bad", role: "alert", text: `${f.code}: ${f.message}` })); return; }
-      if (f.type === "ended") { parts.status.textContent = `Interaction ended with ${f.turns} turns.`; return; }
+      if (f.type === "ended") {
+        parts.status.textContent = `Interaction ended with ${f.turns} turns.`;
+        for (const b of parts.suggestions.querySelectorAll("button[data-article]")) b.disabled = true;  // nothing more can be marked
+        return;
+      }
       if (f.type !== "assist" || f.seq < lastSeq) return;  // stale suggestions are dropped by seq
       lastSeq = f.seq;
       const top = f.intent ? f.intent.top.map(t => `${t.label} ${Math.round(t.p * 100)}%`).join(" · ") : "no intent model";
@@ -63,7 +80,7 @@
         st.hint ? h("p", { class: "muted", text: st.hint }) : null, h("p", { class: "muted", text: `${st.done} of ${st.of} steps done (${st.guide})` }));
       if (f.speaker === "customer") {
         parts.suggestions.replaceChildren(h("h3", { text: "Suggestions" }), f.suggestions.length
-          ? h("ul", { "data-testid": "suggestions" }, f.suggestions.map(s => h("li", {}, h("strong", { text: `${s.title} § ${s.section || ""}` }), ` (${Math.round(s.confidence * 100)}%) `, h("span", { class: "muted", text: s.text.slice(0, 160) }))))
+          ? h("ul", { "data-testid": "suggestions" }, f.suggestions.map(s => { titles.set(s.article_id, s.title); return h("li", {}, h("strong", { text: `${s.title} § ${s.section || ""}` }), ` (${Math.round(s.confidence * 100)}%) `, h("span", { class: "muted", text: s.text.slice(0, 160) }), " ", useButton(s)); }))
           : h("p", { class: "muted", text: "No matching knowledge." }));
       }
       parts.compliance.replaceChildren(h("h3", { text: "Compliance" }), f.compliance.length
@@ -79,6 +96,7 @@
 
   function connect(ref, panel, onOpen) {
     const ws = new WebSocket(wsUrl(`/v1/assist/live/${encodeURIComponent(ref)}`));
+    panel.ws = ws;
     const stop = () => { if (ws.readyState <= 1) ws.close(); window.removeEventListener("hashchange", stop); };
     window.addEventListener("hashchange", stop);
     ws.onmessage = ev => panel.show(JSON.parse(ev.data));
