@@ -18,7 +18,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from cxops.core.config import Settings
-from cxops.entrypoints.demo_seeds import actions, documentation, pilots, qa, wfm, workflows
+from cxops.entrypoints.demo_seeds import actions, documentation, knowledge, pilots, qa, wfm, workflows
 
 
 class Seed(Protocol):
@@ -31,6 +31,7 @@ def ordered() -> list[tuple[str, Seed]]:
     """(what, seed) in the order they run: workflows last, since two of its rules react to the actions' events."""
     return [
         ("call documentation", documentation.seed),
+        ("knowledge sources", knowledge.seed),
         ("quality", qa.seed),
         ("workforce plans", wfm.seed),
         ("pilot", pilots.seed),
