@@ -204,8 +204,16 @@ def test_health_finds_conflicts_and_coverage_gaps(
             client, admin, "zendesk", "markdown", other, review_interval_days=1, last_reviewed_at="2025-01-01T00:00:00Z"
         ),
     )
-    for n, intent in enumerate(["refund_request"] * 3 + ["mortgage_rates"] * 5):
-        client.post("/v1/interactions", json=interaction(n, intent=intent), headers=auth(org_keys["service"]))
+    asked = {
+        "refund_request": "Can I get a refund? I bought it last week and it's unused.",
+        "mortgage_rates": "What are your mortgage rates for a thirty year fixed loan?",
+        "pet_insurance": None,  # imported without a transcript: checked by its name
+    }
+    for n, intent in enumerate(["refund_request"] * 3 + ["mortgage_rates"] * 5 + ["pet_insurance"] * 2):
+        question = asked[intent]
+        turns = [{"speaker": "customer", "offset_ms": 0, "text": question}] if question else []
+        record = interaction(n, intent=intent, turns=0) | {"turns": turns}
+        assert client.post("/v1/interactions", json=record, headers=auth(org_keys["service"])).status_code < 300
     report = client.get(f"{KB}/health", headers=auth(org_keys["analyst"])).json()
     assert report["articles"] == 4
     assert len(report["conflicts"]) == 1 and report["conflicts"][0]["unit"] == "days"
@@ -215,7 +223,13 @@ def test_health_finds_conflicts_and_coverage_gaps(
     assert any(
         r.startswith("older than conflicting article '") and r.endswith("(help)") for r in stale["Refund policy"]
     )
-    assert [g["intent"] for g in report["coverage_gaps"]] == ["mortgage_rates"]
+    # Evidence is what customers asked (the refund question is answered, the mortgage one is not), else the name.
+    gaps = {g["intent"]: g for g in report["coverage_gaps"]}
+    assert list(gaps) == ["mortgage_rates", "pet_insurance"], gaps
+    assert gaps["mortgage_rates"]["evidence"] == "customer questions" and gaps["mortgage_rates"]["sampled"] == 5
+    assert gaps["mortgage_rates"]["answered"] == 0 and gaps["pet_insurance"]["evidence"] == "intent name"
+    [conflict] = report["conflicts"]
+    assert {conflict["a_source"], conflict["b_source"]} == {"help", "zendesk"} and conflict["a_title"]
     assert 0 <= report["readiness"] < 100
     points = [r["points"] for r in report["reasons"]]
     assert points == sorted(points, reverse=True)

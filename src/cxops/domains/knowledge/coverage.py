@@ -9,7 +9,9 @@ coverage = answered / sampled. Intents without a customer turn in range are abse
 
 from __future__ import annotations
 
+import statistics
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -38,17 +40,27 @@ def coverage_by_intent(
     sample: int = SAMPLE,
     threshold: float = THRESHOLD,
 ) -> dict[str, dict[str, Any]]:
-    """{intent: {coverage (0-1), sampled, answered}} for the intents with customer questions since `since`."""
+    """{intent: {coverage (0-1), sampled, answered, median_confidence, top_article}} for the intents with customer
+    questions since `since`; `top_article` is the title most often retrieved first for them (None if none was)."""
     questions = repository.intent_questions(session, org_id, intents=intents, since=since, per_intent=sample)
     out: dict[str, dict[str, Any]] = {}
     for intent, asked in questions.items():
-        answered = 0
+        answered, confidences, tops = 0, [], Counter[str]()
         for text in asked:
             results, _ = retrieval.search(
                 session, org_id=org_id, data_dir=data_dir, embedder=embedder, query=text, access=_ACCESS, k=3
             )
             answered += bool(retrieval.answer(results, threshold=threshold)["answered"])
-        out[intent] = {"coverage": round(answered / len(asked), 4), "sampled": len(asked), "answered": answered}
+            confidences.append(results[0]["confidence"] if results else 0.0)
+            if results:
+                tops[str(results[0]["citation"]["title"])] += 1
+        out[intent] = {
+            "coverage": round(answered / len(asked), 4),
+            "sampled": len(asked),
+            "answered": answered,
+            "median_confidence": round(float(statistics.median(confidences)), 4),
+            "top_article": tops.most_common(1)[0][0] if tops else None,
+        }
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from cxops.core.events import emit
 from cxops.core.repository import get_scoped
 from cxops.domains.directory.public import Customer
 from cxops.domains.interactions.public import Interaction
-from cxops.domains.knowledge import repository, retrieval, schemas
+from cxops.domains.knowledge import coverage, repository, retrieval, schemas
 from cxops.domains.knowledge.compute import health
 from cxops.domains.knowledge.compute.search import Access
 from cxops.domains.knowledge.models import (
@@ -35,6 +36,11 @@ from cxops.domains.knowledge.ports import Embedder
 from cxops.domains.knowledge.sync import sync_source
 
 GAP_THRESHOLD = 0.5
+#: Customer questions searched per intent for the health report's coverage gaps, and the share of them that must
+#: be answered for the intent to count as covered.
+GAP_SAMPLE = 5
+GAP_SHARE = 0.5
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def access_for(role: Role, *, region: str | None, tier: str | None) -> Access:
@@ -266,11 +272,31 @@ def _article_infos(session: Session, org_id: uuid.UUID) -> list[health.ArticleIn
 def coverage_gaps(
     session: Session, *, org_id: uuid.UUID, data_dir: Path, embedder: Embedder | None
 ) -> tuple[list[dict[str, Any]], int]:
-    """Interaction intents whose best retrieved article is below GAP_THRESHOLD; and the total volume."""
+    """Interaction intents the knowledge hub does not answer; and the total volume of the intents checked.
+
+    Evidence per intent, as the answer endpoint sees it: the first customer turn of its newest `GAP_SAMPLE`
+    contacts is searched (`coverage.coverage_by_intent`); it is a gap when fewer than half get a passage at the
+    answer threshold. An intent without any customer turn (e.g. contacts imported without transcripts) is
+    checked by its name instead, a gap when the best passage is below GAP_THRESHOLD.
+    """
+    intents = repository.recent_intents(session, org_id)
+    asked = coverage.coverage_by_intent(
+        session, org_id=org_id, data_dir=data_dir, embedder=embedder, intents=[i for i, _ in intents],
+        since=EPOCH, sample=GAP_SAMPLE, threshold=GAP_THRESHOLD,
+    )  # fmt: skip
     gaps, total = [], 0
     access = Access(role=Role.ADMIN.value, see_all=True)
-    for intent, count in repository.recent_intents(session, org_id):
+    for intent, count in intents:
         total += count
+        found = asked.get(intent)
+        if found is not None:
+            if found["coverage"] < GAP_SHARE:
+                gaps.append({
+                    "intent": intent, "interactions": count, "best_confidence": found["median_confidence"],
+                    "best_article": found["top_article"], "evidence": "customer questions",
+                    "sampled": found["sampled"], "answered": found["answered"],
+                })  # fmt: skip
+            continue
         query = intent.replace("_", " ").replace("-", " ")
         results, _ = retrieval.search(
             session, org_id=org_id, data_dir=data_dir, embedder=embedder, query=query, access=access, k=1
@@ -278,7 +304,10 @@ def coverage_gaps(
         best = results[0]["confidence"] if results else 0.0
         if best < GAP_THRESHOLD:
             top = results[0]["citation"]["title"] if results else None
-            gaps.append({"intent": intent, "interactions": count, "best_confidence": best, "best_article": top})
+            gaps.append({
+                "intent": intent, "interactions": count, "best_confidence": best, "best_article": top,
+                "evidence": "intent name", "sampled": 0, "answered": 0,
+            })  # fmt: skip
     return sorted(gaps, key=lambda g: -g["interactions"]), total
 
 
@@ -293,6 +322,10 @@ def knowledge_health(
     gaps, volume = coverage_gaps(session, org_id=org_id, data_dir=data_dir, embedder=embedder)
     ready = health.readiness(len(infos), len(dups), len(conflict_rows), len(stale_rows), gaps, volume)
     titles = {i.id: i.title for i in infos}
+    sources = {i.id: i.source for i in infos}
+    for row in [*dups, *conflict_rows]:  # name both articles, not only their ids
+        for key in ("a", "b"):
+            row[f"{key}_title"], row[f"{key}_source"] = titles.get(row[key], ""), sources.get(row[key], "")
     issues: dict[str, int] = {}
     for row in [*dups, *conflict_rows]:
         for key in ("a", "b"):

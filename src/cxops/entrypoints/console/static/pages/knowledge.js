@@ -98,12 +98,18 @@
       ? table([{ key: "points", label: "Points lost" }, { key: "reason", label: "Reason" }, { key: "count", label: "Count" }], report.reasons)
       : h("p", { class: "muted", text: "No deductions." })));
     el.append(section("Worst articles", table([{ key: "issues", label: "Issues" }, { key: "title", label: "Article" }], report.worst_articles)));
-    el.append(section("Conflicts", table([{ key: "unit", label: "About" }, { key: "a_says", label: "One says" }, { key: "b_says", label: "Other says" },
+    const named = (t, src) => `${t} (${src})`;
+    el.append(section("Conflicts", table([{ key: "unit", label: "About" },
+      { key: "a_title", label: "One article", format: (v, r) => named(v, r.a_source) }, { key: "a_says", label: "says" },
+      { key: "b_title", label: "Other article", format: (v, r) => named(v, r.b_source) }, { key: "b_says", label: "says" },
       { key: "similarity", label: "Topic similarity" }], report.conflicts)));
     el.append(section("Stale articles", table([{ key: "title", label: "Article" }, { key: "reasons", label: "Why", format: r => r.join("; ") }], report.stale)));
     el.append(section("Coverage gaps", table([{ key: "intent", label: "Intent" }, { key: "interactions", label: "Interactions" },
-      { key: "best_confidence", label: "Best match", format: pct }, { key: "best_article", label: "Closest article", format: v => v || "–" }], report.coverage_gaps)));
-    el.append(section("Near-duplicates across sources", table([{ key: "a", label: "Article" }, { key: "b", label: "Duplicate" }, { key: "similarity", label: "Similarity" }], report.duplicates)));
+      { key: "best_confidence", label: "Best match", format: pct }, { key: "best_article", label: "Closest article", format: v => v || "–" },
+      { key: "evidence", label: "Evidence", format: (v, r) => r.sampled ? `${r.answered} of ${r.sampled} customer questions answered` : "intent name only (no transcripts)" }],
+      report.coverage_gaps)));
+    el.append(section("Near-duplicates across sources", table([{ key: "a_title", label: "Article", format: (v, r) => named(v, r.a_source) },
+      { key: "b_title", label: "Duplicate", format: (v, r) => named(v, r.b_source) }, { key: "similarity", label: "Similarity" }], report.duplicates)));
     el.append(section("Which articles resolve (attribution)", table([{ key: "title", label: "Article" }, { key: "interactions", label: "Interactions" },
       { key: "resolved", label: "Resolved" }, { key: "resolution_rate", label: "Resolution rate", format: pct }], resolution)));
   }
