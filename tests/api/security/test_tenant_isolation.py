@@ -141,7 +141,7 @@ NO_FOREIGN_IDS: dict[tuple[str, str], str] = {
     ("POST", "/v1/knowledge/sources"): "a folder path and tags; creates in the caller's organisation",
     ("POST", "/v1/knowledge/search"): "a query over the caller's own articles (checked by the answer's content)",
     ("POST", "/v1/knowledge/answer"): "a query over the caller's own articles (checked by the answer's content)",
-    ("POST", "/v1/pilots/plan"): "pure sample-size arithmetic",
+    ("POST", "/v1/pilots/plan"): "sample sizes from the caller's own history (scope by intents and queue codes)",
     ("POST", "/v1/pilots"): "scope by intents and queue codes of the caller's organisation",
     ("POST", "/v1/qa/scorecards"): "a YAML rubric; creates in the caller's organisation",
     ("POST", "/v1/qa/scorecards/validate"): "validates a YAML rubric; stores nothing",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -142,7 +143,22 @@ def test_a_look_clusters_the_outcomes_by_customer() -> None:
     assert primary.clusters_treatment + primary.clusters_control == 120
     assert primary.n_treatment + primary.n_control == 480
     assert primary.design_effect == pytest.approx(4.0, rel=0.03)  # four identical contacts per customer
-    pilot = SimpleNamespace(planned_n_per_arm=1000)
+    design = {"baseline_rate": 0.6, "mde": 0.05, "alpha": 0.05, "power": 0.8, "looks": [1.0], "holdout_share": 0.5}
+    independent = service._sizes(0.6, 0.05, 0.05, 0.8, (1.0,), 0.5)[3]
+    pilot = SimpleNamespace(planned_n_per_arm=math.ceil(independent), plan=None, **design)
     clustering = service._clustering(arms, primary, pilot)  # type: ignore[arg-type]
     assert clustering["contacts_per_customer"] == 4.0 and clustering["icc"] == pytest.approx(1.0, abs=0.02)
-    assert clustering["n_per_arm_for_planned_power"] == pytest.approx(4000, rel=0.02)
+    assert clustering["assumed_in_plan"] == 1.0 and not clustering["estimated_in_plan"]
+    assert clustering["n_per_arm_for_planned_power"] == pytest.approx(4 * pilot.planned_n_per_arm, rel=0.02)
+    assert "(the plan assumed 1.00; the planned power needs about" in clustering["reason"]
+    # A plan that allowed for a pre-period design effect of 2.5: the look says the estimate was too low ...
+    under = SimpleNamespace(planned_n_per_arm=math.ceil(independent * 2.5), plan={"design_effect": 2.5}, **design)
+    clustering = service._clustering(arms, primary, under)  # type: ignore[arg-type]
+    assert clustering["assumed_in_plan"] == 2.5 and clustering["estimated_in_plan"]
+    assert clustering["n_per_arm_for_planned_power"] == pytest.approx(under.planned_n_per_arm * 4 / 2.5, rel=0.03)
+    assert "the plan's pre-period estimate was 2.50, an underestimate" in clustering["reason"]
+    # ... and one that allowed for 5 keeps its power.
+    over = SimpleNamespace(planned_n_per_arm=math.ceil(independent * 5), plan={"design_effect": 5.0}, **design)
+    clustering = service._clustering(arms, primary, over)  # type: ignore[arg-type]
+    assert clustering["n_per_arm_for_planned_power"] == over.planned_n_per_arm
+    assert "the plan's pre-period estimate was 5.00, which held" in clustering["reason"]

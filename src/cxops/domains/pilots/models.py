@@ -34,6 +34,8 @@ class Pilot(Base):
     power: Mapped[float] = mapped_column(Float)
     looks: Mapped[list[float]] = mapped_column(JSONType)
     planned_n_per_arm: Mapped[int] = mapped_column(Integer)
+    #: the plan it was created with (PlanOut: pre-period baseline, design effect, notes); None before plans read history
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     repeat_window_days: Mapped[int] = mapped_column(Integer)
     human_minute_cost: Mapped[float] = mapped_column(Float)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from cxops.core.clock import as_utc
 from cxops.domains.directory.public import Location, Queue, Region, Team
 from cxops.domains.interactions.public import Interaction
 from cxops.domains.pilots.compute.outcomes import Contact
@@ -34,16 +36,13 @@ def _contact(row: Any) -> Contact:
     )
 
 
-def _scoped(pilot: Pilot) -> Select[Any]:
-    scope = pilot.scope or {}
+def _in_scope(org_id: uuid.UUID, scope: dict[str, Any]) -> Select[Any]:
+    """Ended contacts with a customer of the organisation in `scope` (intents, queue codes, region codes)."""
     stmt: Any = select(*_COLUMNS).where(
-        Interaction.org_id == pilot.org_id,
+        Interaction.org_id == org_id,
         Interaction.customer_id.is_not(None),
         Interaction.ended_at.is_not(None),
-        Interaction.started_at >= pilot.starts_at,
     )
-    if pilot.ends_at is not None:
-        stmt = stmt.where(Interaction.started_at < pilot.ends_at)
     if scope.get("intents"):
         stmt = stmt.where(Interaction.intent.in_(scope["intents"]))
     if scope.get("queues"):
@@ -58,23 +57,89 @@ def _scoped(pilot: Pilot) -> Select[Any]:
     return stmt
 
 
-def scope_contacts(session: Session, pilot: Pilot) -> tuple[list[Contact], list[Contact], datetime | None]:
-    """In-scope contacts, every later contact of the same customers (for repeats), and the data horizon."""
-    in_scope = [_contact(r) for r in session.execute(_scoped(pilot).order_by(Interaction.started_at))]
-    horizon = session.scalar(select(func.max(Interaction.started_at)).where(Interaction.org_id == pilot.org_id))
-    customers = sorted({c.customer_id for c in in_scope})
-    until = (pilot.ends_at or horizon or pilot.starts_at) + timedelta(days=pilot.repeat_window_days)
-    history: list[Contact] = []
+def _scoped(pilot: Pilot) -> Select[Any]:
+    stmt = _in_scope(pilot.org_id, pilot.scope or {}).where(Interaction.started_at >= pilot.starts_at)
+    if pilot.ends_at is not None:
+        stmt = stmt.where(Interaction.started_at < pilot.ends_at)
+    return stmt
+
+
+def _horizon(session: Session, org_id: uuid.UUID) -> datetime | None:
+    """When the organisation's latest contact started: how far its data reaches (repeat windows close by it)."""
+    return session.scalar(select(func.max(Interaction.started_at)).where(Interaction.org_id == org_id))
+
+
+def _customers_contacts(
+    session: Session, org_id: uuid.UUID, customers: list[str], since: datetime, until: datetime
+) -> list[Contact]:
+    """Every contact of these customers started in [since, until], in scope or not (repeats are per intent)."""
+    out: list[Contact] = []
     for i in range(0, len(customers), _CHUNK):
         ids = [uuid.UUID(c) for c in customers[i : i + _CHUNK]]
         stmt = select(*_COLUMNS).where(
-            Interaction.org_id == pilot.org_id,
+            Interaction.org_id == org_id,
             Interaction.customer_id.in_(ids),
-            Interaction.started_at >= pilot.starts_at,
+            Interaction.started_at >= since,
             Interaction.started_at <= until,
         )
-        history.extend(_contact(r) for r in session.execute(stmt))
+        out.extend(_contact(r) for r in session.execute(stmt))
+    return out
+
+
+def scope_contacts(session: Session, pilot: Pilot) -> tuple[list[Contact], list[Contact], datetime | None]:
+    """In-scope contacts, every later contact of the same customers (for repeats), and the data horizon."""
+    in_scope = [_contact(r) for r in session.execute(_scoped(pilot).order_by(Interaction.started_at))]
+    horizon = _horizon(session, pilot.org_id)
+    customers = sorted({c.customer_id for c in in_scope})
+    until = (pilot.ends_at or horizon or pilot.starts_at) + timedelta(days=pilot.repeat_window_days)
+    history = _customers_contacts(session, pilot.org_id, customers, pilot.starts_at, until)
     return in_scope, history, horizon
+
+
+@dataclass(frozen=True, slots=True)
+class PrePeriodContacts:
+    """A scope's contacts of a past window, the same customers' contacts for repeats, and the data horizon."""
+
+    since: datetime
+    until: datetime
+    horizon: datetime
+    in_scope: list[Contact]
+    history: list[Contact]
+    #: the window held more than `limit` contacts; `in_scope` keeps the latest ones
+    truncated: bool
+
+
+def pre_period_contacts(
+    session: Session,
+    *,
+    org_id: uuid.UUID,
+    scope: dict[str, Any],
+    days: int,
+    repeat_window_days: int,
+    before: datetime | None = None,
+    limit: int = 200_000,
+) -> PrePeriodContacts | None:
+    """The scope's contacts started in the `days` before `before` (or before the data horizon, if earlier).
+
+    None when the organisation has no contacts at all. Only the organisation's own rows are read.
+    """
+    horizon = _horizon(session, org_id)
+    if horizon is None:
+        return None
+    until = as_utc(horizon) if before is None else min(as_utc(before), as_utc(horizon))
+    since = until - timedelta(days=days)
+    stmt = (
+        _in_scope(org_id, scope)
+        .where(Interaction.started_at >= since, Interaction.started_at < until)
+        .order_by(Interaction.started_at.desc())
+        .limit(limit + 1)
+    )
+    in_scope = [_contact(r) for r in session.execute(stmt)]
+    truncated = len(in_scope) > limit
+    in_scope = in_scope[:limit][::-1]
+    customers = sorted({c.customer_id for c in in_scope})
+    history = _customers_contacts(session, org_id, customers, since, until + timedelta(days=repeat_window_days))
+    return PrePeriodContacts(since, until, as_utc(horizon), in_scope, history, truncated)
 
 
 def looks_of(session: Session, pilot_id: uuid.UUID) -> list[PilotLook]:

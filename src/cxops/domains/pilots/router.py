@@ -23,9 +23,13 @@ Anyone = Annotated[Principal, Depends(require(ALL_ROLES))]
 
 
 @router.post("/plan", response_model=schemas.PlanOut)
-def post_plan(data: schemas.PlanIn, who: Reader) -> Any:
-    """Sample size and monitoring boundaries for a planned pilot (power calculation before start)."""
-    return service.plan(data)
+def post_plan(data: schemas.PlanIn, session: DbSession, who: Reader) -> Any:
+    """Sample size and monitoring boundaries for a planned pilot (power calculation before start).
+
+    With a scope, the baseline (unless given) and the design effect of clustering by customer come from the
+    scope's recent history in the caller's organisation.
+    """
+    return service.plan_from_history(session, org_id=who.org_id, data=data)
 
 
 @router.post("", response_model=schemas.PilotRead, status_code=201)

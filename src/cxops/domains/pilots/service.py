@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 import secrets
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from cxops.domains.pilots.compute.stats import (
     bootstrap_diff_ci,
     clustered_means,
     clustered_proportions,
+    estimate_clustering,
     power_two_proportions,
     sample_size_two_proportions,
 )
@@ -31,40 +33,246 @@ from cxops.domains.pilots.schemas import PilotCreate, PlanIn, PlanOut
 MIN_NEW_INFORMATION = 0.02
 #: a plan needing more customers per arm than this cannot run (and would not fit the planned_n column)
 MAX_N_PER_ARM = 100_000_000
+#: a pre-period smaller than this gives no design effect: the correlation of a few customers is mostly noise
+MIN_HISTORY_CONTACTS = 200
+MIN_HISTORY_CUSTOMERS = 50
+#: the largest design effect a plan allows for (beyond it the scope is dominated by a few heavy contacters)
+MAX_DESIGN_EFFECT = 20.0
+#: the most pre-period contacts a plan reads (the latest ones of the window)
+MAX_HISTORY_CONTACTS = 200_000
 
 
-def plan(data: PlanIn) -> PlanOut:
-    """Sample size per arm for the primary metric, inflated for the monitoring plan's looks.
+@dataclass(frozen=True, slots=True)
+class PrePeriod:
+    """A scope's recent history as the plan needs it: verified resolution of each contact whose window closed."""
 
-    The size counts contacts as independent (design effect 1): the plan is made from the baseline rate alone,
-    before any of the pilot's customers are known, so it cannot estimate how correlated one customer's contacts
-    are (a known design effect can be passed to `sample_size_two_proportions`). Every look measures it, analyses
-    with it (customers are the unit of randomisation) and reports the contacts per arm the planned power needs
-    given it (`design_effect` in the look's report).
+    since: datetime | None
+    until: datetime | None
+    days: int
+    #: verified resolution and customer id of every contact whose repeat window has closed
+    resolved: tuple[bool, ...]
+    customers: tuple[str, ...]
+    #: contacts of the window left out because their repeat window had not closed by the data horizon
+    open_windows: int = 0
+    #: the window held more than MAX_HISTORY_CONTACTS contacts; the latest ones were read
+    truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Basis:
+    """What a plan is made from: the baseline used, what the history measured, and the design effect."""
+
+    baseline: float
+    source: str
+    measured: float | None
+    design_effect: float
+    contacts_per_customer: float | None
+    weighted: float | None
+    icc: float | None
+    notes: list[str]
+
+
+def plan(data: PlanIn, pre: PrePeriod | None = None) -> PlanOut:
+    """Sample size per arm for the primary metric, inflated for the monitoring plan's looks and for clustering.
+
+    Customers are the unit of randomisation and one customer's contacts are correlated, so a contact carries less
+    than an independent contact's information: the size is multiplied by the design effect 1 + (m_w - 1) ICC
+    (`estimate_clustering`), estimated on `pre`, the scope's recent history (`plan_from_history` reads it), which
+    also gives the baseline when `baseline_rate` is not given. Without a pre-period, or with too little of one
+    (fewer than MIN_HISTORY_CONTACTS contacts or MIN_HISTORY_CUSTOMERS customers), contacts count as independent
+    (design effect 1) and `notes` says why. Every look measures the design effect again and compares it with the
+    plan's (`_clustering`).
     """
+    basis = _basis(data, pre)
     try:
-        fixed = sample_size_two_proportions(data.baseline_rate, data.mde, alpha=data.alpha, power=data.power)
-        looks = tuple(data.looks)
-        factor = inflation_factor(looks, data.alpha, data.power)
-        bounds = boundaries(looks, data.alpha)
+        fixed, factor, bounds, independent = _sizes(
+            basis.baseline, data.mde, data.alpha, data.power, tuple(data.looks), data.holdout_share
+        )
     except ValueError as exc:
         raise ValidationFailed(str(exc)) from None
     except OverflowError:  # an alpha so small that its critical value is infinite
         raise _too_large(data) from None
-    # Unequal arms: the smaller arm drives precision, so scale the per-arm size by the imbalance.
-    imbalance = 1 / (4 * data.holdout_share * (1 - data.holdout_share))
-    needed = fixed * factor * imbalance
+    needed = independent * basis.design_effect
     if not math.isfinite(needed) or needed > MAX_N_PER_ARM:
         raise _too_large(data)
     planned = int(np.ceil(needed))
+    power = power_two_proportions(
+        basis.baseline, data.mde, planned, alpha=data.alpha, design_effect=basis.design_effect
+    )
     return PlanOut(
         fixed_n_per_arm=fixed,
         planned_n_per_arm=planned,
         total_n=int(np.ceil(planned / min(data.holdout_share, 1 - data.holdout_share))),
         inflation_factor=round(factor, 4),
         boundaries=[round(b, 4) for b in bounds],
-        power_at_planned_n=round(power_two_proportions(data.baseline_rate, data.mde, planned, alpha=data.alpha), 4),
+        power_at_planned_n=round(power, 4),
+        baseline_rate=basis.baseline,
+        baseline_source="measured" if basis.source == "measured" else "given",
+        baseline_measured=basis.measured,
+        design_effect=round(basis.design_effect, 4),
+        contacts_per_customer=None if basis.contacts_per_customer is None else round(basis.contacts_per_customer, 4),
+        contacts_per_customer_weighted=None if basis.weighted is None else round(basis.weighted, 4),
+        icc=None if basis.icc is None else round(basis.icc, 4),
+        history_contacts=0 if pre is None else len(pre.resolved),
+        history_customers=0 if pre is None else len(set(pre.customers)),
+        history_from=None if pre is None else pre.since,
+        history_until=None if pre is None else pre.until,
+        notes=basis.notes,
     )
+
+
+def plan_from_history(session: Session, *, org_id: uuid.UUID, data: PlanIn, before: datetime | None = None) -> PlanOut:
+    """`plan` with the pre-period read from the organisation's own contacts in `data.scope`, if it has one.
+
+    The pre-period is the `history_days` before the data horizon (the organisation's latest contact) or before
+    `before` (a pilot's start) if earlier; its contacts' verified resolution is the looks' definition (resolved,
+    no repeat on the same intent within the repeat window; contacts whose window has not closed are left out).
+    """
+    if data.scope is None:
+        return plan(data)
+    window = repository.pre_period_contacts(
+        session,
+        org_id=org_id,
+        scope=data.scope.model_dump(),
+        days=data.history_days,
+        repeat_window_days=data.repeat_window_days,
+        before=before,
+        limit=MAX_HISTORY_CONTACTS,
+    )
+    if window is None:
+        return plan(data, PrePeriod(None, None, data.history_days, (), ()))
+    results = outcomes(
+        window.in_scope,
+        window.history,
+        salt="pre-period",  # arms do not matter here: only the outcomes are read
+        holdout_share=0.5,
+        repeat_window=timedelta(days=data.repeat_window_days),
+        data_until=window.horizon,
+    )
+    closed = [o for o in results if o.verified_resolved is not None]
+    pre = PrePeriod(
+        since=window.since,
+        until=window.until,
+        days=data.history_days,
+        resolved=tuple(bool(o.verified_resolved) for o in closed),
+        customers=tuple(o.contact.customer_id for o in closed),
+        open_windows=len(results) - len(closed),
+        truncated=window.truncated,
+    )
+    return plan(data, pre)
+
+
+def _basis(data: PlanIn, pre: PrePeriod | None) -> _Basis:
+    """The baseline (given or measured on the pre-period) and the design effect the plan allows for."""
+    given = data.baseline_rate
+    if pre is None:
+        if given is None:
+            raise ValidationFailed(
+                "baseline_rate is required without a scope: give the current verified resolution rate, or the "
+                "pilot's scope to measure it from its history",
+                field="baseline_rate",
+            )
+        note = (
+            "no scope given: contacts are counted as independent (design effect 1); give the pilot's scope to "
+            "measure the baseline and the clustering by customer from its history"
+        )
+        return _Basis(given, "given", None, 1.0, None, None, None, [note])
+    window = (
+        f"the {pre.days} days to {pre.until:%Y-%m-%d}"
+        if pre.until is not None
+        else f"the last {pre.days} days (the organisation has no contacts yet)"
+    )
+    notes = _window_notes(data, pre, window)
+    measured = _measured_baseline(data, pre, window)
+    if measured is None:
+        assert given is not None  # _measured_baseline refuses a scope without history and without a baseline
+        notes.append(
+            f"the scope has no contacts in {window} whose repeat window has closed: the given baseline is used and "
+            "contacts are counted as independent (design effect 1)"
+        )
+        return _Basis(given, "given", None, 1.0, None, None, None, notes)
+    baseline, source = (measured, "measured") if given is None else (given, "given")
+    n, customers = len(pre.resolved), len(set(pre.customers))
+    if n < MIN_HISTORY_CONTACTS or customers < MIN_HISTORY_CUSTOMERS:
+        notes.append(
+            f"too little history to estimate the clustering by customer ({n:,} contacts of {customers:,} customers "
+            f"in {window}; at least {MIN_HISTORY_CONTACTS} contacts of {MIN_HISTORY_CUSTOMERS} customers needed): "
+            "contacts are counted as independent (design effect 1), so the first look may find the plan "
+            "under-powered"
+        )
+        if source == "measured":
+            notes.append(f"the baseline was measured on only {n:,} contacts: give baseline_rate if you know better")
+        return _Basis(baseline, source, measured, 1.0, n / customers, None, None, notes)
+    est = estimate_clustering(np.array(pre.resolved, dtype=float), np.array(pre.customers, dtype=object))
+    deff = est.design_effect
+    if est.icc is None:
+        notes.append(f"every customer had a single contact in {window}: design effect 1")
+    if deff > MAX_DESIGN_EFFECT:
+        notes.append(
+            f"the estimated design effect {deff:.1f} is capped at {MAX_DESIGN_EFFECT:g}: a few customers with very "
+            "many contacts dominate the scope; consider narrowing it"
+        )
+        deff = MAX_DESIGN_EFFECT
+    return _Basis(
+        baseline, source, measured, deff, est.contacts_per_customer, est.weighted_contacts_per_customer, est.icc, notes
+    )
+
+
+def _window_notes(data: PlanIn, pre: PrePeriod, window: str) -> list[str]:
+    notes = []
+    if pre.truncated:
+        notes.append(f"the window held more than {MAX_HISTORY_CONTACTS:,} contacts: the latest ones were read")
+    if pre.open_windows:
+        notes.append(
+            f"{pre.open_windows:,} contacts of {window} are left out: their {data.repeat_window_days}-day repeat "
+            "window has not closed yet"
+        )
+    return notes
+
+
+def _measured_baseline(data: PlanIn, pre: PrePeriod, window: str) -> float | None:
+    """Verified resolution of the pre-period (None without contacts); refused if the plan needs it and it cannot."""
+    n = len(pre.resolved)
+    if n == 0:
+        if data.baseline_rate is None:
+            raise ValidationFailed(
+                f"the scope has no contacts in {window} whose {data.repeat_window_days}-day repeat window has "
+                "closed, so there is no baseline to measure: give baseline_rate (or widen the scope or history_days)",
+                field="baseline_rate",
+            )
+        return None
+    measured = sum(pre.resolved) / n
+    if data.baseline_rate is None:
+        if measured in (0.0, 1.0):
+            raise ValidationFailed(
+                f"verified resolution was {measured:.0%} on all {n:,} contacts of the scope in {window}: a sample "
+                "size cannot be planned from a rate of 0 or 1; give baseline_rate",
+                field="baseline_rate",
+            )
+        if not 0 < measured + data.mde < 1:
+            raise ValidationFailed(
+                f"the measured baseline {measured:.4f} + mde {data.mde:g} must lie strictly between 0 and 1",
+                field="mde",
+            )
+    return measured
+
+
+def _sizes(
+    baseline: float, mde: float, alpha: float, power: float, looks: tuple[float, ...], holdout: float
+) -> tuple[int, float, tuple[float, ...], float]:
+    """Fixed-design size, inflation for the looks, boundaries, and the per-arm size for independent contacts."""
+    fixed = sample_size_two_proportions(baseline, mde, alpha=alpha, power=power)
+    factor = inflation_factor(looks, alpha, power)
+    bounds = boundaries(looks, alpha)
+    # Unequal arms: the smaller arm drives precision, so scale the per-arm size by the imbalance.
+    imbalance = 1 / (4 * holdout * (1 - holdout))
+    return fixed, factor, bounds, fixed * factor * imbalance
+
+
+def planned_design_effect(pilot: Pilot) -> float:
+    """The design effect the pilot's plan allowed for: its pre-period estimate, or 1 for a pilot planned before
+    plans read history (its plan assumed independent contacts)."""
+    return float((pilot.plan or {}).get("design_effect") or 1.0)
 
 
 def _too_large(data: PlanIn) -> ValidationFailed:
@@ -76,10 +284,10 @@ def _too_large(data: PlanIn) -> ValidationFailed:
 
 
 def create_pilot(session: Session, *, org_id: uuid.UUID, data: PilotCreate) -> Pilot:
-    """A draft pilot with its plan computed before it starts."""
+    """A draft pilot with its plan computed before it starts, from the scope's history before its start."""
     if data.ends_at is not None and data.ends_at <= data.starts_at:
         raise ValidationFailed("ends_at must be after starts_at", field="ends_at")
-    planned = plan(data)
+    planned = plan_from_history(session, org_id=org_id, data=data, before=data.starts_at)
     pilot = Pilot(
         org_id=org_id,
         name=data.name,
@@ -89,12 +297,13 @@ def create_pilot(session: Session, *, org_id: uuid.UUID, data: PilotCreate) -> P
         scope=data.scope.model_dump(),
         holdout_share=data.holdout_share,
         salt=secrets.token_hex(16),
-        baseline_rate=data.baseline_rate,
+        baseline_rate=planned.baseline_rate,
         mde=data.mde,
         alpha=data.alpha,
         power=data.power,
         looks=list(data.looks),
         planned_n_per_arm=planned.planned_n_per_arm,
+        plan=planned.model_dump(mode="json"),
         repeat_window_days=data.repeat_window_days,
         human_minute_cost=data.human_minute_cost,
         starts_at=data.starts_at,
@@ -228,31 +437,42 @@ def _customers(rows: list[Outcome]) -> np.ndarray:
 def _clustering(closed: dict[str, list[Outcome]], primary: Comparison, pilot: Pilot) -> dict[str, Any]:
     """The primary metric's observed design effect, the correlation it implies and what it does to the plan.
 
-    The plan counts contacts as independent (design effect 1). With design effect d the planned sample carries
-    the information of planned / d independent contacts, so the planned power needs about planned * d contacts
-    per arm (d below 1 is taken as 1 here: sampling noise, not a reason to stop earlier). The intra-customer
-    correlation is (d - 1) / (m_w - 1), m_w = sum(n_i^2) / sum(n_i) the contact-weighted contacts per customer
-    (d = 1 + (m_w - 1) ICC for unequal numbers of contacts); it is None while almost every customer has a single
-    contact (m_w < 1.1), when d says next to nothing about the correlation.
+    The plan allowed for a design effect d_p (`planned_design_effect`: its estimate from the scope's pre-period,
+    or 1 when it had too little history or was made before plans read history). With observed design effect d
+    the planned sample carries the information of planned / d independent contacts where the plan counted on
+    planned / d_p, so the planned power needs about planned * d / d_p contacts per arm (d below d_p is taken as
+    d_p here: sampling noise, not a reason to stop earlier); the reason says whether the pre-period estimate held.
+    The intra-customer correlation is (d - 1) / (m_w - 1), m_w = sum(n_i^2) / sum(n_i) the contact-weighted
+    contacts per customer (d = 1 + (m_w - 1) ICC for unequal numbers of contacts); it is None while almost every
+    customer has a single contact (m_w < 1.1), when d says next to nothing about the correlation.
     """
     counts = np.unique(_customers(closed["treatment"] + closed["control"]), return_counts=True)[1].astype(float)
     weighted = float((counts**2).sum() / counts.sum())
     deff = primary.design_effect
-    needed = math.ceil(pilot.planned_n_per_arm * max(deff, 1.0))
+    planned_deff = planned_design_effect(pilot)
+    estimated = planned_deff > 1.0
+    needed = math.ceil(pilot.planned_n_per_arm * max(deff / planned_deff, 1.0))
     reason = (
         f"customers are the unit of randomisation, so the comparisons are clustered by customer: "
         f"{counts.mean():.2f} contacts per customer, design effect {deff:.2f} for {primary.metric} "
-        f"(the plan assumed 1.00"
     )
-    if deff > 1:
-        reason += f"; the planned power needs about {needed:,} contacts per arm, not {pilot.planned_n_per_arm:,})"
+    short = f"; the planned power needs about {needed:,} contacts per arm, not {pilot.planned_n_per_arm:,})"
+    if estimated:
+        reason += f"(the plan's pre-period estimate was {planned_deff:.2f}"
+        if deff > planned_deff:
+            reason += ", an underestimate" + short
+        else:
+            reason += ", which held: the planned sample keeps its power)"
+    elif deff > 1:
+        reason += "(the plan assumed 1.00" + short
     else:
-        reason += ", so the planned sample keeps its power)"
+        reason += "(the plan assumed 1.00, so the planned sample keeps its power)"
     return {
         "primary": deff,
         "contacts_per_customer": float(counts.mean()),
         "icc": min(max((deff - 1) / (weighted - 1), -1.0), 1.0) if weighted >= 1.1 else None,
-        "assumed_in_plan": 1.0,
+        "assumed_in_plan": round(planned_deff, 4),
+        "estimated_in_plan": estimated,
         "n_per_arm_for_planned_power": needed,
         "reason": reason,
     }

@@ -5,6 +5,11 @@ and monitoring boundaries computed by the domain), `service.set_status` to start
 computes the outcomes from the demo's interactions (verified resolution, repeat contacts, escalations, CSAT, handle
 time), spends the look's alpha and records the gate decision. The trust domain is bound as the API binds it.
 
+The plan reads the two intents' four weeks before the start (the pre-period) for the design effect of clustering
+by customer; the demo's customers' outcomes are independent, so it is about 1 and the planned sample is the
+independent one. The baseline stays explicit (BASELINE_RATE): a demo shorter than seven weeks has no pre-period to
+measure it on.
+
 The pilot started three weeks before `now` with a randomised 50% holdout by customer. The demo generator does not
 route by pilot arm, so the look compares two random halves of the same traffic: it shows how the gate reads the
 data, not an effect of the AI agent. The arm split uses the salt the domain draws for every pilot, so the figures

@@ -11,6 +11,8 @@ References:
         Biometrics 48, 577-585 (design-effect adjusted counts).
     Donner, A. & Klar, N. (2000). Design and Analysis of Cluster Randomization Trials. Arnold (ch. 5-6: the
         ratio estimator's linearisation variance, and the design effect 1 + (m - 1) ICC for sample sizes).
+    Ridout, M. S., Demetrio, C. G. B. & Firth, D. (1999). Estimating intraclass correlation for binary data.
+        Biometrics 55, 137-148 (the one-way ANOVA estimator with unequal cluster sizes).
 
 Pilots randomise customers, not contacts, and one customer's contacts are correlated (repeat contacts, the
 same customer's tendencies), so the comparisons a look makes are clustered by customer: `clustered_proportions`
@@ -280,6 +282,74 @@ def design_effect_from_icc(contacts_per_customer: float, icc: float) -> float:
     if not (-1 < icc <= 1):
         raise ValueError("the intra-customer correlation must lie in (-1, 1]")
     return max(1.0 + (contacts_per_customer - 1.0) * icc, 1e-9)
+
+
+#: the intra-customer correlation an estimate is clamped below (1 exactly would make every contact a copy)
+MAX_ICC = 0.999
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterEstimate:
+    """How a contact-level outcome clusters by customer in a sample of contacts (e.g. a pilot's pre-period)."""
+
+    contacts: int
+    customers: int
+    #: mean contacts per customer, N / G
+    contacts_per_customer: float
+    #: contact-weighted contacts per customer, sum(n_i^2) / sum(n_i): the m of the design effect
+    weighted_contacts_per_customer: float
+    #: one-way ANOVA intra-customer correlation clamped to [0, MAX_ICC]; None when no customer has two contacts
+    icc: float | None
+    design_effect: float
+
+
+def anova_icc(values: np.ndarray, clusters: np.ndarray) -> float:
+    """One-way ANOVA estimate of the intra-cluster correlation of `values` (0/1 or any numbers), clamped to [0, 1).
+
+    With G clusters of n_i observations (N in all), cluster means y_i and grand mean y:
+    MSB = sum(n_i (y_i - y)^2) / (G - 1), MSW = sum((y_ij - y_i)^2) / (N - G), n0 = (N - sum(n_i^2) / N) / (G - 1)
+    (the cluster size that makes unequal sizes comparable) and ICC = (MSB - MSW) / (MSB + (n0 - 1) MSW)
+    (Ridout et al. 1999, the "ANOVA" estimator; for binary outcomes it performs as well as the likelihood-based
+    ones and needs no iteration). The raw estimate can be negative (less alike than chance), which for planning
+    means no clustering, so it is clamped at 0; it is clamped below 1 at MAX_ICC. Identical values everywhere
+    (no variance to share out) give 0.
+    """
+    y = np.asarray(values, dtype=float)
+    sums, counts = cluster_totals(y, np.asarray(clusters))
+    g, n = sums.size, float(y.size)
+    if g < 2:
+        raise ValueError("an intra-customer correlation needs at least two customers")
+    if n <= g:
+        raise ValueError("an intra-customer correlation needs a customer with at least two contacts")
+    _, inverse = np.unique(np.asarray(clusters), return_inverse=True)
+    means = sums / counts
+    grand = float(y.sum()) / n
+    msb = float(np.sum(counts * (means - grand) ** 2)) / (g - 1)
+    msw = float(np.sum((y - means[inverse.ravel()]) ** 2)) / (n - g)
+    n0 = (n - float(np.sum(counts**2)) / n) / (g - 1)
+    denominator = msb + (n0 - 1) * msw
+    if denominator <= 0:
+        return 0.0
+    return min(max((msb - msw) / denominator, 0.0), MAX_ICC)
+
+
+def estimate_clustering(values: np.ndarray, clusters: np.ndarray) -> ClusterEstimate:
+    """Contacts per customer, intra-customer correlation and the design effect 1 + (m_w - 1) ICC they imply.
+
+    m_w = sum(n_i^2) / sum(n_i), the contact-weighted mean cluster size, rather than the plain mean N / G: with an
+    exchangeable correlation ICC the variance of the contact-level rate sum(y) / N is
+    p (1 - p) / N^2 * sum(n_i (1 + (n_i - 1) ICC)) = p (1 - p) / N * (1 + (m_w - 1) ICC), so m_w is exact for
+    unequal numbers of contacts, while the plain mean understates the design effect whenever a few customers
+    contact often (the usual case). With one contact per customer the design effect is 1 and the ICC None.
+    """
+    y = np.asarray(values, dtype=float)
+    if y.size == 0:
+        raise ValueError("estimating the clustering needs at least one contact")
+    counts = cluster_totals(y, np.asarray(clusters))[1]
+    weighted = float(np.sum(counts**2) / counts.sum())
+    icc = anova_icc(y, clusters) if counts.size >= 2 and y.size > counts.size else None
+    deff = design_effect_from_icc(weighted, icc) if icc is not None else 1.0
+    return ClusterEstimate(int(y.size), int(counts.size), float(y.size / counts.size), weighted, icc, deff)
 
 
 def sample_size_two_proportions(

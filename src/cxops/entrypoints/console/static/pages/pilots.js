@@ -31,7 +31,7 @@
     const fields = [
       { name: "name", label: "Name", required: true }, { name: "treatment", label: "Treatment", type: "select", options: [["ai_agent", "AI agent"], ["assist", "Agent assist"]] },
       { name: "intents", label: "Intents in scope (comma separated, empty = all)" },
-      { name: "baseline_rate", label: "Baseline verified resolution (0-1)", type: "number", step: "0.01", value: 0.6 },
+      { name: "baseline_rate", label: "Baseline verified resolution (0-1, optional)", type: "number", step: "0.01", placeholder: "measured from the last 28 days of the scope when empty" },
       { name: "mde", label: "Smallest effect worth finding (e.g. 0.05 = +5 pts)", type: "number", step: "0.01", value: 0.05 },
       { name: "holdout_share", label: "Holdout share", type: "number", step: "0.05", value: 0.5 },
       { name: "starts_at", label: "Starts (ISO date)", value: new Date().toISOString().slice(0, 10) },
@@ -40,10 +40,14 @@
       scope: { intents: (v.intents || "").split(",").map(s => s.trim()).filter(Boolean) }, starts_at: `${v.starts_at}T00:00:00Z` });
     el.append(form(fields, async v => {
       const b = body(v);
-      const p = await api("/v1/pilots/plan", { method: "POST", body: { baseline_rate: b.baseline_rate, mde: b.mde, holdout_share: b.holdout_share } });
-      preview.replaceChildren(h("p", { class: "card", text: `Needs ${fmt(p.planned_n_per_arm)} verified contacts per arm (${fmt(p.total_n)} in all) for ${(0.85 * 100).toFixed(0)}% power; looks at 25/50/75/100% with boundaries |z| ≥ ${p.boundaries.map(x => x.toFixed(2)).join(", ")}.` }));
+      const p = await api("/v1/pilots/plan", { method: "POST", body: { baseline_rate: b.baseline_rate, mde: b.mde, holdout_share: b.holdout_share, scope: b.scope } });
+      const clustering = `design effect ${p.design_effect.toFixed(2)}` + (p.contacts_per_customer ? ` (${p.contacts_per_customer.toFixed(2)} contacts per customer)` : "");
+      preview.replaceChildren(h("div", { class: "card", "data-testid": "plan" },
+        h("p", { text: `Needs ${fmt(p.planned_n_per_arm)} verified contacts per arm (${fmt(p.total_n)} in all) for ${(0.85 * 100).toFixed(0)}% power; looks at 25/50/75/100% with boundaries |z| ≥ ${p.boundaries.map(x => x.toFixed(2)).join(", ")}.` }),
+        h("p", { text: `Baseline ${pct(p.baseline_rate)} (${p.baseline_source}${p.baseline_measured !== null && p.baseline_source === "given" ? `; measured ${pct(p.baseline_measured)}` : ""}), ${clustering}.` }),
+        p.notes.length ? h("ul", {}, p.notes.map(n => h("li", { class: "muted", text: n }))) : null));
       const created = await api("/v1/pilots", { method: "POST", body: b });
-      notify(`Pilot "${created.name}" created as a draft`);
+      notify(`Pilot "${created.name}" created as a draft: ${fmt(created.planned_n_per_arm)} contacts per arm, ${clustering}`);
       cx.go("pilot", { id: created.id });
     }, { submit: "Plan and create" }), preview);
   } });
@@ -54,6 +58,10 @@
     el.append(h("h3", { text: p.name }), p.hypothesis ? h("p", { text: p.hypothesis }) : null);
     el.append(h("div", { class: "grid" }, kpi("Status", p.status), kpi("Treatment", p.treatment), kpi("Holdout", pct(p.holdout_share)),
       kpi("Planned n / arm", p.planned_n_per_arm), kpi("Gate", p.decision || "no look yet"), kpi("Looks taken", looks.length)));
+    if (p.plan) el.append(h("p", { class: "muted", "data-testid": "plan" }, `Planned from ${p.plan.history_contacts.toLocaleString()} contacts of ` +
+      `${p.plan.history_customers.toLocaleString()} customers before the start: baseline ${pct(p.plan.baseline_rate)} (${p.plan.baseline_source}), ` +
+      `design effect ${p.plan.design_effect.toFixed(2)}` + (p.plan.icc === null ? "" : ` (intra-customer correlation ${p.plan.icc.toFixed(3)})`) +
+      (p.plan.notes.length ? `; ${p.plan.notes.join("; ")}` : "")));
     const actions = h("div", { class: "row" });
     const canManage = ["admin", "supervisor"].includes(cx.state.me.role);
     if (canManage && p.status === "draft") actions.append(h("button", { text: "Start pilot", onclick: async () => { await api(`/v1/pilots/${p.id}/start`, { method: "POST" }); cx.go("pilot", { id: p.id, t: Date.now() }); } }));
