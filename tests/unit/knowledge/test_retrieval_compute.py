@@ -108,6 +108,11 @@ def test_conflicting_refund_windows_are_found_and_the_older_is_stale() -> None:
     conflicts = health.conflicts(items)
     assert len(conflicts) == 1 and conflicts[0]["unit"] == "days"
     assert conflicts[0]["older"] == "a" and "30 days" in conflicts[0]["a_says"]
+    # Whole sentences, not a window cut mid-word.
+    assert (conflicts[0]["a_says"], conflicts[0]["b_says"]) == (
+        "You can request a refund within 30 days of purchase.",
+        "Refunds are possible within 14 days of purchase.",
+    )
     stale = {s["article_id"]: s["reasons"] for s in health.stale(items, NOW, conflicts)}
     assert stale["a"] == ["older than conflicting article 'Refund policy update' (zendesk)"]
     assert stale["c"][0].startswith("review overdue by 10 days")

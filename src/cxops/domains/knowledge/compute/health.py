@@ -79,8 +79,20 @@ def extract_facts(text: str) -> list[Fact]:
         context = frozenset(_stem(w) for w in before if w not in _GENERIC and len(w) > 2)
         if context:
             value = float(m.group("num").replace(",", ""))
-            facts.append(Fact(unit, value, context, text[max(0, m.start() - 40) : m.end() + 10].strip()))
+            facts.append(Fact(unit, value, context, _sentence(text, m.start(), m.end())))
     return facts
+
+
+def _sentence(text: str, start: int, end: int, limit: int = 160) -> str:
+    """The sentence (or line) of `text` around [start, end), at most `limit` characters, centred on the match."""
+    left = max(text.rfind(sep, 0, start) for sep in (". ", "! ", "? ", "\n"))
+    stops = [i for i in (text.find(sep, end) for sep in (". ", "! ", "? ", "\n")) if i >= 0]
+    lo, hi = left + 1, (min(stops) + 1 if stops else len(text))
+    if hi - lo > limit:  # a long sentence: a window around the match, cut at spaces
+        lo = max(lo, text.rfind(" ", lo, max(lo, start - limit // 2)) + 1)
+        cut = text.find(" ", min(hi, end + limit // 2))
+        hi = min(hi, cut if cut >= 0 else hi)
+    return " ".join(text[lo:hi].split()).lstrip("#* ")
 
 
 def conflicting_facts(a: list[Fact], b: list[Fact]) -> list[tuple[Fact, Fact]]:
