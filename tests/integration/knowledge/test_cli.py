@@ -38,6 +38,21 @@ def test_kb_commands(cli_env: Path) -> None:
     assert json.loads(out.stdout)[0]["citation"]["title"] == "Reset your password"
     out = runner.invoke(app, ["kb", "health", "--json"])
     assert out.exit_code == 0 and json.loads(out.stdout)["articles"] == 3
+    # An old FAQ export that contradicts the help centre: the report says what, where and why.
+    faq = cli_env / "faq.csv"
+    faq.write_text("question,answer\nRefund policy?,Refunds are possible within 14 days of purchase if unused.\n")
+    args = ["kb", "add-source", "old-faq", "--kind", "faq", "--path", str(faq), "--owner", "web"]
+    out = runner.invoke(app, [*args, "--last-reviewed", "2024-01-31"])
+    assert out.exit_code == 0, out.output
+    assert runner.invoke(app, ["kb", "sync", "old-faq"]).exit_code == 0
+    out = runner.invoke(app, ["kb", "health"])
+    assert out.exit_code == 0, out.output
+    text = out.output
+    assert "conflicts:\n" in text and '(old-faq): "Refunds are possible within 14 days of purchase if unused."' in text
+    assert "stale:\n  Refund policy?: review overdue by" in text and "older than conflicting article" in text
+    bad = runner.invoke(app, ["kb", "add-source", "x", "--kind", "faq", "--path", str(faq), "--owner", "o",
+                              "--last-reviewed", "last spring"])  # fmt: skip
+    assert bad.exit_code != 0 and "--last-reviewed 'last spring' is not an ISO date" in bad.output
 
 
 def test_kb_errors_are_clear(cli_env: Path) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cxops.core.auth import Role, parse_role
-from cxops.core.cli import open_db
+from cxops.core.cli import open_db, parse_since
 from cxops.core.config import get_settings
 from cxops.core.db import unit_of_work
 from cxops.core.errors import CxopsError
@@ -77,13 +77,17 @@ def add_source(
     regions: str = typer.Option("", "--regions", help="comma-separated regions (default: all)"),
     tiers: str = typer.Option("", "--tiers", help="comma-separated customer tiers (default: all)"),
     review_days: int = typer.Option(180, "--review-days", help="review interval in days"),
+    last_reviewed: str = typer.Option(
+        "", "--last-reviewed", help="when its content was last reviewed, ISO date (default: now, at its first sync)"
+    ),
     org: str = typer.Option("default", "--org", help="organisation slug (created if new)"),
 ) -> None:
     """Register a knowledge source."""
+    reviewed = parse_since(last_reviewed, "--last-reviewed") if last_reviewed else None
     try:
         data = schemas.SourceCreate(
             name=name, kind=kind, path=path, owner=owner, audience_roles=[parse_role(r) for r in _split(roles)],
-            regions=_split(regions), tiers=_split(tiers), review_interval_days=review_days,
+            regions=_split(regions), tiers=_split(tiers), review_interval_days=review_days, last_reviewed_at=reviewed,
         )  # fmt: skip
     except (ValidationError, ValueError) as exc:
         _fail(_first_error(exc))
@@ -164,8 +168,38 @@ def health(org: str = typer.Option("default", "--org"), as_json: bool = typer.Op
     typer.echo(f"readiness {report['readiness']}/100 over {report['articles']} articles")
     for reason in report["reasons"]:
         typer.echo(f"  -{reason['points']:>5}  {reason['reason']} ({reason['count']})")
-    for row in report["worst_articles"]:
-        typer.echo(f"  {row['issues']} issue(s): {row['title']}")
+    _section("worst articles", report["worst_articles"], lambda r: f"{r['issues']} issue(s): {r['title']}")
+    _section(
+        "conflicts",
+        report["conflicts"],
+        lambda r: (
+            f'{r["a_title"]} ({r["a_source"]}): "{r["a_says"]}"\n'
+            f'      vs {r["b_title"]} ({r["b_source"]}): "{r["b_says"]}"'
+        ),
+    )
+    _section(
+        "near-duplicates",
+        report["duplicates"],
+        lambda r: f"{r['a_title']} ({r['a_source']}) ~ {r['b_title']} ({r['b_source']}), {r['similarity']}",
+    )
+    _section("stale", report["stale"], lambda r: f"{r['title']}: {'; '.join(r['reasons'])}")
+    _section(
+        "coverage gaps",
+        report["coverage_gaps"],
+        lambda r: (
+            f"{r['intent']} ({r['interactions']:,} interactions): closest '{r['best_article'] or '-'}' at "
+            f"{r['best_confidence']:.0%}; "
+            + (f"{r['answered']} of {r['sampled']} customer questions answered" if r["sampled"] else "by intent name")
+        ),
+    )
+
+
+def _section(title: str, rows: list[dict[str, Any]], line: Callable[[dict[str, Any]], str]) -> None:
+    """A titled list of the report's rows, skipped when empty."""
+    if rows:
+        typer.echo(f"{title}:")
+        for row in rows:
+            typer.echo(f"  {line(row)}")
 
 
 def _print(rows: list[dict[str, Any]], as_json: bool, line: Callable[[dict[str, Any]], str]) -> None:
