@@ -53,3 +53,13 @@ def test_health_page_shows_readiness(page, live_server, kb) -> None:  # type: ig
     page.wait_for_selector("text=Why not 100 (worst first)")
     assert page.locator("text=Why not 100 (worst first)").count() == 1
     shot(page, "knowledge-health")
+
+
+def test_sources_page_records_a_review(page, live_server, kb) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, live_server["base"], kb["keys"]["supervisor"])
+    page.goto(f"{live_server['base']}/#/kb-sources")
+    page.get_by_role("button", name="Mark help-centre reviewed").click()
+    page.get_by_text("help-centre: 3 article(s) reviewed today").wait_for()
+    sources = httpx.get(f"{live_server['base']}/v1/knowledge/sources", headers=auth(kb["keys"]["analyst"])).json()
+    [source] = [s for s in sources if s["name"] == "help-centre"]
+    assert source["last_reviewed_at"] is not None  # it was never reviewed before: the click recorded one

@@ -346,3 +346,41 @@ def test_source_paths_are_confined_to_the_organisations_knowledge_folders(settin
         # the source's own files are indexed; a symlinked file or folder leading outside it is not followed
         titles = {h["citation"]["title"] for h in _search(client, admin, "refund policy payroll secrets")["results"]}
         assert "Refund policy" in titles and "Payroll secrets" not in titles
+
+
+def test_recording_a_review_clears_staleness_and_intervals_move_due_dates(
+    client: TestClient, kb_app, org_keys: dict[str, str], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    admin, analyst = auth(org_keys["admin"]), auth(org_keys["analyst"])
+    old = _source(
+        client, org_keys["admin"], "old", "markdown", write_markdown_source(tmp_path / "md"),
+        review_interval_days=365, last_reviewed_at="2024-01-31T00:00:00Z",
+    )  # fmt: skip
+    _sync(client, org_keys["admin"], old)
+
+    def stale() -> dict[str, list[str]]:
+        return {s["title"]: s["reasons"] for s in client.get(f"{KB}/health", headers=analyst).json()["stale"]}
+
+    assert set(stale()) == {"Refund policy", "Reset your password", "Shipping times"}
+    # One article reviewed after a fix: only it leaves the stale list, due one interval after the review.
+    article = next(w for w in client.get(f"{KB}/health", headers=analyst).json()["worst_articles"])
+    r = client.post(f"{KB}/articles/{article['article_id']}/reviewed", json={}, headers=admin)
+    assert r.status_code == 200, r.text
+    assert r.json()["review_due_at"][:4] == str(int(r.json()["last_reviewed_at"][:4]) + 1)
+    assert article["title"] not in stale() and len(stale()) == 2
+    # The owner reviewed the whole source on a date: every article is current as of then.
+    r = client.post(f"{KB}/sources/{old}/reviewed", json={"reviewed_at": "2026-11-01T00:00:00Z"}, headers=admin)
+    assert r.status_code == 200, r.text
+    assert r.json()["articles_reviewed"] == 3 and r.json()["source"]["last_reviewed_at"].startswith("2026-11-01")
+    assert stale() == {}
+    # A shorter review interval moves the due dates: 7 days after 2026-11-01 is past.
+    assert client.patch(f"{KB}/sources/{old}", json={"review_interval_days": 7}, headers=admin).status_code == 200
+    assert all(r[0].startswith("review overdue by") for r in stale().values()) and len(stale()) == 3
+    # Bad input: a review in the future, a date without a timezone, an unknown source; agents may not record one.
+    future = client.post(f"{KB}/sources/{old}/reviewed", json={"reviewed_at": "2999-01-01T00:00:00Z"}, headers=admin)
+    assert future.status_code == 422 and "reviewed_at" in future.text and "future" in future.text
+    naive = client.post(f"{KB}/sources/{old}/reviewed", json={"reviewed_at": "2026-11-01T00:00:00"}, headers=admin)
+    assert naive.status_code == 422 and "timezone" in naive.text
+    ghost = "00000000-0000-7000-8000-000000000000"
+    assert client.post(f"{KB}/sources/{ghost}/reviewed", json={}, headers=admin).status_code == 404
+    assert client.post(f"{KB}/sources/{old}/reviewed", json={}, headers=auth(org_keys["agent"])).status_code == 403

@@ -89,6 +89,8 @@ ATTACKS: dict[tuple[str, str], dict[str, Any] | None] = {
     ("PATCH", "/v1/knowledge/sources/{source_id}"): {"owner": "intruder"},
     ("DELETE", "/v1/knowledge/sources/{source_id}"): None,
     ("POST", "/v1/knowledge/sources/{source_id}/sync"): None,
+    ("POST", "/v1/knowledge/sources/{source_id}/reviewed"): {},
+    ("POST", "/v1/knowledge/articles/{article_id}/reviewed"): {},
     ("POST", "/v1/knowledge/attributions"): {"article_id": "@article", "interaction_id": "@interaction"},
     ("POST", "/v1/pilots/{pilot_id}/start"): None,
     ("POST", "/v1/pilots/{pilot_id}/stop"): None,

@@ -50,6 +50,10 @@ def test_kb_commands(cli_env: Path) -> None:
     text = out.output
     assert "conflicts:\n" in text and '(old-faq): "Refunds are possible within 14 days of purchase if unused."' in text
     assert "stale:\n  Refund policy?: review overdue by" in text and "older than conflicting article" in text
+    out = runner.invoke(app, ["kb", "reviewed", "old-faq"])
+    assert out.exit_code == 0 and "old-faq: 1 articles reviewed as of " in out.output and "next review" in out.output
+    assert "review overdue" not in runner.invoke(app, ["kb", "health"]).output
+    assert runner.invoke(app, ["kb", "reviewed", "nope"]).exit_code == 2
     bad = runner.invoke(app, ["kb", "add-source", "x", "--kind", "faq", "--path", str(faq), "--owner", "o",
                               "--last-reviewed", "last spring"])  # fmt: skip
     assert bad.exit_code != 0 and "--last-reviewed 'last spring' is not an ISO date" in bad.output

@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +122,25 @@ def sync(
             )
             for err in run.errors:
                 typer.echo(f"  {err['file']}: {err['message']}")
+
+
+@app.command("reviewed")
+def reviewed(
+    name: str = typer.Argument(..., help="the source whose content was reviewed"),
+    at: str = typer.Option("", "--at", help="when the review happened, ISO date (default: now)"),
+    org: str = typer.Option("default", "--org"),
+) -> None:
+    """Record that a source's owner reviewed it: its articles' next review falls one interval later."""
+    when = parse_since(at, "--at") if at else None
+    with _session(org) as (session, org_id):
+        source = repository.source_by_name(session, org_id, name)
+        if source is None:
+            _fail(f"no source named {name!r}")
+            return
+        row, n = service.mark_source_reviewed(session, org_id=org_id, source_id=source.id, reviewed_at=when)
+        done = row.last_reviewed_at
+        due = f"; next review {done + timedelta(days=row.review_interval_days):%Y-%m-%d}" if done else ""
+        typer.echo(f"{row.name}: {n} articles reviewed as of {done:%Y-%m-%d}{due}")
 
 
 @app.command("search")

@@ -61,6 +61,25 @@ def delete_source(source_id: uuid.UUID, session: DbSession, who: Manager) -> Res
     return Response(status_code=204)
 
 
+@router.post("/sources/{source_id}/reviewed", response_model=schemas.SourceReviewed)
+def post_source_reviewed(
+    source_id: uuid.UUID, session: DbSession, who: Manager, body: schemas.ReviewIn | None = None
+) -> Any:
+    """Record that the owner reviewed the whole source: its articles' next review falls one interval later."""
+    reviewed_at = body.reviewed_at if body else None
+    source, n = service.mark_source_reviewed(session, org_id=who.org_id, source_id=source_id, reviewed_at=reviewed_at)
+    return {"source": schemas.SourceRead.model_validate(source), "articles_reviewed": n}
+
+
+@router.post("/articles/{article_id}/reviewed", response_model=schemas.ArticleReviewRead)
+def post_article_reviewed(
+    article_id: uuid.UUID, session: DbSession, who: Manager, body: schemas.ReviewIn | None = None
+) -> Any:
+    """Record that one article was reviewed (e.g. after fixing a conflict the health report found)."""
+    reviewed_at = body.reviewed_at if body else None
+    return service.mark_article_reviewed(session, org_id=who.org_id, article_id=article_id, reviewed_at=reviewed_at)
+
+
 @router.post("/sources/{source_id}/sync", response_model=schemas.SyncRunRead)
 def sync_source(source_id: uuid.UUID, request: Request, session: DbSession, who: Manager) -> Any:
     """Re-read a source: added, changed and removed articles by content hash; per-file errors reported."""

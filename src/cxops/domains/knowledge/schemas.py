@@ -67,6 +67,22 @@ class SourceRead(_Out):
     created_at: datetime
 
 
+class ReviewIn(_In):
+    reviewed_at: datetime | None = Field(default=None, description="when the review happened (default: now)")
+
+
+class SourceReviewed(BaseModel):
+    source: SourceRead
+    articles_reviewed: int
+
+
+class ArticleReviewRead(_Out):
+    id: uuid.UUID
+    title: str
+    last_reviewed_at: datetime
+    review_due_at: datetime
+
+
 class SyncRunRead(_Out):
     id: uuid.UUID
     source_id: uuid.UUID

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -110,9 +110,64 @@ def update_source(
     for name, value in changes.items():
         if value is not None:
             setattr(source, name, value)
+    if changes.get("review_interval_days") is not None:  # the articles' due dates follow the new interval
+        for article in _source_articles(session, source):
+            article.review_due_at = article.last_reviewed_at + timedelta(days=source.review_interval_days)
     session.flush()
     retrieval.forget(org_id)
     return source
+
+
+def _source_articles(session: Session, source: KnowledgeSource) -> list[KnowledgeArticle]:
+    return list(
+        session.scalars(
+            select(KnowledgeArticle).where(KnowledgeArticle.source_id == source.id, KnowledgeArticle.status == "active")
+        )
+    )
+
+
+def _reviewed_at(value: datetime | None) -> datetime:
+    now = utcnow()
+    if value is None:
+        return now
+    if value.tzinfo is None:
+        raise ValidationFailed("reviewed_at needs a timezone offset, e.g. 2026-01-31T00:00:00Z", field="reviewed_at")
+    if value > now:
+        raise ValidationFailed(f"reviewed_at {value.isoformat()} is in the future", field="reviewed_at")
+    return value
+
+
+def mark_source_reviewed(
+    session: Session, *, org_id: uuid.UUID, source_id: uuid.UUID, reviewed_at: datetime | None = None
+) -> tuple[KnowledgeSource, int]:
+    """The owner reviewed the whole source: it and its active articles are reviewed as of `reviewed_at` (now by
+    default), so their next review falls one interval later. Returns the source and how many articles."""
+    source = get_scoped(session, KnowledgeSource, org_id, source_id, "knowledge source")
+    when = _reviewed_at(reviewed_at)
+    articles = _source_articles(session, source)
+    source.last_reviewed_at = when
+    for article in articles:
+        _review(article, when, source.review_interval_days)
+    session.flush()
+    return source, len(articles)
+
+
+def mark_article_reviewed(
+    session: Session, *, org_id: uuid.UUID, article_id: uuid.UUID, reviewed_at: datetime | None = None
+) -> KnowledgeArticle:
+    """One article was reviewed as of `reviewed_at` (now by default): its next review falls one interval later."""
+    article = get_scoped(session, KnowledgeArticle, org_id, article_id, "article")
+    if article.status != "active":
+        raise Conflict(f"article {article_id} was removed from its source; only active articles are reviewed")
+    source = session.get(KnowledgeSource, article.source_id)
+    _review(article, _reviewed_at(reviewed_at), source.review_interval_days if source else 180)
+    session.flush()
+    return article
+
+
+def _review(article: KnowledgeArticle, when: datetime, interval_days: int) -> None:
+    article.last_reviewed_at = when
+    article.review_due_at = when + timedelta(days=interval_days)
 
 
 def delete_source(session: Session, *, org_id: uuid.UUID, source_id: uuid.UUID) -> None:
@@ -258,8 +313,8 @@ def _article_infos(session: Session, org_id: uuid.UUID) -> list[health.ArticleIn
             mean = np.mean(vectors[a.id], axis=0)
             vec = mean / max(float(np.linalg.norm(mean)), 1e-12)
         # How current the content is: the first sync only tells when cxops first saw an article, so an article
-        # unchanged since then dates from its source's review; a later change is dated when a sync saw it.
-        as_of = a.updated_at if a.version > 1 else a.last_reviewed_at
+        # unchanged since then dates from its review; a later change is dated when a sync saw it (or a later review).
+        as_of = max(a.updated_at, a.last_reviewed_at) if a.version > 1 else a.last_reviewed_at
         infos.append(
             health.ArticleInfo(str(a.id), names.get(a.source_id, "?"), a.title, a.body, a.review_due_at, as_of, vec)
         )

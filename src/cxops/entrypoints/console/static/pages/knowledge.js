@@ -27,14 +27,21 @@
       { key: "name", label: "Source" }, { key: "kind", label: "Format" }, { key: "owner", label: "Owner" },
       { key: "audience_roles", label: "Roles", format: list }, { key: "regions", label: "Regions", format: list },
       { key: "tiers", label: "Tiers", format: list }, { key: "review_interval_days", label: "Review every (days)" },
+      { key: "last_reviewed_at", label: "Last reviewed", format: when },
       { key: "last_synced_at", label: "Last sync", format: when },
     ];
     if (canManage()) {
-      columns.push({ key: "id", label: "Actions", format: (id, row) => h("button", { type: "button", text: `Sync ${row.name}`, onclick: async () => {
-        const run = await api(`/v1/knowledge/sources/${id}/sync`, { method: "POST" });
-        notify(`${row.name} synced${run.errors.length ? ` with ${run.errors.length} file error(s)` : ""}`, "ok");
-        out.replaceChildren(h("h4", { text: `Sync of ${row.name}` }), runSummary(run));
-      } }) });
+      columns.push({ key: "id", label: "Actions", format: (id, row) => h("div", { class: "row" },
+        h("button", { type: "button", text: `Sync ${row.name}`, onclick: async () => {
+          const run = await api(`/v1/knowledge/sources/${id}/sync`, { method: "POST" });
+          notify(`${row.name} synced${run.errors.length ? ` with ${run.errors.length} file error(s)` : ""}`, "ok");
+          out.replaceChildren(h("h4", { text: `Sync of ${row.name}` }), runSummary(run));
+        } }),
+        h("button", { type: "button", class: "secondary", text: `Mark ${row.name} reviewed`, onclick: async () => {
+          const r = await api(`/v1/knowledge/sources/${id}/reviewed`, { method: "POST", body: {} });
+          notify(`${row.name}: ${r.articles_reviewed} article(s) reviewed today; next review in ${row.review_interval_days} days`, "ok");
+          cx.go("kb-sources", { t: Date.now() });
+        } })) });
     }
     el.append(section("Sources", sources.length ? table(columns, sources) : h("p", { class: "muted", text: "No knowledge source yet." })), out);
     if (!canManage()) return;
