@@ -94,6 +94,11 @@ class KnowledgeConflictFound(DomainEvent):
     b_says: str
     unit: str
     source_id: str
+    #: the articles' titles and sources' names, so a rule's task or message can say which (empty in older events)
+    a_title: str = ""
+    b_title: str = ""
+    a_source: str = ""
+    b_source: str = ""
 
 
 class ServiceLevelBreached(DomainEvent):

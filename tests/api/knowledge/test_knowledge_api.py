@@ -238,6 +238,9 @@ def test_health_finds_conflicts_and_coverage_gaps(
     with kb_app.state.session_factory() as session:
         announced = session.scalars(select(OutboxEvent).where(OutboxEvent.type == "knowledge.conflict_found")).all()
     assert len(announced) == 1 and announced[0].payload["unit"] == "days"
+    payload = announced[0].payload  # names both articles, so a workflow's task can say which
+    assert {payload["a_source"], payload["b_source"]} == {"help", "zendesk"}
+    assert payload["a_title"] and payload["b_title"]
 
 
 def test_attribution_and_resolution_rates(client: TestClient, kb_app, org_keys: dict[str, str], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -30,7 +30,7 @@ def test_demo_loads_writes_the_key_and_then_serves_at_once(data_dir: Path, monke
     assert "Indexed 39 help-centre articles" in result.output.replace("\n", " ")
     assert (data_dir / "knowledge-sources" / "default" / "help-centre" / "refund_request.md").is_file()
     out = result.output.replace("\n", " ")
-    seeded = ("QA: scorecard", "WFM: 5 voice queues", "Pilots: pilot", "Actions: 38 proposals", "Workflows: 3 rules")
+    seeded = ("QA: scorecard", "WFM: 5 voice queues", "Pilots: pilot", "Actions: 38 proposals", "Workflows: 4 rules")
     for line in seeded:
         assert line in out  # every capability's pages have something to show
     key = data_dir / "admin-key.txt"

@@ -112,10 +112,10 @@ def test_workflows_seed(session_factory: sessionmaker[Session], settings: Settin
     org_id = _demo(session_factory)
     actions_seed.seed(session_factory, org_id=org_id, settings=settings, now=NOW)
     summary = workflows_seed.seed(session_factory, org_id=org_id, settings=settings, now=NOW)
-    assert summary.startswith("Workflows: 3 rules saved;")
+    assert summary.startswith("Workflows: 4 rules saved;")
     with unit_of_work(session_factory) as s:
         rules = {r.name: r for r in workflows_service.current_rules(s, org_id)}
-        assert len(rules) == 3 and all(r.enabled and r.version == 1 for r in rules.values())
+        assert len(rules) == 4 and all(r.enabled and r.version == 1 for r in rules.values())
         runs = s.scalars(select(WorkflowRun).where(WorkflowRun.org_id == org_id)).all()
         by_rule = Counter(r.rule_id for r in runs)
         assert {r.status for r in runs} == {"succeeded"}
@@ -157,5 +157,5 @@ def test_workflows_seed(session_factory: sessionmaker[Session], settings: Settin
     assert _counts(session_factory) == counts
 
     again = workflows_seed.seed(session_factory, org_id=org_id, settings=settings, now=NOW)
-    assert again.startswith("Workflows: already seeded (3 rules); nothing added")
+    assert again.startswith("Workflows: already seeded (4 rules); nothing added")
     assert _counts(session_factory) == counts

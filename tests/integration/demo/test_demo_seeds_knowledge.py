@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from cxops.core import keys
 from cxops.core.config import Settings
 from cxops.core.db import unit_of_work
+from cxops.core.models import OutboxEvent
 from cxops.domains.knowledge.models import KnowledgeArticle, KnowledgeAttribution
+from cxops.domains.workflows.models import WorkflowTask
 from cxops.entrypoints.demo import ensure_demo_knowledge, load_demo
-from cxops.entrypoints.demo_seeds import knowledge
+from cxops.entrypoints.demo_seeds import knowledge, workflows
 from cxops.integrations.demo import DemoConfig, Generator
 from cxops.integrations.embeddings import default_embedder
 from tests.conftest import auth, make_org_keys
@@ -83,6 +85,14 @@ def test_knowledge_seed_shows_the_integration_tax_and_attributes_recent_calls(
 
         rates = client.get(f"{KB}/attributions/articles", headers=auth(keys_["analyst"])).json()
         assert sum(r["interactions"] for r in rates) == attributed and any(r["resolved"] > 0 for r in rates)
+
+    # The workflows seed's conflict rule turns each conflict the syncs announced into a task naming both articles.
+    workflows.seed(session_factory, org_id=org_id, settings=settings, now=NOW)
+    with unit_of_work(session_factory) as s:
+        announced = s.scalars(select(OutboxEvent).where(OutboxEvent.type == "knowledge.conflict_found")).all()
+        tasks = s.scalars(select(WorkflowTask).where(WorkflowTask.team == "knowledge")).all()
+    assert len(announced) >= 2 and len(tasks) == len(announced)
+    assert any(t.title.startswith("Settle conflicting articles: ") and "(legacy-faq)" in t.title for t in tasks)
 
     again = knowledge.seed(session_factory, org_id=org_id, settings=settings, now=NOW)
     assert again.endswith("nothing added"), again

@@ -196,8 +196,11 @@ def _announce_conflicts(session: Session, *, org_id: uuid.UUID, run: KnowledgeSy
             select(KnowledgeArticleVersion.article_id).where(KnowledgeArticleVersion.sync_run_id == run.id)
         )
     }
-    for row in health.conflicts(_article_infos(session, org_id)):
+    infos = _article_infos(session, org_id)
+    named = {i.id: (i.title[:300], i.source) for i in infos}
+    for row in health.conflicts(infos):
         if str(row["a"]) in touched or str(row["b"]) in touched:
+            (a_title, a_source), (b_title, b_source) = named[row["a"]], named[row["b"]]
             emit(
                 session,
                 org_id=org_id,
@@ -208,6 +211,10 @@ def _announce_conflicts(session: Session, *, org_id: uuid.UUID, run: KnowledgeSy
                     b_says=str(row["b_says"])[:500],
                     unit=str(row["unit"]),
                     source_id=str(run.source_id),
+                    a_title=a_title,
+                    b_title=b_title,
+                    a_source=a_source,
+                    b_source=b_source,
                 ),
             )
 

@@ -1,11 +1,12 @@
 """Demo seed: workflow rules saved through the workflows service, then backfilled over recent facts.
 
-Three rules, validated and versioned as `POST /v1/workflows/rules` saves them (a rule that would loop is refused):
+Four rules, validated and versioned as `POST /v1/workflows/rules` saves them (a rule that would loop is refused):
 
 - a supervisor call-back task (and a tag on the interaction) when a voice call ends escalated or transferred with
   the customer very unhappy;
 - a review task for the AI operations team when policy refuses an AI agent's action;
-- an approval request (and a console notification) before a tripped circuit breaker is closed.
+- an approval request (and a console notification) before a tripped circuit breaker is closed;
+- a task for the knowledge team when a sync finds conflicting articles (the knowledge seed's, when it ran first).
 
 Saved rules act only on facts from when they were saved, so the demo's history would start none. The seed asks for
 the past on purpose, as an operator would: a backfill of each rule since `WINDOW_DAYS` days before `now` (the
@@ -88,6 +89,18 @@ steps:
       title: "Close the breaker of {scope} {key}?"
       body: "It opened because: {reason}. Review its recent proposals in the audit log before closing it."
       expires_in_h: 72
+""",
+    """\
+name: Settle conflicting knowledge
+description: When a sync finds two articles that state different facts, the knowledge team settles which is right
+  before agents or AI agents quote the wrong one.
+trigger: knowledge_conflict_found
+steps:
+  - create_task:
+      team: knowledge
+      priority: high
+      title: "Settle conflicting articles: {a_title} ({a_source}) vs {b_title} ({b_source})"
+      body: "One says: {a_says} The other says: {b_says} Correct or retire the wrong one, then mark it reviewed."
 """,
 )
 
