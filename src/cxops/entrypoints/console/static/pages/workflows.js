@@ -47,6 +47,19 @@ steps:
       } }), editing ? h("button", { class: "secondary", text: editing.enabled ? "Disable" : "Enable", onclick: async () => {
         try { await api(`/v1/workflows/rules/${editing.id}/enabled?value=${!editing.enabled}`, { method: "POST" }); cx.go("workflows", { edit: editing.id, t: Date.now() }); }
         catch (e) { notify(e.message, "error"); } } }) : null));
+      if (editing && editing.enabled) {
+        // Acting on the past is explicit: a backfill over facts since a date (the rule acts on new ones by itself).
+        const since = h("input", { type: "date", id: "backfill-since", value: new Date(Date.now() - 7 * 864e5).toISOString().slice(0, 10) });
+        el.append(h("div", { class: "row" }, h("label", { for: "backfill-since" }, "Also act on past facts since ", since),
+          h("button", { class: "secondary", text: "Backfill", onclick: async () => {
+            try {
+              const r = await api(`/v1/workflows/rules/${editing.id}/backfill`, { method: "POST", body: { since: `${since.value}T00:00:00Z` } });
+              result.replaceChildren(h("div", { class: "card", "data-testid": "backfill" }, h("strong", { text: `Backfill: ${r.runs_created} run(s) started` }),
+                h("p", { class: "muted", text: `${r.events_examined} events and ${r.subjects_evaluated} subjects since ${since.value}; ` +
+                  `${r.runs_already_present} already had a run` + (r.more_events ? "; older events were left out (narrow the window)" : "") })));
+            } catch (e) { notify(e.message, "error"); result.replaceChildren(h("p", { class: "bad", role: "alert", text: e.message })); }
+          } })));
+      }
     }
   } });
 
