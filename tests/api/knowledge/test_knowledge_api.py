@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from cxops.core.models import OutboxEvent
+from cxops.domains.knowledge import retrieval
 from cxops.entrypoints.http.app import create_app
 from tests.conftest import auth, make_org_keys
 from tests.factories import interaction
@@ -387,3 +388,37 @@ def test_recording_a_review_clears_staleness_and_intervals_move_due_dates(
     ghost = "00000000-0000-7000-8000-000000000000"
     assert client.post(f"{KB}/sources/{ghost}/reviewed", json={}, headers=admin).status_code == 404
     assert client.post(f"{KB}/sources/{old}/reviewed", json={}, headers=auth(org_keys["agent"])).status_code == 403
+
+
+def test_coverage_gaps_are_kept_until_content_or_interactions_change(
+    client: TestClient, kb_app, org_keys: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    calls: list[str] = []
+    real = retrieval.search
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs["query"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(retrieval, "search", counting)
+    source = _source(client, org_keys["admin"], "help", "markdown", write_markdown_source(tmp_path / "md"))
+    _sync(client, org_keys["admin"], source)
+    service_key, analyst = auth(org_keys["service"]), auth(org_keys["analyst"])
+
+    def ask(n: int, question: str) -> None:
+        turns = [{"speaker": "customer", "offset_ms": 0, "text": question}]
+        record = interaction(n, intent="refund_request", turns=0) | {"turns": turns}
+        assert client.post("/v1/interactions", json=record, headers=service_key).status_code < 300
+
+    ask(1, "Can I get a refund for an unused item?")
+    first = client.get(f"{KB}/health", headers=analyst).json()
+    searched = len(calls)
+    assert searched >= 1 and first["coverage_gaps"] == []
+    assert client.get(f"{KB}/health", headers=analyst).json()["coverage_gaps"] == [] and len(calls) == searched
+    ask(2, "What are your mortgage rates today?")  # new interactions: the gaps are worked out again
+    client.get(f"{KB}/health", headers=analyst)
+    assert len(calls) > searched
+    searched = len(calls)
+    _sync(client, org_keys["admin"], source)  # a sync is new content, even with no change
+    client.get(f"{KB}/health", headers=analyst)
+    assert len(calls) > searched

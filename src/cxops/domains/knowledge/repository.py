@@ -166,6 +166,14 @@ def recent_intents(session: Session, org_id: uuid.UUID, limit: int = 200) -> lis
     return [(str(i), int(n)) for i, n in session.execute(stmt)]
 
 
+def interactions_watermark(session: Session, org_id: uuid.UUID) -> tuple[int, str]:
+    """Changes whenever the organisation's interactions do (one more, or a newer one): count and newest start."""
+    count, newest = session.execute(
+        select(func.count(), func.max(Interaction.started_at)).where(Interaction.org_id == org_id)
+    ).one()
+    return int(count or 0), str(newest)
+
+
 def intent_questions(
     session: Session, org_id: uuid.UUID, *, intents: Sequence[str], since: datetime, per_intent: int
 ) -> dict[str, list[str]]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import threading
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -41,6 +44,9 @@ GAP_THRESHOLD = 0.5
 GAP_SAMPLE = 5
 GAP_SHARE = 0.5
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+GAPS_TTL_S = 300.0
+_GAPS: dict[uuid.UUID, tuple[Any, float, list[dict[str, Any]], int]] = {}
+_GAPS_LOCK = threading.Lock()
 
 
 def access_for(role: Role, *, region: str | None, tier: str | None) -> Access:
@@ -340,7 +346,24 @@ def coverage_gaps(
     contacts is searched (`coverage.coverage_by_intent`); it is a gap when fewer than half get a passage at the
     answer threshold. An intent without any customer turn (e.g. contacts imported without transcripts) is
     checked by its name instead, a gap when the best passage is below GAP_THRESHOLD.
+
+    The searches are the report's main cost (~1 s on the demo), so the result is kept per organisation until the
+    indexed content or the interactions change, or GAPS_TTL_S passes.
     """
+    key = (repository.generation(session, org_id), repository.interactions_watermark(session, org_id), embedder is None)
+    with _GAPS_LOCK:
+        cached = _GAPS.get(org_id)
+    if cached is not None and cached[0] == key and time.monotonic() - cached[1] < GAPS_TTL_S:
+        return copy.deepcopy(cached[2]), cached[3]
+    gaps, total = _coverage_gaps(session, org_id=org_id, data_dir=data_dir, embedder=embedder)
+    with _GAPS_LOCK:
+        _GAPS[org_id] = (key, time.monotonic(), copy.deepcopy(gaps), total)
+    return gaps, total
+
+
+def _coverage_gaps(
+    session: Session, *, org_id: uuid.UUID, data_dir: Path, embedder: Embedder | None
+) -> tuple[list[dict[str, Any]], int]:
     intents = repository.recent_intents(session, org_id)
     asked = coverage.coverage_by_intent(
         session, org_id=org_id, data_dir=data_dir, embedder=embedder, intents=[i for i, _ in intents],
