@@ -37,6 +37,19 @@ def test_automation_shares_weight_recent_weeks_and_shrink_small_intents() -> Non
     assert sum(i.mix for i in shares.values()) == pytest.approx(1.0)
 
 
+def test_contacts_without_handle_time_are_no_evidence_of_it() -> None:
+    """An intent whose human contacts were all abandoned before an agent answered (0 s handled) takes the default
+    handle time, not 0 s, which Erlang staffing refuses (a one-day demo before 9 am had such a queue)."""
+    abandoned = pd.DataFrame(
+        [("refund", 0, 3, 0, 1, 0, 0)],
+        columns=["intent", "week_age", "contacts", "verified_ai", "escalated", "human_handle_s", "escalated_handle_s"],
+    )
+    [refund] = automation_shares(abandoned, prior_strength=0, default_aht_s=420.0)
+    assert refund.human_aht_s == 420.0 and refund.escalated_aht_s == 420.0
+    _, aht = human_workload(np.array([5.0]), [refund])
+    assert aht[0] == pytest.approx(420.0)
+
+
 def test_human_workload_removes_verified_automation_and_prices_escalations() -> None:
     intents = automation_shares(history(), prior_strength=0)
     calls, aht = human_workload(np.array([100.0, 0.0]), intents)

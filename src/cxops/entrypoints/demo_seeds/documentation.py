@@ -60,6 +60,8 @@ def seed(factory: sessionmaker[Session], *, org_id: uuid.UUID, settings: Setting
                 session, org_id=org_id, interaction_ids=ids[k : k + BATCH], ports=ports, only_missing=True
             )
             written += len(rows)
+    if not ids:
+        return f"Documentation: no ended interaction in the last {SPAN}; nothing added"
     if not written:
         return f"Documentation: the interactions of the last {SPAN} are already documented; nothing added"
     return (

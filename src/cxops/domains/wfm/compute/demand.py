@@ -45,7 +45,7 @@ def automation_shares(
             escalated_handle_s (total human seconds of escalated contacts).
         halflife_weeks: recency weighting.
         prior_strength: Beta-prior pseudo-contacts pulling small intents towards the overall rate.
-        default_aht_s: handle time used when an intent has no human-handled contact.
+        default_aht_s: handle time used when an intent has no human-handled contact, or none with handle time.
 
     Returns:
         One IntentDemand per intent, sorted by intent.
@@ -68,13 +68,15 @@ def automation_shares(
         n = float(r["contacts"])
         direct = max(n - float(r["verified_ai"]) - float(r["escalated"]), 0.0)
         esc = float(r["escalated"])
+        # contacts without handle time (all abandoned before an agent answered) are no evidence of it
+        handled, esc_handled = float(r["human_handle_s"]), float(r["escalated_handle_s"])
         out.append(IntentDemand(
             intent=str(intent),
             mix=n / total if total > 0 else 0.0,
             automation_share=(float(r["verified_ai"]) + prior_strength * overall) / (n + prior_strength),
             escalation_share=(float(r["escalated"]) + prior_strength * overall_esc) / (n + prior_strength),
-            human_aht_s=float(r["human_handle_s"]) / direct if direct > 0 else default_aht_s,
-            escalated_aht_s=float(r["escalated_handle_s"]) / esc if esc > 0 else default_aht_s,
+            human_aht_s=handled / direct if direct > 0 and handled > 0 else default_aht_s,
+            escalated_aht_s=esc_handled / esc if esc > 0 and esc_handled > 0 else default_aht_s,
             contacts=n,
         ))  # fmt: skip
     return out
