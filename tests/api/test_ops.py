@@ -6,7 +6,8 @@ from fastapi.testclient import TestClient
 
 from cxops.core.config import load_settings
 from cxops.entrypoints.http.app import create_app
-from tests.conftest import auth, make_org_keys
+from tests.conftest import auth, drain_events, make_org_keys
+from tests.factories import interaction
 
 
 def test_health_ready_metrics_openapi(client: TestClient) -> None:
@@ -52,3 +53,26 @@ def test_rate_limit_per_key(tmp_path) -> None:  # type: ignore[no-untyped-def]
 def test_unknown_route_is_json_404(client: TestClient) -> None:
     r = client.get("/v1/nope")
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+
+
+def test_backlog_says_what_the_background_still_has_to_do(client: TestClient, app, org_keys: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """The client fixture's app does not dispatch: an ingested interaction waits in the outbox until drained."""
+    analyst = auth(org_keys["analyst"])
+    assert client.get("/v1/backlog", headers=analyst).json()["pending"] == 0
+    other = make_org_keys(app.state.session_factory, "other-org")
+    r = client.post("/v1/interactions", json=interaction(1), headers=auth(org_keys["service"]))
+    assert r.status_code < 300, r.text
+    backlog = client.get("/v1/backlog", headers=analyst).json()
+    assert backlog["pending"] >= 1 and backlog["mode"] == "embedded"
+    ended = next(t for t in backlog["types"] if t["type"] == "interactions.ended")
+    assert ended["pending"] == 1 and ended["retrying"] == 0 and ended["oldest_age_s"] >= 0
+    assert {"qa.scoring", "assist.documentation", "trust.ledger"} <= set(ended["consumers"])
+    assert client.get("/v1/backlog", headers=auth(other["analyst"])).json()["pending"] == 0  # per organisation
+    assert client.get("/v1/backlog", headers=auth(org_keys["agent"])).status_code == 403
+    drain_events(app)
+    assert client.get("/v1/backlog", headers=analyst).json() == {
+        "pending": 0,
+        "oldest_age_s": 0.0,
+        "mode": "embedded",
+        "types": [],
+    }

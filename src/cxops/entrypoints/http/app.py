@@ -47,6 +47,7 @@ from cxops.entrypoints.actions_wiring import action_recovery, actions_runtime
 from cxops.entrypoints.analytics_ports import analytics_ports
 from cxops.entrypoints.assist_wiring import assist_engine
 from cxops.entrypoints.console.routes import router as console_router
+from cxops.entrypoints.http.backlog_routes import router as backlog_router
 from cxops.entrypoints.http.middleware import LimitsMiddleware, MetricsMiddleware
 from cxops.entrypoints.http.session_routes import router as session_router
 from cxops.entrypoints.qa_wiring import FactsFromDomains, qa_encoder
@@ -171,6 +172,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
         documentation_router,
         assist_router,
         session_router,
+        backlog_router,
         console_router,
     ):
         app.include_router(router)

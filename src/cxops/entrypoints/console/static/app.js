@@ -219,10 +219,28 @@
     }
     document.title = `${target.title} · cxops`;
     main.append(h("h1", { text: target.title }));
+    const backlog = h("div", { "data-testid": "backlog", role: "status" }); main.append(backlog);
+    showBacklog(backlog);
     const body = h("div", { class: "page", "data-page": target.id }); main.append(body);
     try { await target.render(body, params); }
     catch (e) { if (e.message !== "signed out") body.append(h("p", { class: "bad", role: "alert", text: `Could not load: ${e.message}` })); }
     main.focus({ preventScroll: true });
+  }
+
+  // After a bulk import the derived views (QA scores, documentation, trust ledger, workflow rules) fill in over
+  // minutes: say so, rather than let a half-filled page look broken. Roles that may not read it see nothing.
+  async function showBacklog(el) {
+    if (!["admin", "supervisor", "analyst"].includes(state.me.role)) return;
+    let b;
+    try { b = await api("/v1/backlog", { noRedirect: true }); } catch (e) { return; }
+    if (!b.pending) return;
+    const minutes = Math.max(1, Math.round(b.oldest_age_s / 60));
+    const LABELS = { qa: "QA scoring", assist: "call documentation", trust: "trust ledger", workflows: "workflow rules",
+      knowledge: "knowledge attribution", actions: "governed actions", analytics: "live analytics and alerts" };
+    const domains = new Set(b.types.flatMap(t => t.consumers).map(c => c.split(".")[0]));
+    const names = Object.keys(LABELS).filter(d => domains.has(d)).map(d => LABELS[d]).join(", ") || "event consumers";
+    el.replaceChildren(h("p", { class: "card warn" }, `Working through ${b.pending.toLocaleString()} event(s) in the background ` +
+      `(the oldest from ${minutes} min ago; ${names}): figures that depend on them are still filling in.`));
   }
 
   function showSignIn(message) {
