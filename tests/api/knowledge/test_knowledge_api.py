@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -422,3 +423,25 @@ def test_coverage_gaps_are_kept_until_content_or_interactions_change(
     _sync(client, org_keys["admin"], source)  # a sync is new content, even with no change
     client.get(f"{KB}/health", headers=analyst)
     assert len(calls) > searched
+
+
+def test_the_superseded_article_is_the_one_its_source_dates_older(
+    client: TestClient, kb_app, org_keys: dict[str, str], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Both articles come from one export synced at once (same review date): Zendesk's own updated_at decides."""
+    export = tmp_path / "zd" / "articles.json"
+    export.parent.mkdir()
+    body = "<p>Refunds can be requested within {} days of delivery.</p>"
+    export.write_text(
+        json.dumps({"articles": [
+            {"id": 1, "title": "Refund policy", "body": body.format(30), "updated_at": "2026-10-01T09:00:00Z"},
+            {"id": 2, "title": "Refund policy (EU)", "body": body.format(14), "updated_at": "2025-01-15T09:00:00Z"},
+        ]})
+    )  # fmt: skip
+    _sync(client, org_keys["admin"], _source(client, org_keys["admin"], "zd", "zendesk", export.parent))
+    report = client.get(f"{KB}/health", headers=auth(org_keys["analyst"])).json()
+    [conflict] = report["conflicts"]
+    titles = {conflict["a"]: conflict["a_title"], conflict["b"]: conflict["b_title"]}
+    assert titles[conflict["older"]] == "Refund policy (EU)" and titles[conflict["newer"]] == "Refund policy"
+    stale = {s["title"]: s["reasons"] for s in report["stale"]}
+    assert stale == {"Refund policy (EU)": ["older than conflicting article 'Refund policy' (zd)"]}

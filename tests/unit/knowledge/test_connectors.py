@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from cxops.domains.knowledge.compute.connectors import read_source
+from cxops.domains.knowledge.compute.connectors import read_source, stated_date
 from tests.knowledge_support import write_all_formats
 
 
@@ -83,3 +85,25 @@ def test_unusable_paths_are_errors_not_crashes(tmp_path: Path) -> None:
     for path in (str(tmp_path / ("x" * 300)), "a\x00b"):
         result = read_source("markdown", path)
         assert not result.docs and "source path" in result.errors[0].message
+
+
+def test_a_sources_own_modification_date_is_read_and_a_bad_one_only_lost(tmp_path: Path) -> None:
+    assert stated_date("2026-10-16T08:00:00Z") == datetime(2026, 10, 16, 8, tzinfo=UTC)
+    assert stated_date("2026-10-16T10:00:00+02:00") == datetime(2026, 10, 16, 8, tzinfo=UTC)
+    assert stated_date("2026-10-16") == datetime(2026, 10, 16, tzinfo=UTC)  # no offset: UTC
+    assert stated_date("last tuesday") is None and stated_date(None) is None and stated_date(1_700_000_000) is None
+    export = tmp_path / "zendesk.json"
+    export.write_text(
+        json.dumps({"articles": [
+            {"id": 1, "title": "Dated", "body": "<p>a</p>", "updated_at": "2025-01-31T12:00:00Z"},
+            {"id": 2, "title": "Bad date", "body": "<p>b</p>", "updated_at": "soon"},
+            {"id": 3, "title": "Undated", "body": "<p>c</p>"},
+        ]})
+    )  # fmt: skip
+    result = read_source("zendesk", str(export))
+    assert not result.errors
+    dates = {d.title: d.updated_at for d in result.docs}
+    assert dates == {"Dated": datetime(2025, 1, 31, 12, tzinfo=UTC), "Bad date": None, "Undated": None}
+    doc = tmp_path / "docs.jsonl"
+    doc.write_text(json.dumps({"id": "a", "title": "T", "content": "x y z", "last_modified": "2024-05-01"}) + "\n")
+    assert read_source("jsonl", str(doc)).docs[0].updated_at == datetime(2024, 5, 1, tzinfo=UTC)

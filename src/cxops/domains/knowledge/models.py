@@ -58,6 +58,8 @@ class KnowledgeArticle(Base):
     review_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: when the source system says the content last changed (e.g. Zendesk's updated_at); None when it does not say
+    source_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class KnowledgeArticleVersion(Base):

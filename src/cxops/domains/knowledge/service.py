@@ -310,6 +310,24 @@ def record_assist_attributions(
     return added
 
 
+def content_as_of(a: KnowledgeArticle) -> datetime:
+    """How current an article's content is: the latest of a real review (stated for its source or recorded later),
+    the source system's own modification date, and a change a sync saw. The first sync only tells when cxops first
+    saw the article (a source without a review date is taken as reviewed then), which counts only without any of
+    those."""
+    reviewed = a.last_reviewed_at != a.created_at  # the first sync's default review is the sync time itself
+    dates = [
+        *([a.last_reviewed_at] if reviewed else []),
+        *([a.source_updated_at] if a.source_updated_at else []),
+        *([a.updated_at] if a.version > 1 else []),
+    ]
+    return max(dates) if dates else a.last_reviewed_at
+
+
+def _info(a: KnowledgeArticle, source: str, vec: np.ndarray | None) -> health.ArticleInfo:
+    return health.ArticleInfo(str(a.id), source, a.title, a.body, a.review_due_at, content_as_of(a), vec)
+
+
 def _article_infos(session: Session, org_id: uuid.UUID) -> list[health.ArticleInfo]:
     names = {s.id: s.name for s in repository.sources(session, org_id)}
     vectors: dict[uuid.UUID, list[np.ndarray]] = {}
@@ -325,12 +343,7 @@ def _article_infos(session: Session, org_id: uuid.UUID) -> list[health.ArticleIn
         if a.id in vectors:
             mean = np.mean(vectors[a.id], axis=0)
             vec = mean / max(float(np.linalg.norm(mean)), 1e-12)
-        # How current the content is: the first sync only tells when cxops first saw an article, so an article
-        # unchanged since then dates from its review; a later change is dated when a sync saw it (or a later review).
-        as_of = max(a.updated_at, a.last_reviewed_at) if a.version > 1 else a.last_reviewed_at
-        infos.append(
-            health.ArticleInfo(str(a.id), names.get(a.source_id, "?"), a.title, a.body, a.review_due_at, as_of, vec)
-        )
+        infos.append(_info(a, names.get(a.source_id, "?"), vec))
     if any(i.vector is None for i in infos):  # mixed state: compare all articles lexically
         for i in infos:
             i.vector = None

@@ -47,6 +47,8 @@ def _diff(existing: dict[str, KnowledgeArticle], docs: list[ParsedDoc], failed_f
             diff.changed.append((row, doc))
         else:
             diff.unchanged += 1
+            if doc.updated_at is not None and row.source_updated_at != doc.updated_at:
+                row.source_updated_at = doc.updated_at  # the source's stated date, not a content change
     for ext_id, row in existing.items():
         # a file that failed this time keeps its previous articles: an error is not a deletion
         if ext_id not in seen and row.status == "active" and row.file not in failed_files:
@@ -124,6 +126,7 @@ def _apply(session: Session, source: KnowledgeSource, diff: _Diff, run_id: uuid.
             id=uuid.uuid4(), org_id=source.org_id, source_id=source.id, external_id=doc.external_id[:500],
             file=doc.file[:1000], title=doc.title[:500], body=doc.body, content_hash=_doc_hash(doc),
             version=1, status="active", last_reviewed_at=reviewed, review_due_at=due, created_at=now, updated_at=now,
+            source_updated_at=doc.updated_at,
         )  # fmt: skip
         session.add(row)
         _version(session, row, "added", run_id)
@@ -131,6 +134,7 @@ def _apply(session: Session, source: KnowledgeSource, diff: _Diff, run_id: uuid.
     for row, doc in diff.changed:
         row.title, row.body, row.file = doc.title[:500], doc.body, doc.file[:1000]
         row.content_hash, row.version, row.status, row.updated_at = _doc_hash(doc), row.version + 1, "active", now
+        row.source_updated_at = doc.updated_at
         _version(session, row, "changed", run_id)
         touched.append(row)
     for row in diff.removed:

@@ -12,6 +12,7 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,9 @@ class ParsedDoc:
     body: str
     meta: dict[str, Any] = field(default_factory=dict)
     file: str = ""
+    #: when the source system says the content last changed (Zendesk `updated_at`, a JSON document's
+    #: `updated_at`, a PDF's modification date); None when it does not say
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +141,11 @@ def read_pdf(path: Path, rel: str) -> list[ParsedDoc]:
         raise BadFile("PDF has no extractable text (scanned images are not supported)")
     meta_title = (reader.metadata.title if reader.metadata else None) or path.stem.replace("_", " ")
     body = "\n\n".join(f"## Page {i + 1}\n\n{p.strip()}" for i, p in enumerate(pages) if p.strip())
-    return [ParsedDoc(external_id=rel, title=str(meta_title), body=body)]
+    try:
+        modified = stated_date(reader.metadata.modification_date if reader.metadata else None)
+    except (ValueError, TypeError):  # pypdf parses the PDF date string lazily and may refuse it
+        modified = None
+    return [ParsedDoc(external_id=rel, title=str(meta_title), body=body, updated_at=modified)]
 
 
 def _faq_rows(rows: Iterator[list[Any]], rel: str) -> list[ParsedDoc]:
@@ -174,6 +182,21 @@ def _load_json(path: Path) -> Any:
         raise BadFile(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
 
 
+def stated_date(value: Any) -> datetime | None:
+    """A modification date as a source system states it (ISO 8601, or a datetime), in UTC; None if absent or
+    unreadable (a bad date never fails the article: it only loses its date)."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str) and value.strip():
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
 def read_zendesk(path: Path, rel: str) -> list[ParsedDoc]:
     """A Zendesk Guide export: {"articles": [{id, title, body (HTML), updated_at, draft}]}."""
     data = _load_json(path)
@@ -190,7 +213,11 @@ def read_zendesk(path: Path, rel: str) -> list[ParsedDoc]:
         meta = {"url": art.get("html_url"), "updated_at": art.get("updated_at")}
         docs.append(
             ParsedDoc(
-                external_id=f"zendesk:{art['id']}", title=str(art.get("title") or art["id"]), body=body, meta=meta
+                external_id=f"zendesk:{art['id']}",
+                title=str(art.get("title") or art["id"]),
+                body=body,
+                meta=meta,
+                updated_at=stated_date(art.get("updated_at")),
             )
         )
     return docs
@@ -203,7 +230,12 @@ def _json_doc(obj: Any, where: str) -> ParsedDoc:
     body = obj.get("content") or obj.get("text") or obj.get("body")
     if not doc_id or not isinstance(body, str) or not body.strip():
         raise BadFile(f"{where}: needs 'id' (or '_id') and a non-empty 'content' (or 'text')")
-    return ParsedDoc(external_id=str(doc_id), title=str(obj.get("title") or doc_id), body=body)
+    return ParsedDoc(
+        external_id=str(doc_id),
+        title=str(obj.get("title") or doc_id),
+        body=body,
+        updated_at=stated_date(obj.get("updated_at") or obj.get("last_modified")),
+    )
 
 
 def read_json_docs(path: Path, rel: str) -> list[ParsedDoc]:
