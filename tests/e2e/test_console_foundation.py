@@ -28,6 +28,10 @@ def test_sign_in_overview_and_transcript(page, live_server) -> None:  # type: ig
     page.get_by_test_id("transcript").wait_for()
     assert page.locator(".turn").count() == 6
     shot(page, "foundation-transcript")
+    # From the contact to its customer's trust ledger (and its documentation and QA scores when there are some).
+    page.get_by_test_id("related").get_by_role("link", name="Customer's trust ledger").click()
+    page.get_by_role("heading", name="Customer trust").wait_for()
+    assert "customer_id=" in page.url
 
 
 def test_roles_shape_navigation(page, live_server) -> None:  # type: ignore[no-untyped-def]

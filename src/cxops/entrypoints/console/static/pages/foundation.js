@@ -71,6 +71,14 @@
       kpi("Handle time", `${Math.round(it.talk_s + it.hold_s + it.wrap_s)} s`, `talk ${Math.round(it.talk_s)} · hold ${Math.round(it.hold_s)} · wrap ${Math.round(it.wrap_s)}`),
       kpi("CSAT", it.csat ?? "–", it.survey_answered ? "survey answered" : "no survey"), kpi("Sentiment", `${fmt(it.sentiment_start)} → ${fmt(it.sentiment_end)}`, "customer, start → end")));
     el.append(h("p", { class: "muted", text: `Source ${it.source} · external id ${it.external_id} · started ${it.started_at}` }));
+    // The same contact seen by the other capabilities: its documentation, its QA scores, its customer's trust ledger.
+    const evals = await api(`/v1/qa/evaluations?interaction_id=${encodeURIComponent(it.id)}&limit=5`).catch(() => []);
+    const links = [
+      it.documentation ? h("a", { href: `#/documentation-view?id=${it.id}`, text: "Call documentation" }) : null,
+      ...evals.map(e => h("a", { href: `#/qa-evaluation?id=${e.id}`, text: `QA: ${e.scorecard_name || "evaluation"} ${fmt(e.total)}` })),
+      it.customer_id ? h("a", { href: `#/trust-customer?customer_id=${it.customer_id}`, text: "Customer's trust ledger" }) : null,
+    ].filter(Boolean);
+    if (links.length) el.append(h("div", { class: "row", role: "navigation", "aria-label": "Related", "data-testid": "related" }, links));
     const highlight = new Set(String(params.highlight || "").split(",").filter(Boolean).map(Number));
     el.append(h("h3", { text: "Transcript" }), h("div", { class: "transcript", "data-testid": "transcript" }, it.turns.map(t =>
       h("div", { class: `turn ${t.speaker}`, "data-seq": t.seq }, h("div", { class: "meta", text: `${t.speaker} · ${(t.offset_ms / 1000).toFixed(1)} s${t.sentiment !== null ? ` · sentiment ${t.sentiment}` : ""}` }),
