@@ -187,8 +187,16 @@ def intent_questions(
             .limit(per_intent)
         )
         picked.update({i: intent for i in session.scalars(stmt)})
+    out: dict[str, list[str]] = {}
+    for interaction_id, text in first_customer_turns(session, list(picked)).items():
+        out.setdefault(picked[interaction_id], []).append(text)
+    return out
+
+
+def first_customer_turns(session: Session, interaction_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The first customer turn of each interaction that has a non-blank one: what the customer asked."""
     first: dict[uuid.UUID, str] = {}
-    ids = list(picked)
+    ids = list(interaction_ids)
     for start in range(0, len(ids), 500):
         rows = session.execute(
             select(Turn.interaction_id, Turn.text)
@@ -196,11 +204,7 @@ def intent_questions(
             .order_by(Turn.interaction_id, Turn.seq.desc())
         )
         first.update({i: text for i, text in rows})  # descending seq: the first turn is written last
-    out: dict[str, list[str]] = {}
-    for interaction_id, text in first.items():
-        if text and text.strip():
-            out.setdefault(picked[interaction_id], []).append(text)
-    return out
+    return {i: text for i, text in first.items() if text and text.strip()}
 
 
 def article_history(session: Session, article_id: uuid.UUID) -> list[KnowledgeArticleVersion]:

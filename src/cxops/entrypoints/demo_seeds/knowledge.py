@@ -30,7 +30,7 @@ from cxops.core.config import Settings
 from cxops.core.db import unit_of_work
 from cxops.core.models import Organisation
 from cxops.domains.directory.public import Customer
-from cxops.domains.interactions.public import Interaction, Turn
+from cxops.domains.interactions.public import Interaction
 from cxops.domains.knowledge import repository as knowledge_repo
 from cxops.domains.knowledge import schemas as knowledge_schemas
 from cxops.domains.knowledge import service as knowledge_service
@@ -118,13 +118,7 @@ def _attribute(
                 select(KnowledgeAttribution.interaction_id).where(KnowledgeAttribution.interaction_id.in_(ids))
             )
         )
-        opening: dict[uuid.UUID, str] = {}
-        for interaction_id, text in session.execute(
-            select(Turn.interaction_id, Turn.text)
-            .where(Turn.interaction_id.in_(ids), Turn.speaker == "customer")
-            .order_by(Turn.interaction_id, Turn.seq)
-        ):
-            opening.setdefault(interaction_id, text)
+        opening = knowledge_repo.first_customer_turns(session, ids)
     recorded = 0
     with unit_of_work(factory) as session:
         for call in calls:
