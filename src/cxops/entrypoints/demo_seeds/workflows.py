@@ -111,7 +111,7 @@ def _save_rules(factory: sessionmaker[Session], org_id: uuid.UUID) -> list[str]:
     for source in RULES:
         name = parse_rule(source).name
         with unit_of_work(factory) as session:
-            if any(r.name == name for r in workflows_service.current_rules(session, org_id)):
+            if workflows_service.rule_by_name(session, org_id, name) is not None:
                 continue
             workflows_service.save_rule(session, org_id=org_id, source=source)
             saved.append(name)
