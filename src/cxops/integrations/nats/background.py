@@ -100,12 +100,21 @@ class NatsThread:
         task = asyncio.ensure_future(work)
         while not task.done():
             if self._stop.is_set():
-                task.cancel()
-                with contextlib.suppress(BaseException):
-                    await task
+                await _cancelled(task)
                 return None
             await asyncio.wait({task}, timeout=0.2)
         return task.result()
+
+
+async def _cancelled(task: asyncio.Task[Any]) -> None:
+    """Cancel `task` until it ends. One cancel() is not enough: Python 3.11's asyncio.wait_for (which nats-py's
+    connect uses for each attempt) swallows a cancellation that arrives as its inner connect fails, and nats-py
+    then goes on to its next attempt; against a refusing server that race is hit about one stop in four."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.1)
+    with contextlib.suppress(BaseException):
+        task.result()
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:
