@@ -17,6 +17,12 @@ class InteractionsEnded(DomainEvent):
     source: str
 
 
+#: Event types that come in history-sized batches every analysing consumer works through (QA, documentation, the
+#: trust ledger), and QA's re-score of history after a scorecard is published (chunks of up to 200 contacts): the
+#: embedded dispatcher gives them a lane of their own, so other events do not wait behind them.
+BULK_EVENT_TYPES: frozenset[str] = frozenset({InteractionsEnded.event_type, "qa.rescore"})
+
+
 class AgentStatesRecorded(DomainEvent):
     """Agent state events were recorded (for real-time views and adherence)."""
 

@@ -159,29 +159,50 @@ def apply_once(factory: sessionmaker[Session], consumer: str, handler: Handler, 
 
 
 class OutboxDispatcher:
-    """Moves committed outbox rows to their consumers, in order, with bounded retries."""
+    """Moves committed outbox rows to their consumers, in order, with bounded retries.
 
-    def __init__(self, factory: sessionmaker[Session], subscriptions: Subscriptions) -> None:
+    `bulk_types` (e.g. the batches of ended interactions a history import produces, which every analysing consumer
+    works through) get a lane of their own when the dispatcher runs in the background: one thread dispatches them,
+    another everything else, each in id order. So an approval decision or a tripped breaker is handled within
+    seconds while a backlog of history batches drains, and the model work of the bulk lane runs beside the rest.
+    Within a lane, every consumer of an event completes before the next event; across lanes there is no order,
+    which is also all the NATS bus guarantees (one durable consumer per consumer name). `run_once` without a lane
+    dispatches every type in id order (tests, one-shot drains).
+    """
+
+    def __init__(
+        self, factory: sessionmaker[Session], subscriptions: Subscriptions, *, bulk_types: frozenset[str] = frozenset()
+    ) -> None:
         self._factory = factory
         self._subs = subscriptions
-        self._wake = threading.Event()
+        self._bulk = bulk_types
+        self._wakes: list[threading.Event] = []
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     @property
     def subscriptions(self) -> Subscriptions:
         return self._subs
 
+    @property
+    def lanes(self) -> list[str]:
+        """The names of the running dispatch threads (empty when not started)."""
+        return [t.name for t in self._threads if t.is_alive()]
+
     def notify(self) -> None:
         """Tell the dispatcher that a commit may have produced events."""
-        self._wake.set()
+        for wake in self._wakes:
+            wake.set()
 
-    def run_once(self, limit: int = 200) -> int:
-        """Dispatch up to `limit` pending events; returns how many were completed."""
+    def run_once(self, limit: int = 200, *, bulk: bool | None = None) -> int:
+        """Dispatch up to `limit` pending events (only the bulk types with `bulk=True`, only the others with
+        `bulk=False`, all of them with None); returns how many were completed."""
+        stmt = select(OutboxEvent).where(OutboxEvent.published_at.is_(None))
+        if bulk is not None and self._bulk:
+            kinds = sorted(self._bulk)
+            stmt = stmt.where(OutboxEvent.type.in_(kinds) if bulk else OutboxEvent.type.not_in(kinds))
         with self._factory() as session:
-            rows = session.scalars(
-                select(OutboxEvent).where(OutboxEvent.published_at.is_(None)).order_by(OutboxEvent.id).limit(limit)
-            ).all()
+            rows = session.scalars(stmt.order_by(OutboxEvent.id).limit(limit)).all()
             pending = [to_delivered(r) for r in rows]
         done = 0
         for event in pending:
@@ -217,26 +238,32 @@ class OutboxDispatcher:
             log.error("event dead-lettered", extra={"event_type": row.type, "attempts": row.attempts})
 
     def start(self, interval_s: float = 0.5) -> None:
-        """Run in a daemon thread until stop()."""
-        if self._thread is not None:
+        """Run in daemon threads until stop(): one per lane (see the class docstring)."""
+        if self._threads:
             return
+        lanes: list[bool | None] = [True, False] if self._bulk else [None]
+        for lane in lanes:
+            wake = threading.Event()
+            self._wakes.append(wake)
+            name = {True: "cxops-outbox-bulk", False: "cxops-outbox", None: "cxops-outbox"}[lane]
+            thread = threading.Thread(target=self._loop, args=(lane, wake, interval_s), name=name, daemon=True)
+            self._threads.append(thread)
+            thread.start()
 
-        def loop() -> None:
-            while not self._stop.is_set():
-                try:
-                    if self.run_once() == 0:
-                        self._wake.wait(interval_s)
-                        self._wake.clear()
-                except Exception:
-                    log.exception("dispatcher loop error")
-                    self._stop.wait(interval_s)
-
-        self._thread = threading.Thread(target=loop, name="cxops-outbox", daemon=True)
-        self._thread.start()
+    def _loop(self, lane: bool | None, wake: threading.Event, interval_s: float) -> None:
+        while not self._stop.is_set():
+            try:
+                if self.run_once(bulk=lane) == 0:
+                    wake.wait(interval_s)
+                    wake.clear()
+            except Exception:
+                log.exception("dispatcher loop error")
+                self._stop.wait(interval_s)
 
     def stop(self) -> None:
         self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        for wake in self._wakes:
+            wake.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads, self._wakes = [], []

@@ -16,6 +16,7 @@ import threading
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from cxops.contracts.events import BULK_EVENT_TYPES
 from cxops.core.config import Settings
 from cxops.core.db import make_session_factory
 from cxops.core.events import OutboxDispatcher, Subscriptions
@@ -71,13 +72,12 @@ def _run_embedded(factory: sessionmaker[Session], subscriptions: Subscriptions) 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    dispatcher = OutboxDispatcher(factory, subscriptions)
+    dispatcher = OutboxDispatcher(factory, subscriptions, bulk_types=BULK_EVENT_TYPES)
     log.info("worker started (embedded outbox dispatcher)", extra={"consumers": sorted(subscriptions.by_consumer())})
-    while not stop.is_set():
-        try:
-            if dispatcher.run_once() == 0:
-                stop.wait(0.5)
-        except Exception as exc:
-            log.warning("dispatch failed; retrying", extra={"error": type(exc).__name__})
-            stop.wait(2.0)
+    dispatcher.start()  # a lane for the history batches, one for everything else (each retries on its own)
+    try:
+        while not stop.wait(1.0):  # each lane polls for the commits of other processes every 0.5 s
+            pass
+    finally:
+        dispatcher.stop()
     log.info("worker stopped")

@@ -41,10 +41,10 @@ def test_readyz_is_not_ready_while_nats_is_down_and_names_the_url(settings: Sett
 def test_api_does_not_run_consumers_in_process_when_nats_is_configured(settings: Settings) -> None:
     down = f"nats://127.0.0.1:{_closed_port()}"
     with TestClient(create_app(_with(settings, nats_url=down))) as client:
-        thread = client.app.state.dispatcher._thread  # type: ignore[attr-defined]
-    assert thread is None
-    with TestClient(create_app(settings)) as client:
-        assert client.app.state.dispatcher._thread is not None  # type: ignore[attr-defined]
+        lanes = client.app.state.dispatcher.lanes
+    assert lanes == []
+    with TestClient(create_app(settings)) as client:  # laptop mode: history batches get a lane of their own
+        assert sorted(client.app.state.dispatcher.lanes) == ["cxops-outbox", "cxops-outbox-bulk"]
 
 
 def test_worker_gives_up_on_a_down_nats_with_a_clear_message(settings: Settings) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 
 import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from cxops.contracts.events import InteractionsEnded
+from cxops.contracts.events import BULK_EVENT_TYPES, BreakerTripped, InteractionsEnded
 from cxops.core import keys
 from cxops.core.db import unit_of_work
 from cxops.core.events import MAX_ATTEMPTS, Delivered, OutboxDispatcher, Subscriptions, apply_once, emit
@@ -94,3 +96,34 @@ def test_ingestion_emits_one_event_per_batch_of_ended_interactions(client, org_k
         events = s.scalars(select(OutboxEvent)).all()
     assert [e.type for e in events] == ["interactions.ended"]
     assert len(events[0].payload["interaction_ids"]) == 5
+
+
+def test_other_events_do_not_wait_behind_a_backlog_of_bulk_batches(session_factory: sessionmaker[Session]) -> None:
+    """Running in the background, the dispatcher handles a tripped breaker while the consumer of an earlier
+    history batch is still busy (held here until the breaker has been handled); each lane keeps its own order."""
+    org = _org(session_factory)
+    release = threading.Event()
+    seen: list[str] = []
+    subs = Subscriptions()
+
+    def slow_batch(_s: Session, e: Delivered) -> None:
+        assert release.wait(30), "the breaker was not handled while a history batch was in progress"
+        seen.append(e.payload["source"])
+
+    subs.subscribe("interactions.ended", "analysis", slow_batch)
+    subs.subscribe("actions.breaker_tripped", "ops", lambda _s, e: (seen.append("breaker"), release.set()))
+    with unit_of_work(session_factory) as s:
+        for n in range(3):
+            emit(s, org_id=org, event=InteractionsEnded(interaction_ids=[str(n)], source=f"history-{n}"))
+        emit(s, org_id=org, event=BreakerTripped(scope="agent", key="bot-1", reason="denials", automatic=True))
+    dispatcher = OutboxDispatcher(session_factory, subs, bulk_types=BULK_EVENT_TYPES)
+    dispatcher.start(interval_s=0.05)
+    try:
+        deadline = time.monotonic() + 30
+        while len(seen) < 4 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        dispatcher.stop()
+    assert seen == ["breaker", "history-0", "history-1", "history-2"]
+    with session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))) == 0

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import cxops
+from cxops.contracts.events import BULK_EVENT_TYPES
 from cxops.core.config import Settings, get_settings
 from cxops.core.db import make_engine, make_session_factory
 from cxops.core.errors import CxopsError
@@ -146,7 +147,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
     app.state.actions_runtime = actions_runtime(factory)
     app.state.action_recovery = action_recovery(settings, factory, app.state.actions_runtime)
     app.state.pilot_trust = trust_bindings.PilotTrustEffects()
-    app.state.dispatcher = OutboxDispatcher(factory, build_subscriptions(settings.effective_models_dir))
+    app.state.dispatcher = OutboxDispatcher(
+        factory, build_subscriptions(settings.effective_models_dir), bulk_types=BULK_EVENT_TYPES
+    )
     app.state.qa_encoder = qa_encoder(settings.effective_models_dir)
     app.state.documentation_ports = autodoc_wiring.bind(settings)
     app.state.qa_facts = FactsFromDomains()
