@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from cxops.core.auth import Role, generate_key, hash_secret
 from cxops.core.clock import utcnow
-from cxops.core.errors import NotFound, ValidationFailed
+from cxops.core.errors import Conflict, NotFound, ValidationFailed
 from cxops.core.ids import new_id
 from cxops.core.models import ApiKey, ConsoleSession, Organisation
 
@@ -51,11 +51,20 @@ def create_key(
     return row, secret
 
 
-def revoke_key(session: Session, *, org_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:
-    """Revoke a key of the organisation (idempotent)."""
+def revoke_key(
+    session: Session, *, org_id: uuid.UUID, key_id: uuid.UUID, caller_key_id: uuid.UUID | None = None
+) -> ApiKey:
+    """Revoke a key of the organisation (idempotent). A caller never revokes the key it is calling with (409), so an
+    admin cannot lock themselves out; `caller_key_id` is None only for the operator's command line."""
     row = session.get(ApiKey, key_id)
     if row is None or row.org_id != org_id:
         raise NotFound(f"API key {key_id} not found")
+    if caller_key_id is not None and row.id == caller_key_id:
+        raise Conflict(
+            f"API key '{row.name}' is the key making this request and cannot revoke itself: create another admin key, "
+            "sign in with it, then revoke this one",
+            field="key_id",
+        )
     if row.revoked_at is None:
         row.revoked_at = utcnow()
     return row

@@ -13,7 +13,7 @@ from cxops.domains.actions.models import ActionProposal
 from cxops.domains.actions.policy.engine import time_facts
 from cxops.domains.actions.ports import TrustState
 from tests.api.actions.conftest import confirmed, pending_order
-from tests.conftest import auth
+from tests.conftest import auth, new_agent_key
 
 
 class Averse:
@@ -65,9 +65,10 @@ def test_deny_names_rules_and_reasons(client, org_keys, retail_db):
     body = cancel_body(order)
     body["context"]["confirmation"]["params"]["reason"] = "ordered by mistake"  # confirmed something else
     body["params"]["reason"] = "found it cheaper"
-    r = client.post("/v1/actions/proposals", json={**body, "idempotency_key": "d1"}, headers=auth(org_keys["agent"]))
+    agent = new_agent_key(client, org_keys["admin"], "agent-sam")
+    r = client.post("/v1/actions/proposals", json={**body, "idempotency_key": "d1"}, headers=auth(agent))
     out = r.json()
-    assert out["status"] == "denied"
+    assert out["status"] == "denied" and out["actor_ref"] == "agent-sam"
     assert {x["rule_id"] for x in out["rules"]} == {"X1-confirmation", "R4-cancel-reason"}
     assert all(x["reason"] for x in out["rules"])
 

@@ -32,7 +32,7 @@ from cxops.entrypoints.registry import metadata
 from tests.api.actions.conftest import confirmed, pending_order
 from tests.api.actions.test_actions_api import Averse
 from tests.api.test_auth_matrix import _api_routes
-from tests.conftest import auth, drain_events, make_org_keys
+from tests.conftest import auth, drain_events, linked_key, make_org_keys
 from tests.factories import interaction
 from tests.knowledge_support import shared_embedder
 from tests.unit.wfm.helpers import synthetic
@@ -235,6 +235,9 @@ def seed(client: TestClient, app: Any, keys: dict[str, str], tag: str, folder: P
     )
     agent = {"code": f"{tag}-agent", "name": f"{tag} agent", "team": f"{tag}-team", "skills": ["q1"]}
     ids["agent"] = _ok(client.post("/v1/agents", json=agent, headers=h["admin"]))["id"]
+    keys["agent"] = linked_key(client, keys["admin"], f"{tag}-agent")  # the agent key used from here on acts as it
+    h["agent"] = auth(keys["agent"])
+    _ok(client.post("/v1/agents", json={"code": f"{tag}-bot", "name": f"{tag} bot", "kind": "ai"}, headers=h["admin"]))
     queue = {"code": f"{tag}-queue", "name": f"{tag} queue", "channel": "voice"}
     ids["queue"], ids["team"] = _ok(client.post("/v1/queues", json=queue, headers=h["admin"]))["id"], team["id"]
     ids |= {f"{k}_code": f"{tag}-{s}" for k, s in (("agent", "agent"), ("team", "team"), ("queue", "queue"))}

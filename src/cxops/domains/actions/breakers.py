@@ -3,16 +3,64 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
 from cxops.contracts.events import BreakerTripped
 from cxops.core.clock import utcnow
+from cxops.core.errors import ValidationFailed
 from cxops.core.events import emit
+from cxops.core.models import ApiKey
 from cxops.domains.actions import audit, repository
 from cxops.domains.actions.models import ActionBreaker
 from cxops.domains.actions.runtime import BreakerSettings
+from cxops.domains.directory.public import agent_by_code
+
+#: How the proposals of a key without a subject are named (decide.actor_ref): `key:<api key id>`.
+KEY_REF = "key:"
+
+
+def key_id_of(ref: str) -> uuid.UUID | None:
+    """The API key id of a `key:<id>` actor ref, else None."""
+    if not ref.startswith(KEY_REF):
+        return None
+    try:
+        return uuid.UUID(ref[len(KEY_REF) :])
+    except ValueError:
+        return None
+
+
+def _unlinked_key(session: Session, org_id: uuid.UUID, ref: str) -> bool:
+    """Whether `ref` is `key:<id>` of an API key of the organisation without a subject (whose proposals it names)."""
+    key_id = key_id_of(ref)
+    row = session.get(ApiKey, key_id) if key_id is not None else None
+    return row is not None and row.org_id == org_id and row.subject is None
+
+
+def check_target(
+    session: Session, *, org_id: uuid.UUID, scope: str, key: str, is_open: bool, actions: Collection[str]
+) -> None:
+    """A breaker set by hand must name what it blocks, so a typo never silently blocks nothing (422 on `key` naming
+    the unknown value): an action of the catalogue, or an agent by its directory code (how agent and service keys
+    linked to an agent are named), or `key:<id>` of an API key of the organisation without a subject. Closing a
+    breaker that exists is always allowed, whatever opened it."""
+    if not is_open and repository.breaker(session, org_id, scope, key) is not None:
+        return
+    if scope == "action":
+        if key not in actions:
+            raise ValidationFailed(
+                f"unknown action {key!r}: no action of the catalogue has this name (GET /v1/actions/catalogue)",
+                field="key",
+            )
+        return
+    if agent_by_code(session, org_id, key) is None and not _unlinked_key(session, org_id, key):
+        raise ValidationFailed(
+            f"unknown agent {key!r}: no agent of the directory has this code (nor is it 'key:<id>' of an API key of "
+            "this organisation without a subject)",
+            field="key",
+        )
 
 
 def set_breaker(

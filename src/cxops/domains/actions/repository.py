@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from cxops.core.clock import utcnow
+from cxops.core.models import ApiKey
 from cxops.domains.actions.models import ActionBreaker, ActionProposal, AuditEntry
 
 #: Executed or being executed (an 'executing' proposal counts toward velocity limits: it is committed to run).
@@ -80,6 +81,14 @@ def breaker(session: Session, org_id: uuid.UUID, scope: str, key: str) -> Action
     ).first()
 
 
+def key_names(session: Session, org_id: uuid.UUID, key_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Names of the organisation's API keys among `key_ids`."""
+    if not key_ids:
+        return {}
+    rows = session.execute(select(ApiKey.id, ApiKey.name).where(ApiKey.org_id == org_id, ApiKey.id.in_(key_ids)))
+    return {r.id: r.name for r in rows}
+
+
 def list_breakers(session: Session, org_id: uuid.UUID) -> Sequence[ActionBreaker]:
     return session.scalars(
         select(ActionBreaker).where(ActionBreaker.org_id == org_id).order_by(ActionBreaker.changed_at.desc())
@@ -136,12 +145,21 @@ def window_stats(
 
 
 def list_proposals(
-    session: Session, org_id: uuid.UUID, *, status: str | None, limit: int, offset: int, now: datetime | None = None
+    session: Session,
+    org_id: uuid.UUID,
+    *,
+    status: str | None,
+    limit: int,
+    offset: int,
+    now: datetime | None = None,
+    actor_ref: str | None = None,
 ) -> Sequence[ActionProposal]:
     """Proposals by their effective status at `now`: one awaiting approval past its expiry is 'expired' (not
-    'pending_approval') even before the sweep marks it."""
+    'pending_approval') even before the sweep marks it. With `actor_ref`, only that actor's proposals."""
     now = now or utcnow()
     stmt = select(ActionProposal).where(ActionProposal.org_id == org_id)
+    if actor_ref is not None:
+        stmt = stmt.where(ActionProposal.actor_ref == actor_ref)
     if status == PENDING:
         live = or_(ActionProposal.expires_at.is_(None), ActionProposal.expires_at >= now)
         stmt = stmt.where(ActionProposal.status == PENDING, live)

@@ -3,28 +3,34 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from cxops.core.auth import ADMINS, MANAGERS, READERS, Principal, Role
-from cxops.core.errors import CxopsError
+from cxops.core.errors import CxopsError, NotFound
 from cxops.core.repository import MAX_PAGE_SIZE, get_scoped
 from cxops.core.web import DbSession, require
 from cxops.domains.actions import audit, breakers, repository, schemas, service
 from cxops.domains.actions.errors import ConnectorFailed, ProposalExpired
 from cxops.domains.actions.execution import EXECUTING, FAILED_STATUSES, outcome_unknown
-from cxops.domains.actions.models import ActionProposal
+from cxops.domains.actions.models import ActionBreaker, ActionProposal
 from cxops.domains.actions.runtime import ActionsRuntime, default_runtime
+from cxops.domains.directory.public import linked_agent
 
 router = APIRouter(prefix="/v1/actions", tags=["actions"])
-#: Who may propose and execute: AI agents (service keys) and human agents, plus supervisors and admins.
+#: Who may propose and execute: AI agents (service keys) and human agents, plus supervisors and admins. An agent's
+#: key must be linked to its directory agent (its subject), which names its proposals.
 ACTORS = frozenset({Role.SERVICE, Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
 Actor = Annotated[Principal, Depends(require(ACTORS))]
 Manager = Annotated[Principal, Depends(require(MANAGERS))]
+#: Catalogue, packs and proposals: everyone who reads or acts; an agent sees only the proposals they made.
 Reader = Annotated[Principal, Depends(require(READERS | ACTORS))]
+#: The approvals queue and the breakers: not agents (approvals are a supervisor's work, and they hold other
+#: actors' customers, amounts and names).
+Overseer = Annotated[Principal, Depends(require((READERS | ACTORS) - {Role.AGENT}))]
 Admin = Annotated[Principal, Depends(require(ADMINS))]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
@@ -48,6 +54,12 @@ def _audited(session: Session, who: Principal, body: Any, work: Callable[[], T])
         service.record_rejected_input(session, org_id=who.org_id, who=who, body=body, error=exc)
         session.commit()
         raise
+
+
+def _own_ref(session: Session, who: Principal) -> str | None:
+    """The actor ref an agent is limited to (their directory agent's code; 403 if the key is not linked to one), None
+    for every other role."""
+    return linked_agent(session, who).code if who.role == Role.AGENT else None
 
 
 def _read(row: ActionProposal, replayed: bool = False) -> dict[str, Any]:
@@ -113,6 +125,7 @@ def packs(who: Reader, runtime: Runtime) -> dict[str, Any]:
 @router.post("/dry-run")
 def dry_run(data: schemas.DryRunRequest, session: DbSession, who: Actor, runtime: Runtime) -> dict[str, Any]:
     """Evaluate without executing: decision, rule ids and reasons."""
+    _own_ref(session, who)  # an agent acts as their directory agent
     body = data.model_dump(mode="json")
     return _audited(session, who, body, lambda: service.dry_run(session, runtime, org_id=who.org_id, who=who, req=data))
 
@@ -120,6 +133,7 @@ def dry_run(data: schemas.DryRunRequest, session: DbSession, who: Actor, runtime
 @router.post("/proposals")
 def propose(data: schemas.ProposalCreate, session: DbSession, who: Actor, runtime: Runtime) -> dict[str, Any]:
     """Decide and execute (allow), queue for approval, or deny; a retried idempotency key never executes twice."""
+    _own_ref(session, who)  # an agent acts as their directory agent
     body = data.model_dump(mode="json")
     row, replayed = _audited(
         session, who, body, lambda: service.propose(session, runtime, org_id=who.org_id, who=who, req=data)
@@ -136,18 +150,24 @@ def list_proposals(
     offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     """Proposals, newest first, optionally by status (pending_approval, executed, denied, expired, ...); one
-    awaiting approval past its expiry is 'expired'."""
-    rows = repository.list_proposals(session, who.org_id, status=status, limit=limit, offset=offset)
+    awaiting approval past its expiry is 'expired'. An agent gets only the proposals they made."""
+    own = _own_ref(session, who)
+    rows = repository.list_proposals(session, who.org_id, status=status, limit=limit, offset=offset, actor_ref=own)
     return [_read(r) for r in rows]
 
 
 @router.get("/proposals/{proposal_id}")
 def get_proposal(proposal_id: uuid.UUID, session: DbSession, who: Reader) -> dict[str, Any]:
-    return _read(get_scoped(session, ActionProposal, who.org_id, proposal_id, "proposal"))
+    """One proposal; an agent only one they made (another's answers 404)."""
+    own = _own_ref(session, who)
+    row = get_scoped(session, ActionProposal, who.org_id, proposal_id, "proposal")
+    if own is not None and row.actor_ref != own:
+        raise NotFound(f"proposal {proposal_id} not found")
+    return _read(row)
 
 
 @router.get("/approvals")
-def approvals(session: DbSession, who: Reader, limit: Limit = 50, offset: Offset = 0) -> list[dict[str, Any]]:
+def approvals(session: DbSession, who: Overseer, limit: Limit = 50, offset: Offset = 0) -> list[dict[str, Any]]:
     """The approvals queue: proposals awaiting a supervisor (not those past their expiry)."""
     return [
         _read(r)
@@ -190,18 +210,42 @@ def reverse(
     return _finish(session, row)
 
 
+def _breakers_read(session: Session, org_id: uuid.UUID, rows: Sequence[ActionBreaker]) -> list[dict[str, Any]]:
+    """Breakers as the API shows them: `changed_by` as recorded, `changed_by_name` the key's name for `key:<id>`."""
+    ids = {r.changed_by: breakers.key_id_of(r.changed_by) for r in rows if r.changed_by}
+    names = repository.key_names(session, org_id, [k for k in ids.values() if k is not None])
+    out = []
+    for r in rows:
+        key_id = ids.get(r.changed_by) if r.changed_by else None
+        name = names.get(key_id, r.changed_by) if key_id is not None else r.changed_by
+        out.append({**schemas.BreakerRead.model_validate(r).model_dump(), "changed_by_name": name})
+    return out
+
+
 @router.get("/breakers", response_model=list[schemas.BreakerRead])
-def list_breakers(session: DbSession, who: Reader) -> Any:
-    return repository.list_breakers(session, who.org_id)
+def list_breakers(session: DbSession, who: Overseer) -> Any:
+    """Breakers, most recently changed first; `changed_by` as recorded, `changed_by_name` to show."""
+    return _breakers_read(session, who.org_id, repository.list_breakers(session, who.org_id))
 
 
 @router.post("/breakers", response_model=schemas.BreakerRead)
-def set_breaker(data: schemas.BreakerUpdate, session: DbSession, who: Manager) -> Any:
-    """Open (kill switch) or close the breaker of an action type or an AI agent."""
+def set_breaker(data: schemas.BreakerUpdate, session: DbSession, who: Manager, runtime: Runtime) -> Any:
+    """Open (kill switch) or close the breaker of an action type or an agent. The target must exist: an action of
+    the catalogue, an agent's directory code, or `key:<id>` of a key without a subject (422 on `key` otherwise);
+    an existing breaker can always be closed."""
+    breakers.check_target(
+        session,
+        org_id=who.org_id,
+        scope=data.scope,
+        key=data.key,
+        is_open=data.open,
+        actions=runtime.catalogue.actions.keys(),
+    )
     by = who.subject or f"key:{who.key_id}"
-    return breakers.set_breaker(
+    row = breakers.set_breaker(
         session, org_id=who.org_id, scope=data.scope, key=data.key, is_open=data.open, reason=data.reason, by=by
     )
+    return _breakers_read(session, who.org_id, [row])[0]
 
 
 @router.get("/audit", response_model=list[schemas.AuditRead])

@@ -125,7 +125,10 @@ class BreakerRead(BaseModel):
     reason: str | None
     automatic: bool
     changed_at: datetime
+    #: who changed it, as recorded (a subject, `key:<api key id>` or `system`; kept for audit)
     changed_by: str | None
+    #: how to show who changed it: the API key's name for `key:<id>`, else `changed_by`
+    changed_by_name: str | None = None
 
 
 class AuditRead(BaseModel):

@@ -11,13 +11,13 @@ from fastapi.concurrency import run_in_threadpool
 
 from cxops.contracts.events import AgentStatesRecorded
 from cxops.contracts.interactions import BatchSummary, Channel, InteractionIn, Outcome
-from cxops.core.auth import INGESTERS, READERS, Principal
+from cxops.core.auth import INGESTERS, READERS, Principal, Role
 from cxops.core.clock import utcnow
-from cxops.core.errors import BadRequest, UnsupportedMediaType, ValidationFailed
+from cxops.core.errors import BadRequest, NotFound, UnsupportedMediaType, ValidationFailed
 from cxops.core.events import emit
 from cxops.core.repository import MAX_PAGE_SIZE, get_scoped
 from cxops.core.web import DbSession, require
-from cxops.domains.directory.public import ensure_agents
+from cxops.domains.directory.public import ensure_agents, linked_agent
 from cxops.domains.interactions import repository, schemas
 from cxops.domains.interactions.ingest import (
     BatchIngestor,
@@ -31,6 +31,8 @@ from cxops.domains.interactions.models import Interaction
 router = APIRouter(prefix="/v1", tags=["interactions"])
 Reader = Annotated[Principal, Depends(require(READERS))]
 Ingester = Annotated[Principal, Depends(require(INGESTERS))]
+#: One interaction: readers any of the organisation's; an agent only one they took part in (their own contact).
+TranscriptReader = Annotated[Principal, Depends(require(READERS | {Role.AGENT}))]
 MAX_RANGE = timedelta(days=366)
 
 
@@ -133,15 +135,20 @@ def _check_range(since: datetime | None, until: datetime | None) -> None:
 
 
 @router.get("/interactions/{interaction_id}", response_model=schemas.InteractionDetail)
-def get_interaction(interaction_id: uuid.UUID, session: DbSession, who: Reader) -> Any:
-    """One interaction with its participants and turns."""
+def get_interaction(interaction_id: uuid.UUID, session: DbSession, who: TranscriptReader) -> Any:
+    """One interaction with its participants and turns. An agent (key linked to a directory agent, else 403) reads
+    only an interaction they took part in, as its primary agent or a participant; any other answers 404."""
+    own = linked_agent(session, who).id if who.role == Role.AGENT else None
     row = get_scoped(session, Interaction, who.org_id, interaction_id, "interaction")
+    participants = repository.participants_of(session, row.id)
+    if own is not None and row.primary_agent_id != own and all(p.agent_id != own for p in participants):
+        raise NotFound(f"interaction {interaction_id} not found")
     data = schemas.InteractionRead.model_validate(row).model_dump()
     return {
         **data,
         "attributes": row.attributes,
         "documentation": row.documentation,
-        "participants": repository.participants_of(session, row.id),
+        "participants": participants,
         "turns": repository.turns_of(session, row.id),
     }
 
@@ -171,7 +178,15 @@ def post_agent_states(body: schemas.AgentStateBatch, session: DbSession, who: In
 def get_daily_overview(
     session: DbSession, who: Reader, days: Annotated[int, Query(ge=1, le=366)] = 30
 ) -> dict[str, Any]:
-    """Volume, outcomes, AI involvement, handle time and CSAT per day and channel for the last `days`."""
-    latest = repository.latest_start(session, who.org_id)
-    since = repository.window_start(latest, days) or utcnow()
-    return {"since": since.isoformat(), "rows": repository.daily_overview(session, who.org_id, since)}
+    """Volume, outcomes, AI involvement, handle time and CSAT per UTC day and channel, and their totals, for the
+    `days` up to the newest contact: [since, until), the range the analytics API defaults to. Handle time is
+    the mean of handled contacts (abandoned ones left out) and CSAT the mean of the scores given, as there."""
+    since, until = repository.recent_window(repository.latest_start(session, who.org_id), days, utcnow())
+    rows = repository.daily_overview(session, who.org_id, since, until)
+    return {
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "days": days,
+        "totals": repository.overview_totals(rows),
+        "rows": rows,
+    }

@@ -13,13 +13,16 @@ from cxops.core.auth import ALL_ROLES, MANAGERS, READERS, Principal, Role
 from cxops.core.errors import BadRequest, NotFound
 from cxops.core.repository import get_scoped
 from cxops.core.web import DbSession, require
-from cxops.domains.qa import insight, schemas, service
+from cxops.domains.directory.public import linked_agent
+from cxops.domains.qa import access, insight, schemas, service
 from cxops.domains.qa.models import QaDispute, QaEvaluation, QaScorecard
 
 router = APIRouter(prefix="/v1/qa", tags=["qa"])
 Reader = Annotated[Principal, Depends(require(READERS))]
 Manager = Annotated[Principal, Depends(require(MANAGERS))]
+#: Readers see everyone's results; an agent only their own (see access.py: the key must be linked to an agent).
 Anyone = Annotated[Principal, Depends(require(ALL_ROLES - {Role.SERVICE}))]
+AgentOnly = Annotated[Principal, Depends(require(frozenset({Role.AGENT})))]
 
 
 @router.get("/scorecards", response_model=list[schemas.ScorecardRead])
@@ -46,12 +49,14 @@ def validate_scorecard(body: schemas.ScorecardIn, who: Reader) -> dict[str, Any]
 @router.get("/evaluations", response_model=list[schemas.EvaluationRead])
 def get_evaluations(
     session: DbSession,
-    who: Reader,
+    who: Anyone,
     interaction_id: uuid.UUID | None = None,
     agent_id: uuid.UUID | None = None,
     below: Annotated[float | None, Query(ge=0, le=100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
+    """Evaluations, newest first; an agent gets only their own (another agent's `agent_id` is 403)."""
+    agent_id = access.agent_filter(session, who, agent_id)
     stmt = select(QaEvaluation).where(QaEvaluation.org_id == who.org_id)
     if interaction_id:
         stmt = stmt.where(QaEvaluation.interaction_id == interaction_id)
@@ -64,7 +69,8 @@ def get_evaluations(
 
 @router.get("/evaluations/{evaluation_id}", response_model=schemas.EvaluationRead)
 def get_evaluation(evaluation_id: uuid.UUID, session: DbSession, who: Anyone) -> Any:
-    return service.get_evaluation(session, org_id=who.org_id, evaluation_id=evaluation_id)
+    """One evaluation; an agent only one of their own (another agent's is 404)."""
+    return access.visible_evaluation(session, who, evaluation_id)
 
 
 @router.post("/interactions/{interaction_id}/score", response_model=list[schemas.EvaluationRead])
@@ -109,15 +115,25 @@ def get_calibration(session: DbSession, who: Reader) -> dict[str, Any]:
     return {"criteria": insight.calibration_report(session, org_id=who.org_id)}
 
 
+@router.get("/coaching/me")
+def get_my_coaching(session: DbSession, who: AgentOnly) -> dict[str, Any]:
+    """The calling agent's own coaching (the agent their key is linked to; 403 when it is not linked)."""
+    agent = linked_agent(session, who)
+    return {**insight.coaching(session, org_id=who.org_id, agent_id=agent.id), "agent_name": agent.name}
+
+
 @router.get("/coaching/{agent_id}")
 def get_coaching(agent_id: uuid.UUID, session: DbSession, who: Anyone) -> dict[str, Any]:
-    """Strengths and weakest criteria of one agent (human or AI), with example interactions."""
+    """Strengths and weakest criteria of one agent (human or AI), with example interactions; an agent may ask only
+    for their own (403 otherwise)."""
+    agent_id = access.coaching_agent(session, who, agent_id)
     return insight.coaching(session, org_id=who.org_id, agent_id=agent_id)
 
 
 @router.post("/evaluations/{evaluation_id}/disputes", response_model=schemas.DisputeRead, status_code=201)
 def post_dispute(evaluation_id: uuid.UUID, body: schemas.DisputeIn, session: DbSession, who: Anyone) -> Any:
-    ev = service.get_evaluation(session, org_id=who.org_id, evaluation_id=evaluation_id)
+    """Dispute one criterion of an evaluation; an agent only of their own evaluations (another agent's is 404)."""
+    ev = access.visible_evaluation(session, who, evaluation_id)
     return service.open_dispute(
         session, evaluation=ev, criterion=body.criterion, reason=body.reason, who=str(who.key_id)
     )

@@ -9,6 +9,7 @@ import typer
 from cxops.core import keys as keys_service
 from cxops.core.auth import parse_role
 from cxops.core.db import unit_of_work
+from cxops.domains.directory.public import check_key_subject
 from cxops.entrypoints.cli.common import cli_errors, console, fail, open_db
 
 app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
@@ -20,6 +21,12 @@ def create(
     role: str = typer.Option(..., "--role", help="admin, supervisor, analyst, agent or service"),
     name: str = typer.Option("cli", "--name", help="a label for the key"),
     org: str = typer.Option(DEFAULT_ORG, "--org", help="organisation slug (created if new)"),
+    subject: str | None = typer.Option(
+        None,
+        "--subject",
+        help="agent and service keys: the code of the directory agent the key acts as (an agent key needs one to "
+        "read its own coaching, evaluations and proposals); other roles: a label",
+    ),
 ) -> None:
     """Create a key and print it once on stdout."""
     try:
@@ -30,8 +37,10 @@ def create(
     factory = open_db()
     with cli_errors(), unit_of_work(factory) as session:
         organisation = keys_service.ensure_organisation(session, slug=org)
-        row, secret = keys_service.create_key(session, org_id=organisation.id, role=parsed, name=name)
-        console.print(f"created {parsed.value} key {row.prefix}… for organisation '{org}'")
+        linked = check_key_subject(session, org_id=organisation.id, role=parsed, subject=subject)
+        row, secret = keys_service.create_key(session, org_id=organisation.id, role=parsed, name=name, subject=linked)
+        as_who = f" acting as '{linked}'" if linked else ""
+        console.print(f"created {parsed.value} key {row.prefix}…{as_who} for organisation '{org}'")
     typer.echo(secret)
 
 
@@ -43,7 +52,8 @@ def list_keys(org: str = typer.Option(DEFAULT_ORG, "--org")) -> None:
         organisation = keys_service.ensure_organisation(session, slug=org)
         for row in keys_service.list_keys(session, org_id=organisation.id):
             state = "revoked" if row.revoked_at else "active"
-            typer.echo(f"{row.id}  {row.prefix}…  {row.role:<10}  {state:<8}  {row.name}")
+            subject = f"  (subject {row.subject})" if row.subject else ""
+            typer.echo(f"{row.id}  {row.prefix}…  {row.role:<10}  {state:<8}  {row.name}{subject}")
 
 
 @app.command("revoke")
