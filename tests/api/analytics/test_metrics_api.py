@@ -156,6 +156,8 @@ def test_bad_input_is_refused_with_specific_errors(client: TestClient, centre: d
     assert "31-day limit" in err["message"]
     assert "400-day" in bad(client, centre, m, since="2024-01-01T00:00:00Z", until="2026-03-01T00:00:00Z")["message"]
     assert "timezone" in bad(client, centre, m, since="2026-03-01T00:00:00")["message"]
+    err = bad(client, centre, m, until="0001-01-01T00:00:00Z")  # was a 500 (date arithmetic overflowed)
+    assert err["field"] == "until" and "out of range" in err["message"]
     assert bad(client, centre, m, limit=5000)["field"].endswith("limit")
     assert "unknown grain" in bad(client, centre, m, grain="fortnight")["message"]
     assert bad(client, centre, m, sort="nps")["field"] == "sort"

@@ -84,3 +84,38 @@ def test_opportunity_map_scores_and_advises() -> None:
     assert by["rare"]["missing"] == ["knowledge_coverage", "policy_coverage"]
     assert all(r["missing"] == ["policy_coverage"] for r in out if r["intent"] != "rare")
     assert out[0]["intent"] == "refund"
+
+
+def test_a_sample_cut_short_makes_no_topic_emerge() -> None:
+    """The newest contacts only (two days of them): the baseline before the last week is unobserved, not empty.
+    Counting it as zero flagged every topic as emerging (growth = recent + 1)."""
+    as_of = 100 * DAY_S
+    rng = np.random.default_rng(3)
+    times = as_of - rng.uniform(0, 2 * DAY_S, 300)  # a steady flow, sampled over its last two days only
+    assign = rng.integers(0, 3, 300)
+    cut = emerging(times, assign, as_of=as_of, observed_from=float(times.min()))
+    assert all(not t["emerging"] and t["growth"] is None for t in cut.values())
+    assert all(t["baseline_days"] == 0 for t in cut.values())
+    unknown = emerging(times, assign, as_of=as_of)  # the same sample taken for a complete one
+    assert all(t["emerging"] for t in unknown.values())
+
+
+def test_a_partly_observed_baseline_is_scaled_to_its_length() -> None:
+    """A steady topic (four a day) observed for 14 of the 28 baseline days: expected recent = 28, not 14."""
+    as_of = 100 * DAY_S
+    times = [as_of - (i + 0.5) * DAY_S / 4 for i in range(4 * 21)]  # four a day over the last 21 days
+    assign = np.zeros(len(times), dtype=int)
+    out = emerging(times, assign, as_of=as_of, observed_from=as_of - 21 * DAY_S)[0]
+    assert out["recent"] == 28 and out["baseline"] == 56 and out["baseline_days"] == 14
+    assert out["expected_recent"] == 28 and out["growth"] == 1.0 and not out["emerging"]
+    short = emerging(times, assign, as_of=as_of, observed_from=as_of - 12 * DAY_S)[0]
+    assert short["growth"] is None and not short["emerging"]  # 5 baseline days: under the 7 needed
+
+
+def test_opportunity_advice_counts_only_verified_ai_evidence() -> None:
+    """An intent whose AI contacts are mostly still inside their repeat window has little evidence yet."""
+    young = {"intent": "refund", "volume": 500, "ai_share": 0.5, "ai_contacts": 250, "verified_automation_rate": 0.9}
+    out = opportunity_map([{**young, "pending_verification": 240}], knowledge=None, policy=None)[0]
+    assert out["recommendation"].startswith("gather evidence")
+    out = opportunity_map([{**young, "pending_verification": 30}], knowledge=None, policy=None)[0]
+    assert out["recommendation"].startswith("expand")

@@ -16,6 +16,7 @@ from cxops.domains.analytics.compute.metrics import (
     derive,
     rollup,
     select,
+    window_closed,
 )
 from cxops.domains.analytics.compute.metrics import build_frame as build_raw
 from cxops.domains.analytics.compute.repeats import next_same_gap
@@ -140,10 +141,11 @@ def test_verified_automation_waits_for_the_window_and_ignores_silence() -> None:
     assert matured["verified_automation_rate"] == 0.25
     assert matured["pending_verification"] == 0
     assert matured["handoff_rate"] == 0.25
-    # one day after: only the contact that already repeated is decided; the quiet ones are pending
+    # three days after, no window has closed: every AI contact is pending, the one that already repeated too
     early = compute(rows, metrics, as_of=T0 + 3 * DAY)[0]
-    assert early["pending_verification"] == 3
-    assert early["verified_automation_rate"] == 0.0
+    assert early["pending_verification"] == 4
+    assert early["verified_automation_rate"] is None
+    assert early["containment_rate"] == 0.75  # known at once: not a repeat-based metric
 
 
 def test_csat_survey_sentiment_and_cost() -> None:
@@ -210,3 +212,97 @@ def test_every_metric_has_its_columns() -> None:
     names = list(METRICS)
     out = compute(rows, names)
     assert set(names) <= set(out[0])
+
+
+# --- Censoring: a rate must not depend on how recent the contacts are -------------------------------------------
+
+
+def cohort(first: int, start: float, *, blocks: int, gap: float, spread: float = 0.0, ai: bool = False, **kw):  # type: ignore[no-untyped-def]
+    """`blocks` groups of four customers starting together, `spread` seconds between groups: in each group one
+    customer comes back on the same intent `gap` seconds later and three do not. Any set of whole groups thus
+    repeats at exactly 25% once the windows have closed (the follow-up contacts, which repeat nothing, aside)."""
+    kind = {"ai_involved": True, "agent_kind": "ai", "agent": "bot"} if ai else {}
+    out = []
+    for b in range(blocks):
+        at = int(start + b * spread)
+        for k in range(4):
+            n = first + 4 * b + k
+            out.append(row(n, ts=at, customer=f"cust{n}", **kind, **kw))
+            if k == 0:
+                out.append(row(100_000 + n, ts=int(at + gap), customer=f"cust{n}", **kw))
+    return out
+
+
+def rates_of(rows, since, until, as_of, metrics=("repeat_rate", "fcr_rate", "verified_automation_rate")):  # type: ignore[no-untyped-def]
+    frame = build_frame(rows)
+    part = select(frame, since=since, until=until)
+    sums = aggregate(part, by=(), grain="none", metrics=list(metrics), params=Params(as_of=as_of))
+    return derive(sums, list(metrics))[0]
+
+
+@pytest.mark.parametrize("age_days", [0.5, 1, 3, 5, 6.9])
+def test_recent_contacts_are_pending_whether_they_repeated_or_not(age_days: float) -> None:
+    """The audit's case: contacts younger than the window, a quarter of which have already repeated. Before the
+    fix the base held only those repeats (repeat rate 100%, FCR and verified resolution 0%)."""
+    as_of = T0 + 30 * DAY
+    start = as_of - age_days * DAY
+    gap = age_days * DAY / 2  # the repeats have already happened by as_of
+    rows = cohort(0, start, blocks=5, gap=gap) + cohort(1000, start, blocks=5, gap=gap, ai=True)
+    out = rates_of(rows, since=start, until=start + 1, as_of=as_of)
+    assert out == {"repeat_rate": None, "fcr_rate": None, "verified_automation_rate": None}
+    pending = rates_of(rows, since=start, until=start + 1, as_of=as_of, metrics=("pending_verification",))
+    assert pending["pending_verification"] == 20
+
+
+def test_rates_do_not_depend_on_how_recent_the_contacts_are() -> None:
+    """Two like cohorts (25% repeat), one old and one spread over the day that straddles the window's edge at
+    `as_of`: the recent one has the old one's rate, however many of its young contacts have repeated by now."""
+    as_of = T0 + 30 * DAY
+    old_start, recent_start = T0 + 2 * DAY, as_of - 7.5 * DAY
+    spread = DAY / 20  # twenty groups over one day: the first ten have a closed window at as_of, the rest not
+    rows = cohort(0, old_start, blocks=20, gap=DAY, spread=spread, ai=True)
+    rows += cohort(1000, recent_start, blocks=20, gap=DAY, spread=spread, ai=True)
+    day = {"old": (old_start, old_start + DAY), "recent": (recent_start, recent_start + DAY)}
+    old = rates_of(rows, *day["old"], as_of=as_of)
+    assert old == {"repeat_rate": 0.25, "fcr_rate": 0.75, "verified_automation_rate": 0.75}
+    # the young half's repeats (one a day after) are all visible by as_of; before the fix they joined the base
+    # without their quiet neighbours: 15 repeats of 50 contacts, a 30% repeat rate
+    assert rates_of(rows, *day["recent"], as_of=as_of) == old
+    # wherever the evaluation time falls, the recent cohort's rate is the old one's or unknown, never biased
+    for hours in range(0, 24 * 9, 3):
+        got = rates_of(rows, *day["recent"], as_of=recent_start + hours * 3600)
+        assert got in (old, {"repeat_rate": None, "fcr_rate": None, "verified_automation_rate": None}), hours
+
+
+def test_each_group_and_day_leaves_its_young_contacts_out() -> None:
+    """Region rows and day buckets get the same treatment as the totals: no row is biased by young repeats."""
+    as_of = T0 + 30 * DAY
+    r1, r2 = {"team": "t-r1", "region": "r1"}, {"team": "t-r2", "region": "r2"}
+    rows = [
+        *cohort(0, T0 + 5 * DAY, blocks=2, gap=DAY, **r1),
+        *cohort(100, T0 + 6 * DAY, blocks=1, gap=DAY, **r2),
+        # young contacts in both regions whose repeats are already in
+        *cohort(200, as_of - 4 * DAY, blocks=3, gap=DAY, **r1),
+        *cohort(300, as_of - 2 * DAY, blocks=2, gap=DAY / 2, **r2),
+    ]
+    frame = build_frame(rows)
+    part = select(frame, since=T0, until=as_of)
+    metrics = ["repeat_rate", "fcr_rate", "volume"]
+    sums = aggregate(part, by=["region"], grain="day", metrics=metrics, params=Params(as_of=as_of))
+    # old cohorts only: per group of four, one repeat among five contacts (the follow-up repeats nothing)
+    by_region = {r["region"]: r["repeat_rate"] for r in derive(rollup(sums, ["region"]), metrics)}
+    assert by_region == {"r1": 0.2, "r2": 0.2}
+    days = {r["bucket"][:10]: r["repeat_rate"] for r in derive(rollup(sums, ["bucket"]), metrics)}
+    edge = datetime.fromtimestamp(as_of - 7 * DAY, UTC).date().isoformat()
+    young = [d for d in days if d >= edge]
+    assert len(young) == 3 and all(days[d] is None for d in young)  # 4 and 3 days before as_of; 2 and 1.5
+    # the old days: r1's groups (1 in 4), r2's groups with r1's follow-ups (1 in 6), r2's follow-ups (none)
+    assert [days[d] for d in sorted(days) if d < edge] == [0.25, 0.1667, 0.0]
+    assert derive(rollup(sums, []), metrics)[0]["repeat_rate"] == 0.2
+
+
+def test_window_closes_exactly_n_days_after_the_start() -> None:
+    ts = np.array([T0, T0 + 1, T0 + 2])
+    closed = window_closed(ts, Params(as_of=T0 + 7 * DAY + 1, repeat_days=7))
+    assert closed.tolist() == [True, True, False]
+    assert window_closed(ts, Params(as_of=T0 + DAY, repeat_days=1)).tolist() == [True, False, False]

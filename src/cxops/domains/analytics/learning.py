@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -56,7 +56,7 @@ def opportunities(
         else:
             coverage[name] = dict(port.coverage(session, org_id=org_id, intents=intents))
     mapped = opportunity_map(rows, knowledge=coverage["knowledge"], policy=coverage["policy"])
-    body = service.page_of(query, mapped, unavailable)
+    body = service.page_of(query, mapped, unavailable, horizon=service.horizon_of(frame))
     body["rows"] = mapped
     body["notes"].append(COVERAGE_NOTE)
     return body
@@ -73,7 +73,7 @@ def topics(
     unlabelled_only: bool,
 ) -> dict[str, Any]:
     """Topics of the newest `max_docs` contacts in range, with per-topic emerging alerts."""
-    docs = repository.topic_documents(
+    docs, observed_from = repository.topic_documents(
         session, org_id, since=since, until=until, limit=max_docs, unlabelled_only=unlabelled_only
     )
     body: dict[str, Any] = {
@@ -81,6 +81,7 @@ def topics(
         "until": until.isoformat(),
         "documents": len(docs),
         "unlabelled_only": unlabelled_only,
+        "sampled_from": datetime.fromtimestamp(observed_from, UTC).isoformat(),
     }
     if len(docs) < topic_compute.MIN_DOCS:
         what = "unlabelled contacts" if unlabelled_only else "contacts"
@@ -91,7 +92,7 @@ def topics(
     except ValueError as exc:  # e.g. every word is a stop word
         raise ValidationFailed(f"cannot discover topics in this sample: {exc}", field="since") from None
     times = [d[0] for d in docs]
-    trend = topic_compute.emerging(times, found.assignments, as_of=max(times) + 1)
+    trend = topic_compute.emerging(times, found.assignments, as_of=max(times) + 1, observed_from=observed_from)
     intents_by_topic: dict[int, dict[str, int]] = {}
     for (_, intent, _), topic in zip(docs, found.assignments, strict=True):
         counts = intents_by_topic.setdefault(int(topic), {})
@@ -102,6 +103,11 @@ def topics(
         if t["topic"] in trend  # k-means can leave a cluster empty (e.g. few distinct texts): nothing to show
     ]
     body.update(topics=rows, alerts=[r for r in rows if r["emerging"]])
+    if rows and rows[0]["growth"] is None:
+        body["note"] = (
+            f"the newest {len(docs)} contacts reach back only to {body['sampled_from'][:16]}: too short a baseline "
+            "before the last 7 days to tell an emerging topic (raise max_docs or start the range later)"
+        )
     return body
 
 

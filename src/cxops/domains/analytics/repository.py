@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, String, cast, func, select, text
+from sqlalchemy import BigInteger, ColumnElement, Integer, String, cast, func, select, text
 from sqlalchemy.orm import Session
 
 from cxops.core.models import OutboxEvent
@@ -28,8 +28,10 @@ def _dialect(session: Session) -> str:
 
 
 def _epoch(session: Session, column: Any) -> ColumnElement[Any]:
+    """Whole epoch seconds, rounded down on both dialects (a cast alone rounds to nearest on PostgreSQL, which
+    put a contact of the last half second before a range boundary inside it)."""
     if _dialect(session) == "postgresql":
-        return cast(func.extract("epoch", column), Integer)
+        return cast(func.floor(func.extract("epoch", column)), BigInteger)
     return cast(func.strftime("%s", column), Integer)
 
 
@@ -152,8 +154,10 @@ def agent_states(session: Session, org_id: uuid.UUID, *, since: datetime, until:
 
 def topic_documents(
     session: Session, org_id: uuid.UUID, *, since: datetime, until: datetime, limit: int, unlabelled_only: bool
-) -> list[tuple[int, str | None, str]]:
-    """(start epoch, intent, customer text) of the newest `limit` contacts in range with customer turns."""
+) -> tuple[list[tuple[int, str | None, str]], int]:
+    """(start epoch, intent, customer text) of the newest `limit` contacts in range with customer turns, and the
+    epoch from which the sample holds every such contact (the range start, or the oldest contact sampled when
+    the limit cut the sample short)."""
     cond = [Interaction.org_id == org_id, Interaction.started_at >= since, Interaction.started_at < until]
     if unlabelled_only:
         cond.append(Interaction.intent.is_(None))
@@ -164,6 +168,8 @@ def topic_documents(
         .limit(min(limit, MAX_TOPIC_DOCS))
     ).all()
     meta = {i: (int(ts or 0), intent) for i, ts, intent in ids}
+    cut = len(ids) >= min(limit, MAX_TOPIC_DOCS)
+    observed_from = min(ts for ts, _ in meta.values()) if cut and meta else int(since.timestamp())
     texts: dict[uuid.UUID, list[str]] = {}
     keys = list(meta)
     for start in range(0, len(keys), 500):
@@ -175,7 +181,7 @@ def topic_documents(
         )
         for interaction_id, body in rows:
             texts.setdefault(interaction_id, []).append(body)
-    return [(meta[i][0], meta[i][1], " ".join(parts)) for i, parts in texts.items()]
+    return [(meta[i][0], meta[i][1], " ".join(parts)) for i, parts in texts.items()], observed_from
 
 
 def window_start(now: datetime, days: int) -> datetime:

@@ -30,6 +30,8 @@ from cxops.domains.analytics.schemas import MAX_PAGE, MetricsQuery
 MAX_METRICS = 30
 MAX_BY = 3
 DEFAULT_DAYS = 30
+#: Metrics whose outcome is known only once a contact's repeat window has closed.
+REPEAT_METRICS = frozenset({"fcr_rate", "repeat_rate", "verified_automation_rate", "pending_verification"})
 WAIT_NOTE = (
     "service level and speed of answer read attributes.wait_s (seconds queued); contacts without it are left out"
 )
@@ -49,9 +51,13 @@ def _split(raw: str | None, field: str, known: tuple[str, ...] | dict[str, Any],
 
 
 def _aware(value: datetime | None, field: str) -> datetime | None:
-    if value is not None and value.tzinfo is None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
         raise ValidationFailed(f"{field} needs a timezone offset (e.g. 2026-01-31T00:00:00Z)", field=field)
-    return value.astimezone(UTC) if value is not None else None
+    if not 1970 <= value.year <= 9000:  # contacts are dated in the Unix era; range arithmetic must not overflow
+        raise ValidationFailed(f"{field} {value.isoformat()} is out of range (years 1970-9000)", field=field)
+    return value.astimezone(UTC)
 
 
 def check_range(
@@ -155,10 +161,21 @@ def note_empty_ports(totals: Mapping[str, Any], query: MetricsQuery, unavailable
             unavailable[metric] = NO_DATA[port_name]
 
 
-def params_of(query: MetricsQuery) -> engine.Params:
-    """Engine parameters of a query, evaluated now."""
+def horizon_of(frame: pd.DataFrame) -> datetime:
+    """How far the organisation's data reaches: its newest contact's start (now if none, or if in the future).
+
+    Repeat windows close against it, not against the clock: a contact whose window runs past the newest contact
+    ingested (history imported up to a date, a frame loaded a while ago) cannot be known not to repeat.
+    """
+    now = utcnow()
+    latest = latest_start(frame)
+    return now if latest is None else min(now, latest)
+
+
+def params_of(query: MetricsQuery, horizon: datetime) -> engine.Params:
+    """Engine parameters of a query, evaluated at the data horizon (see `horizon_of`)."""
     return engine.Params(
-        as_of=utcnow().timestamp(),
+        as_of=horizon.timestamp(),
         repeat_days=query.repeat_days,
         cost_human_minute=query.cost_human_minute,
         cost_ai_interaction=query.cost_ai_interaction,
@@ -168,9 +185,8 @@ def params_of(query: MetricsQuery) -> engine.Params:
 def compute_rows(frame: pd.DataFrame, query: MetricsQuery, extra: Mapping[str, engine.Scores]) -> list[dict[str, Any]]:
     """Every result row of a query (unpaged), sorted."""
     part = engine.select(frame, since=query.since.timestamp(), until=query.until.timestamp(), filters=query.filters)
-    sums = engine.aggregate(
-        part, by=query.by, grain=query.grain, metrics=query.metrics, params=params_of(query), extra=extra
-    )
+    params = params_of(query, horizon_of(frame))
+    sums = engine.aggregate(part, by=query.by, grain=query.grain, metrics=query.metrics, params=params, extra=extra)
     rows = engine.derive(sums, query.metrics)
     if query.sort:
         key, reverse = query.sort.lstrip("-"), query.sort.startswith("-")
@@ -197,17 +213,28 @@ def run_metrics(
         note_empty_ports(
             {m: next((r[m] for r in rows if r.get(m) is not None), None) for m in PORT_METRICS}, query, unavailable
         )
-    return page_of(query, rows, unavailable)
+    return page_of(query, rows, unavailable, horizon=horizon_of(frame))
 
 
-def page_of(query: MetricsQuery, rows: list[dict[str, Any]], unavailable: dict[str, str]) -> dict[str, Any]:
-    """The response body for one page of rows."""
+def page_of(
+    query: MetricsQuery, rows: list[dict[str, Any]], unavailable: dict[str, str], *, horizon: datetime | None = None
+) -> dict[str, Any]:
+    """The response body for one page of rows; `horizon` (the data horizon the repeat windows close against)
+    adds when the windows of the repeat-based metrics close (`params.data_horizon`, `params.repeat_measured_before`)."""
     notes = [WAIT_NOTE] if {"service_level", "asa_s"} & set(query.metrics) else []
-    if {"fcr_rate", "repeat_rate", "verified_automation_rate"} & set(query.metrics):
+    repeat_based = bool(REPEAT_METRICS & set(query.metrics))
+    measured_before = None if horizon is None else horizon - timedelta(days=query.repeat_days)
+    if repeat_based:
+        since = "" if measured_before is None else f" (those started from {measured_before.isoformat()} on)"
         notes.append(
-            f"repeat window N = {query.repeat_days} days: contacts younger than N days that have not repeated are "
-            "pending and left out of FCR, repeat and verified-automation rates"
+            f"repeat window N = {query.repeat_days} days: contacts started less than N days before the newest "
+            f"contact{since} cannot be measured yet; they are pending and left out of FCR, repeat and "
+            "verified-automation rates whether or not they have already repeated (a rate is empty when every "
+            "contact of its row is pending)"
         )
+    extra_params: dict[str, Any] = {}
+    if repeat_based and horizon is not None and measured_before is not None:
+        extra_params = {"data_horizon": horizon.isoformat(), "repeat_measured_before": measured_before.isoformat()}
     return {
         "since": query.since.isoformat(),
         "until": query.until.isoformat(),
@@ -219,6 +246,7 @@ def page_of(query: MetricsQuery, rows: list[dict[str, Any]], unavailable: dict[s
             "repeat_days": query.repeat_days,
             "cost_human_minute": query.cost_human_minute,
             "cost_ai_interaction": query.cost_ai_interaction,
+            **extra_params,
         },
         "rows": rows[query.offset : query.offset + query.limit],
         "total_rows": len(rows),

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from cxops.core.repository import insert_ignore
@@ -70,42 +70,88 @@ def insert_states(session: Session, rows: list[dict[str, Any]]) -> int:
     return len(keys - existing)
 
 
-def daily_overview(session: Session, org_id: uuid.UUID, since: datetime) -> list[dict[str, Any]]:
-    """Per day and channel: volume, outcomes, AI involvement, mean handle time and CSAT."""
-    day = func.date(Interaction.started_at)
+def _utc_day(session: Session) -> ColumnElement[Any]:
+    """The UTC calendar day of a contact's start (PostgreSQL's date() would use the session's time zone)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("UTC", Interaction.started_at))
+    return func.date(Interaction.started_at)
+
+
+def daily_overview(session: Session, org_id: uuid.UUID, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """Per UTC day and channel of contacts started in [since, until): volume, outcomes, AI involvement, handle
+    time and CSAT, with the sums behind each mean so that days and channels add up exactly.
+
+    Handle time (talk + hold + wrap) is averaged over handled contacts (every outcome but 'abandoned', open
+    ones included), CSAT over the contacts with a score: the definitions of the analytics metrics `aht_s` and
+    `csat`, so this overview and the operations overview agree on the same range.
+    """
+    day = _utc_day(session)
+    count = Interaction.turn_count.type
+    handled = or_(Interaction.outcome.is_(None), Interaction.outcome != "abandoned")
+    handle = Interaction.talk_s + Interaction.hold_s + Interaction.wrap_s
     rows = session.execute(
         select(
             day.label("day"),
             Interaction.channel,
             func.count().label("n"),
-            func.sum((Interaction.outcome == "resolved").cast(type_=Interaction.turn_count.type)),
-            func.sum((Interaction.outcome == "abandoned").cast(type_=Interaction.turn_count.type)),
-            func.sum(Interaction.ai_involved.cast(type_=Interaction.turn_count.type)),
-            func.avg(Interaction.talk_s + Interaction.hold_s + Interaction.wrap_s),
-            func.avg(Interaction.csat),
+            func.sum((Interaction.outcome == "resolved").cast(type_=count)),
+            func.sum((Interaction.outcome == "abandoned").cast(type_=count)),
+            func.sum(Interaction.ai_involved.cast(type_=count)),
+            func.sum(handled.cast(type_=count)),
+            func.sum(case((handled, handle), else_=0.0)),
+            func.count(Interaction.csat),
+            func.sum(Interaction.csat),
         )
-        .where(Interaction.org_id == org_id, Interaction.started_at >= since)
+        .where(Interaction.org_id == org_id, Interaction.started_at >= since, Interaction.started_at < until)
         .group_by(day, Interaction.channel)
-        .order_by(day)
+        .order_by(day, Interaction.channel)
     )
-    return [
-        {
-            "day": str(d),
-            "channel": ch,
-            "volume": n,
-            "resolved": int(res or 0),
-            "abandoned": int(ab or 0),
-            "ai_involved": int(ai or 0),
-            "aht_s": round(float(aht or 0), 1),
-            "csat": round(float(cs), 2) if cs is not None else None,
-        }
-        for d, ch, n, res, ab, ai, aht, cs in rows
-    ]
+    out = []
+    for d, ch, n, res, ab, ai, hd, handle_sum, csat_n, csat_sum in rows:
+        sums = {"handled": int(hd or 0), "handle_s": float(handle_sum or 0), "csat_n": int(csat_n or 0)}
+        sums["csat_sum"] = float(csat_sum or 0)
+        out.append(
+            {
+                "day": str(d),
+                "channel": ch,
+                "volume": int(n),
+                "resolved": int(res or 0),
+                "abandoned": int(ab or 0),
+                "ai_involved": int(ai or 0),
+                **sums,
+                **overview_means(sums),
+            }
+        )
+    return out
+
+
+def overview_totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rows of `daily_overview` added up: counts summed, means as ratios of the summed sums (exact)."""
+    keys = ("volume", "resolved", "abandoned", "ai_involved", "handled", "handle_s", "csat_n", "csat_sum")
+    sums: dict[str, Any] = {k: sum(r[k] for r in rows) for k in keys}
+    return {**sums, **overview_means(sums)}
+
+
+def overview_means(sums: dict[str, Any]) -> dict[str, float | None]:
+    """Mean handle time of handled contacts (s, 2 decimals) and mean CSAT (2 decimals), None without any:
+    rounded like the analytics API."""
+    return {
+        "aht_s": round(sums["handle_s"] / sums["handled"], 2) if sums["handled"] else None,
+        "csat": round(sums["csat_sum"] / sums["csat_n"], 2) if sums["csat_n"] else None,
+    }
 
 
 def latest_start(session: Session, org_id: uuid.UUID) -> datetime | None:
     return session.scalar(select(func.max(Interaction.started_at)).where(Interaction.org_id == org_id))
 
 
-def window_start(latest: datetime | None, days: int) -> datetime | None:
-    return None if latest is None else latest - timedelta(days=days)
+def recent_window(latest: datetime | None, days: int, now: datetime) -> tuple[datetime, datetime]:
+    """The `days` up to the newest contact, [since, until) by contact start: until is one second after the
+    newest contact's start (whole seconds; `now` when there is none), since `days` x 24 h before.
+
+    The same range the analytics API defaults to (analytics.service.check_range), so "the last 30 days" holds
+    the same contacts on the daily overview and on the operations overview. It spans `days` + 1 UTC calendar
+    days unless it ends at midnight: the first and the last are partial.
+    """
+    end = (latest or now).replace(microsecond=0) + timedelta(seconds=1)
+    return end - timedelta(days=days), end

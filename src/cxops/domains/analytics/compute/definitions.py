@@ -55,7 +55,8 @@ METRICS: dict[str, Metric] = {
             "fcr_den",
             "ratio",
             "handled contacts of a known customer resolved with no contact from the same customer on the same "
-            "intent within N days / such contacts whose N-day window has closed",
+            "intent within N days / such contacts whose N-day window has closed by the data horizon (younger "
+            "ones are pending, repeated or not)",
         ),
         _M(
             "repeat_rate",
@@ -63,7 +64,8 @@ METRICS: dict[str, Metric] = {
             "rep_den",
             "ratio",
             "contacts followed by another from the same customer on the same intent within N days / contacts of "
-            "known customers whose N-day window has closed (or that already repeated)",
+            "known customers whose N-day window has closed by the data horizon (younger ones are pending, "
+            "repeated or not)",
         ),
         _M("transfer_rate", "transferred", "n", "ratio", "outcome 'transferred' / volume"),
         _M("escalation_rate", "escalated", "n", "ratio", "outcome 'escalated' / volume"),
@@ -83,10 +85,16 @@ METRICS: dict[str, Metric] = {
             "var_den",
             "ratio",
             "AI contacts contained and resolved, of a known customer, with no repeat on the same intent within "
-            "N days / AI contacts whose N-day window has closed; contacts of the last N days that have not "
-            "repeated are pending (not counted either way)",
+            "N days / AI contacts whose N-day window has closed by the data horizon; AI contacts of the last N "
+            "days are pending (not counted either way, whether they have repeated yet or not)",
         ),
-        _M("pending_verification", "ai_pending", None, "contacts", "AI contacts still inside their N-day window"),
+        _M(
+            "pending_verification",
+            "ai_pending",
+            None,
+            "contacts",
+            "AI contacts still inside their N-day window (started less than N days before the data horizon)",
+        ),
         _M("csat", "csat_sum", "csat_n", "score 1-5", "mean CSAT of answered surveys"),
         _M("survey_response_rate", "survey", "handled", "ratio", "answered surveys / handled contacts"),
         _M(

@@ -52,7 +52,8 @@ class Params:
     """Per-query parameters of the derived metrics.
 
     Attributes:
-        as_of: the evaluation time (epoch seconds): contacts younger than `repeat_days` are still pending.
+        as_of: the evaluation time (epoch seconds), at most the data horizon (the newest contact's start):
+            contacts started less than `repeat_days` before it are pending (see `window_closed`).
         repeat_days: N, the repeat-contact window in days.
         cost_human_minute: cost of one minute of human handle time.
         cost_ai_interaction: cost of one contact an AI agent took part in.
@@ -142,6 +143,15 @@ def select(frame: pd.DataFrame, *, since: float, until: float, filters: Mapping[
 Scores = Mapping[str, float] | np.ndarray
 
 
+def window_closed(ts: np.ndarray, params: Params) -> np.ndarray:
+    """Whether each contact's N-day repeat window has fully passed by `params.as_of` (start + N days <= as_of).
+
+    Whether a contact repeats is known only once its window has closed, so FCR, repeat rate and verified
+    automation count such contacts only; the others are pending whether or not they have repeated yet.
+    """
+    return (params.as_of - np.asarray(ts, dtype=np.float64)) >= params.repeat_days * DAY_S
+
+
 def _dynamic_sums(
     part: Selection, params: Params, extra: Mapping[str, Scores], needed: Sequence[str]
 ) -> dict[str, Any]:
@@ -150,7 +160,9 @@ def _dynamic_sums(
     if wanted & {"fcr_den", "fcr_num", "rep_den", "rep_num", "var_den", "var_num", "ai_pending"}:
         window = params.repeat_days * DAY_S
         repeat = part.values("gap_s") <= window
-        matured = ((params.as_of - part.values("ts")) >= window) | repeat
+        # Only contacts whose whole window has closed are measured, repeated or not: counting a young contact
+        # once it has repeated (and leaving it out while it has not) fills the recent days with repeats only.
+        matured = window_closed(part.values("ts"), params)
         cust = part.values("has_customer") == 1
         ai = part.values("ai") == 1
         resolved = part.values("resolved") == 1

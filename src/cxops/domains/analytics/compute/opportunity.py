@@ -19,7 +19,9 @@ COVERAGE_NEEDED = 0.5  # knowledge or policy coverage under which AI is not read
 
 
 def _recommend(row: Mapping[str, Any], kc: float | None, pc: float | None) -> str:
-    var, ai_share, ai_n = row.get("verified_automation_rate"), row.get("ai_share") or 0.0, row.get("ai_contacts", 0)
+    var, ai_share = row.get("verified_automation_rate"), row.get("ai_share") or 0.0
+    # the verified rate's evidence is the AI contacts whose repeat window has closed, not the pending ones
+    ai_n = (row.get("ai_contacts") or 0) - (row.get("pending_verification") or 0)
     if ai_share == 0:
         if (kc is not None and kc < COVERAGE_NEEDED) or (pc is not None and pc < COVERAGE_NEEDED):
             return "prepare: cover it with knowledge and policy before a pilot"
@@ -39,7 +41,8 @@ def opportunity_map(
     knowledge: Mapping[str, float] | None,
     policy: Mapping[str, float] | None,
 ) -> list[dict[str, Any]]:
-    """Score and advise each intent row (needs intent, volume, ai_share, verified_automation_rate, ai_contacts).
+    """Score and advise each intent row (needs intent, volume, ai_share, verified_automation_rate, ai_contacts;
+    pending_verification, the AI contacts whose repeat window is still open, is taken off the evidence if given).
 
     Args:
         rows: metric rows by intent.

@@ -65,27 +65,38 @@ def emerging(
     baseline_days: int = 28,
     min_recent: int = 5,
     min_growth: float = 2.0,
+    observed_from: float | None = None,
+    min_baseline_days: float = 7.0,
 ) -> dict[int, dict[str, Any]]:
     """Per topic: contacts in the recent window vs the rate of the baseline window before it.
 
-    growth = (recent + 1) / (baseline_count x recent_days / baseline_days + 1)   (add-one smoothing)
+    growth = (recent + 1) / (baseline_count x recent_days / observed baseline days + 1)   (add-one smoothing)
     A topic is *emerging* when recent >= min_recent and growth >= min_growth.
+
+    `observed_from`: the sample holds every contact from this time on and none before (a sample cut at its
+    newest N contacts, or a range starting inside the baseline window). Only that part of the baseline is
+    compared: counting the unobserved part as zero made every topic of a short sample look new. With less than
+    `min_baseline_days` observed (or a recent window not wholly observed) growth is None and nothing emerges.
     """
     t = np.asarray(times, dtype=np.float64)
     recent_from = as_of - recent_days * DAY_S
     base_from = recent_from - baseline_days * DAY_S
+    seen_from = base_from if observed_from is None else max(base_from, float(observed_from))
+    observed_days = max(0.0, (recent_from - seen_from) / DAY_S)
+    judged = observed_days >= min_baseline_days
     out: dict[int, dict[str, Any]] = {}
     for topic_id in np.unique(assignments):
         mine = t[assignments == topic_id]
         recent = int(((mine >= recent_from) & (mine < as_of)).sum())
-        baseline = int(((mine >= base_from) & (mine < recent_from)).sum())
-        expected = baseline * recent_days / baseline_days
-        growth = (recent + 1) / (expected + 1)
+        baseline = int(((mine >= seen_from) & (mine < recent_from)).sum())
+        expected = baseline * recent_days / observed_days if judged else None
+        growth = (recent + 1) / (expected + 1) if expected is not None else None
         out[int(topic_id)] = {
             "recent": recent,
             "baseline": baseline,
-            "expected_recent": round(expected, 2),
-            "growth": round(growth, 2),
-            "emerging": recent >= min_recent and growth >= min_growth,
+            "baseline_days": round(observed_days, 1),
+            "expected_recent": None if expected is None else round(expected, 2),
+            "growth": None if growth is None else round(growth, 2),
+            "emerging": growth is not None and recent >= min_recent and growth >= min_growth,
         }
     return out

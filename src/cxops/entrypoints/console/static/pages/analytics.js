@@ -8,6 +8,25 @@
   const pct = v => (v === null || v === undefined ? "–" : `${(v * 100).toFixed(1)}%`);
   const num = (v, unit) => (v === null || v === undefined ? "–" : `${fmt(Math.round(v * 10) / 10)}${unit || ""}`);
   const money = v => (v === null || v === undefined ? "–" : v.toFixed(2));
+  const score = v => (v === null || v === undefined ? "–" : v.toFixed(2)); // CSAT: 2 decimals, as the API and the daily overview
+  const stamp = iso => `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+  const NONE = "(none)";
+
+  // The range line: [since, until) in UTC, and why a day chart shows partial first and last days.
+  function rangeLine(body, params) {
+    const midnight = iso => iso.slice(11, 19) === "00:00:00";
+    const partial = midnight(body.since) && midnight(body.until) ? "" : "; the first and last UTC days are partial";
+    const what = params.days ? `the last ${params.days} days up to now` : "the 30 days up to the newest contact";
+    return `${stamp(body.since)} to ${stamp(body.until)} UTC (${what}${partial}) · repeat window ${body.params.repeat_days} days`;
+  }
+
+  // Repeat-based figures are measurable only for contacts whose repeat window has closed by the newest contact.
+  function pendingNote(body) {
+    const before = body.params.repeat_measured_before;
+    if (!before || Date.parse(before) >= Date.parse(body.until)) return null;
+    const from = Date.parse(before) > Date.parse(body.since) ? before : body.since;
+    return h("p", { class: "muted", "data-testid": "pending-note", text: `Not yet measurable from ${stamp(from)} UTC: FCR, repeat rate and verified AI resolution need ${body.params.repeat_days} days after a contact to see whether the customer came back, so those contacts are pending (left out either way) and the lines stop there.` });
+  }
 
   function query(params, keep) {
     const q = new URLSearchParams();
@@ -56,15 +75,15 @@
     el.append(rangeForm("ops-overview", params));
     const body = await api(`/v1/analytics/overview?${q}`);
     const k = body.kpis;
-    el.append(h("p", { class: "muted", text: `${body.since.slice(0, 10)} to ${body.until.slice(0, 10)} · repeat window ${body.params.repeat_days} days · UTC days` }));
+    el.append(h("p", { class: "muted", "data-testid": "range", text: rangeLine(body, params) }));
     el.append(h("div", { class: "grid", "data-testid": "kpis" },
-      kpi("Contacts", k.volume), kpi("Avg handle time", num(k.aht_s, " s"), "talk + hold + wrap"),
+      kpi("Contacts", k.volume), kpi("Avg handle time", num(k.aht_s, " s"), "talk + hold + wrap of handled contacts"),
       kpi("Service level", pct(k.service_level), "answered within threshold"), kpi("Abandoned", pct(k.abandon_rate)),
-      kpi("First-contact resolution", pct(k.fcr_rate), "no repeat on the intent"), kpi("Repeat contacts", pct(k.repeat_rate)),
+      kpi("First-contact resolution", pct(k.fcr_rate), "no repeat on the intent · closed windows"), kpi("Repeat contacts", pct(k.repeat_rate), "closed windows only"),
       kpi("Transfers", pct(k.transfer_rate)), kpi("Escalations", pct(k.escalation_rate)),
       kpi("AI involved", pct(k.ai_share)), kpi("AI containment", pct(k.containment_rate), "no human needed"),
       kpi("Verified AI resolution", pct(k.verified_automation_rate), `${fmt(k.pending_verification)} pending`),
-      kpi("CSAT", num(k.csat), `${pct(k.survey_response_rate)} responded`), kpi("Sentiment shift", num(k.sentiment_shift), "start → end"),
+      kpi("CSAT", score(k.csat), `1-5 · ${pct(k.survey_response_rate)} responded`), kpi("Sentiment shift", num(k.sentiment_shift), "start → end"),
       kpi("Cost per contact", money(k.cost_per_contact)),
       kpi("QA score", num(k.qa_score), body.unavailable.qa_score ? "not available" : "0-100"),
       kpi("Trust index", num(k.trust_index), body.unavailable.trust_index ? "not available" : "0-100 · not automation-averse")));
@@ -73,11 +92,11 @@
     el.append(chart.line({ title: "AI: containment vs verified resolution (%)", series: [
       { name: "containment", points: t.map(r => [r.bucket, r.containment_rate === null ? null : r.containment_rate * 100]) },
       { name: "verified resolution", points: t.map(r => [r.bucket, r.verified_automation_rate === null ? null : r.verified_automation_rate * 100]), dashed: true },
-      { name: "repeat rate", points: t.map(r => [r.bucket, r.repeat_rate === null ? null : r.repeat_rate * 100]) }] }));
+      { name: "repeat rate", points: t.map(r => [r.bucket, r.repeat_rate === null ? null : r.repeat_rate * 100]) }] }), pendingNote(body));
     el.append(chart.bar({ title: "Contacts by channel", labels: body.by_channel.map(r => r.channel), series: [{ name: "contacts", values: body.by_channel.map(r => r.volume) }] }));
     el.append(h("h2", { text: "Human and AI" }), table([
       { key: "agent_kind", label: "Primary agent" }, { key: "volume", label: "Contacts" }, { key: "aht_s", label: "AHT (s)" },
-      { key: "fcr_rate", label: "FCR", format: pct }, { key: "csat", label: "CSAT" }, { key: "trust_index", label: "Trust index", format: v => num(v) },
+      { key: "fcr_rate", label: "FCR", format: pct }, { key: "csat", label: "CSAT", format: score }, { key: "trust_index", label: "Trust index", format: v => num(v) },
       { key: "cost_per_contact", label: "Cost/contact", format: money }], body.by_agent_kind));
     const byKind = new URLSearchParams(q); byKind.set("table", "by_agent_kind");
     el.append(exportLinks("/v1/analytics/overview", byKind, "human and AI"));
@@ -88,6 +107,7 @@
     const q = rangeParams(params);
     el.append(rangeForm("ops-drill", params));
     const body = await api(`/v1/analytics/drilldown?${q}`);
+    el.append(h("p", { class: "muted", "data-testid": "range", text: rangeLine(body, params) }));
     const crumbs = [h("a", { href: "#/ops-drill", text: "All regions" })];
     const path = {};
     for (const step of body.path) {
@@ -95,16 +115,22 @@
       crumbs.push(" › ", h("a", { href: `#/ops-drill?${new URLSearchParams(Object.assign({}, path))}`, text: `${step.level}: ${step.value}` }));
     }
     el.append(h("nav", { class: "row", "aria-label": "Breadcrumb" }, crumbs));
-    const level = body.level, deeper = level !== "agent";
-    const nameCell = v => deeper && v !== "(none)" ? h("a", { href: `#/ops-drill?${new URLSearchParams(Object.assign({}, params, path, { [level]: v }))}`, text: v }) : v;
+    const level = body.level, deeper = level !== "agent", unassigned = body.unassigned;
+    const TOTAL = "\u0000total";  // the totals row's key: no code can be it
+    // (none): contacts with no value at this level, mostly abandoned before reaching an agent (no team, no region)
+    const noneCell = () => h("span", { class: "muted", title: unassigned ? unassigned.note : `contacts with no ${level}`, "data-testid": "unassigned", text: unassigned ? unassigned.label : `no ${level}` });
+    const nameCell = v => v === TOTAL ? h("strong", { text: "All contacts" }) : v === NONE ? noneCell()
+      : deeper ? h("a", { href: `#/ops-drill?${new URLSearchParams(Object.assign({}, params, path, { [level]: v }))}`, text: v }) : v;
+    const rows = body.rows.concat(body.totals ? [Object.assign({}, body.totals, { [level]: TOTAL })] : []);
     el.append(h("h2", { text: `By ${level}` }));
     el.append(table([{ key: level, label: level[0].toUpperCase() + level.slice(1), format: nameCell },
       { key: "volume", label: "Contacts" }, { key: "aht_s", label: "AHT (s)" }, { key: "service_level", label: "Service level", format: pct },
       { key: "fcr_rate", label: "FCR", format: pct }, { key: "repeat_rate", label: "Repeat", format: pct },
       { key: "containment_rate", label: "AI containment", format: pct }, { key: "verified_automation_rate", label: "Verified AI", format: pct },
-      { key: "csat", label: "CSAT" }, { key: "trust_index", label: "Trust index", format: v => num(v) },
-      { key: "cost_per_contact", label: "Cost/contact", format: money }], body.rows));
-    el.append(chart.bar({ title: `Contacts by ${level}`, labels: body.rows.map(r => r[level]), series: [{ name: "contacts", values: body.rows.map(r => r.volume) }] }));
+      { key: "csat", label: "CSAT", format: score }, { key: "trust_index", label: "Trust index", format: v => num(v) },
+      { key: "cost_per_contact", label: "Cost/contact", format: money }], rows));
+    if (unassigned) el.append(h("p", { class: "muted", "data-testid": "unassigned-note", text: `“${unassigned.label}”: ${unassigned.note.replace(/^\(none\) = /, "")}.` }));
+    el.append(chart.bar({ title: `Contacts by ${level}`, labels: body.rows.map(r => r[level] === NONE ? `no ${level}` : r[level]), series: [{ name: "contacts", values: body.rows.map(r => r.volume) }] }));
     el.append(exportLinks("/v1/analytics/drilldown", q), notes(body));
   } });
 
