@@ -445,3 +445,65 @@ def test_the_superseded_article_is_the_one_its_source_dates_older(
     assert titles[conflict["older"]] == "Refund policy (EU)" and titles[conflict["newer"]] == "Refund policy"
     stale = {s["title"]: s["reasons"] for s in report["stale"]}
     assert stale == {"Refund policy (EU)": ["older than conflicting article 'Refund policy' (zd)"]}
+
+
+def test_answers_put_current_articles_first_and_name_conflicts_the_caller_may_see(
+    client: TestClient, kb_app, org_keys: dict[str, str], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """A legacy FAQ last reviewed in 2024 says 14 days where the help centre says 30: an answer citing both lists
+    the help centre first, marks the FAQ superseded and says so; a supervisor-only playbook stating a third window
+    is named to a supervisor, never to an agent."""
+    admin = org_keys["admin"]
+    _sync(client, admin, _source(client, admin, "help", "markdown", write_markdown_source(tmp_path / "md")))
+    legacy, playbook = tmp_path / "legacy", tmp_path / "playbook"
+    legacy.mkdir()
+    playbook.mkdir()
+    (legacy / "refunds.md").write_text(
+        "# Refund policy\n\n## Eligibility\n\n"
+        "You can request a refund within 14 days of purchase if the item is unused.\n"
+    )
+    (playbook / "refunds.md").write_text(
+        "# Refund policy\n\n## Eligibility\n\n"
+        "You can request a refund within 60 days of purchase if the item is unused.\n"
+    )
+    legacy_id = _source(
+        client, admin, "legacy", "markdown", legacy, review_interval_days=365, last_reviewed_at="2024-01-31T00:00:00Z"
+    )
+    _sync(client, admin, legacy_id)
+    _sync(
+        client, admin,
+        _source(client, admin, "playbook", "markdown", playbook, audience_roles=["supervisor"],
+                last_reviewed_at="2024-06-01T00:00:00Z"),
+    )  # fmt: skip
+    query = {"query": "Can I get a refund within days of purchase if the item is unused?", "threshold": 0.0, "k": 5}
+
+    agent = client.post(f"{KB}/answer", json=query, headers=auth(org_keys["agent"])).json()
+    cited = [(p["citation"]["source"], p["freshness"]["status"]) for p in agent["passages"]]
+    assert ("help", "current") in cited and ("legacy", "superseded") in cited, cited
+    assert cited.index(("help", "current")) < cited.index(("legacy", "superseded"))
+    assert "superseded or past its review date" in agent["reason"]
+    faq = next(p for p in agent["passages"] if p["citation"]["source"] == "legacy")
+    assert faq["freshness"]["notes"][0].startswith("Review overdue by")
+    assert [c["source"] for c in faq["freshness"]["conflicts"]] == ["help"]  # the playbook is not named to an agent
+    assert (
+        "30 days" in faq["freshness"]["conflicts"][0]["other_says"]
+        and faq["freshness"]["conflicts"][0]["other_is_newer"]
+    )
+    assert len(agent["warnings"]) == 1 and "14 days" in agent["warnings"][0] and "30 days" in agent["warnings"][0]
+    assert all("playbook" not in w and "60 days" not in w for w in agent["warnings"])
+    assert "60 days" not in json.dumps(agent)
+
+    sup = _search(client, org_keys["supervisor"], query["query"], k=5)
+    help_hit = next(r for r in sup["results"] if r["citation"]["source"] == "help")
+    assert help_hit["freshness"]["status"] == "current"
+    assert {c["source"] for c in help_hit["freshness"]["conflicts"]} == {"legacy", "playbook"}
+    assert not any(c["other_is_newer"] for c in help_hit["freshness"]["conflicts"])
+
+    # The FAQ's owner reviews it today: its citation shows the review at once, and it is now the newer statement.
+    r = client.post(f"{KB}/sources/{legacy_id}/reviewed", json={}, headers=auth(admin))
+    assert r.status_code == 200, r.text
+    after = client.post(f"{KB}/answer", json=query, headers=auth(org_keys["agent"])).json()
+    by_source = {p["citation"]["source"]: p for p in after["passages"]}
+    assert by_source["legacy"]["citation"]["last_reviewed_at"][:10] == r.json()["source"]["last_reviewed_at"][:10]
+    assert by_source["legacy"]["freshness"]["status"] == "current"
+    assert by_source["help"]["freshness"]["status"] == "superseded"

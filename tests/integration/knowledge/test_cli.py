@@ -50,6 +50,11 @@ def test_kb_commands(cli_env: Path) -> None:
     text = out.output
     assert "conflicts:\n" in text and '(old-faq): "Refunds are possible within 14 days of purchase if unused."' in text
     assert "stale:\n  Refund policy?: review overdue by" in text and "older than conflicting article" in text
+    out = runner.invoke(app, ["kb", "search", "refund within days of purchase", "--k", "2"])
+    assert out.exit_code == 0, out.output
+    faq_line = next(line for line in out.output.splitlines() if "[old-faq]" in line)
+    assert faq_line.endswith("(superseded)") and "      Review overdue by" in out.output
+    assert "The newer article 'Refund policy' (help) states otherwise" in out.output
     out = runner.invoke(app, ["kb", "reviewed", "old-faq"])
     assert out.exit_code == 0 and "old-faq: 1 articles reviewed as of " in out.output and "next review" in out.output
     assert "review overdue" not in runner.invoke(app, ["kb", "health"]).output

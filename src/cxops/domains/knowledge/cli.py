@@ -164,15 +164,18 @@ def search(
         results, note = retrieval.search(
             session, org_id=org_id, data_dir=get_settings().data_dir, embedder=embedder, query=query, access=access, k=k
         )
+        service.annotate_freshness(session, org_id=org_id, results=results, access=access)
     if note:
         typer.echo(f"note: {note}", err=True)
-    _print(
-        results,
-        as_json,
-        lambda r: (
-            f"{r['confidence']:.2f}  {r['citation']['title']} § {r['citation']['section']} [{r['citation']['source']}]"
-        ),
-    )
+    _print(results, as_json, _search_line)
+
+
+def _search_line(r: dict[str, Any]) -> str:
+    """A result on one line, then its freshness notes (overdue review, conflicting articles) indented."""
+    c, fresh = r["citation"], r.get("freshness") or {}
+    status = "" if fresh.get("status", "current") == "current" else f"  ({fresh['status'].replace('_', ' ')})"
+    notes = "".join(f"\n      {n}" for n in fresh.get("notes", []))
+    return f"{r['confidence']:.2f}  {c['title']} § {c['section']} [{c['source']}]{status}{notes}"
 
 
 @app.command("health")

@@ -106,6 +106,26 @@ def generation(session: Session, org_id: uuid.UUID) -> str:
     return f"{last}|{digest}"
 
 
+def article_audiences(session: Session, org_id: uuid.UUID) -> list[Any]:
+    """(article id, roles, regions, tiers) of every active article: its source's audience."""
+    return list(
+        session.execute(
+            select(KnowledgeArticle.id, KnowledgeSource.audience_roles, KnowledgeSource.regions, KnowledgeSource.tiers)
+            .join(KnowledgeSource, KnowledgeSource.id == KnowledgeArticle.source_id)
+            .where(KnowledgeArticle.org_id == org_id, KnowledgeArticle.status == "active")
+        ).all()
+    )
+
+
+def last_review(session: Session, org_id: uuid.UUID) -> str:
+    """The latest review recorded in the organisation (reviews change citations and which of two conflicting
+    articles is the newer, not the index)."""
+    reviewed = session.scalar(
+        select(func.max(KnowledgeArticle.last_reviewed_at)).where(KnowledgeArticle.org_id == org_id)
+    )
+    return reviewed.isoformat() if reviewed else ""
+
+
 def citation_rows(session: Session, chunk_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
     """Chunk id -> (chunk, article, source) for building citations."""
     if not chunk_ids:

@@ -14,6 +14,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from cxops.domains.knowledge import repository
+from cxops.domains.knowledge.compute import freshness
 from cxops.domains.knowledge.compute.calibration import BM25_WEIGHTS, HYBRID_WEIGHTS, confidence, features
 from cxops.domains.knowledge.compute.search import Access, Entry, Hit, HybridIndex, query_terms, split_query
 from cxops.domains.knowledge.ports import Embedder
@@ -23,10 +24,11 @@ _OPEN: dict[Path, tuple[str, HybridIndex]] = {}
 # A search used to read the index generation (two queries) and the citations (one join) from the database every
 # time: a third of the GIL time of live assist at 200 calls (py-spy). The generation is now re-read at most every
 # GENERATION_TTL_S seconds (changes made through this process are seen at once: the service calls `forget`;
-# another process's sync is seen within the TTL), and citations are cached per generation.
+# another process's sync is seen within the TTL), and citations are cached per generation and latest review (a
+# review changes a citation's review date, not the index).
 GENERATION_TTL_S = 2.0
 CITATION_CACHE_SIZE = 20_000
-_GENERATIONS: dict[uuid.UUID, tuple[float, str]] = {}
+_GENERATIONS: dict[uuid.UUID, tuple[float, str, str]] = {}
 _CITATIONS: dict[uuid.UUID, tuple[str, OrderedDict[uuid.UUID, dict[str, Any]]]] = {}
 NO_ENCODER_NOTE = "dense retrieval unavailable (embedding model not installed): BM25 only"
 
@@ -67,16 +69,28 @@ def forget(org_id: uuid.UUID) -> None:
         _GENERATIONS.pop(org_id, None)
 
 
-def _generation(session: Session, org_id: uuid.UUID) -> str:
+def _generations(session: Session, org_id: uuid.UUID) -> tuple[str, str]:
+    """(identity of the indexed content, that and the latest review), re-read at most every GENERATION_TTL_S."""
     now = time.monotonic()
     with _LOCK:
         hit = _GENERATIONS.get(org_id)
     if hit is not None and hit[0] > now:
-        return hit[1]
+        return hit[1], hit[2]
     gen = repository.generation(session, org_id)
+    reviewed = f"{gen}|{repository.last_review(session, org_id)}"
     with _LOCK:
-        _GENERATIONS[org_id] = (now + GENERATION_TTL_S, gen)
-    return gen
+        _GENERATIONS[org_id] = (now + GENERATION_TTL_S, gen, reviewed)
+    return gen, reviewed
+
+
+def _generation(session: Session, org_id: uuid.UUID) -> str:
+    return _generations(session, org_id)[0]
+
+
+def content_state(session: Session, org_id: uuid.UUID) -> str:
+    """Identity of the organisation's content as cited: what it says and when it was last reviewed (changes at
+    every sync, source setting change and review); caches of what is derived from it key on this."""
+    return _generations(session, org_id)[1]
 
 
 def index_for(session: Session, *, org_id: uuid.UUID, data_dir: Path, embedder: Embedder | None) -> HybridIndex:
@@ -134,7 +148,7 @@ def search(
     mode: str = "hybrid",
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Best passage per article, best first, with citations and confidence; and a note when degraded."""
-    content = _generation(session, org_id)
+    content, cited = _generations(session, org_id)
     index = _index(session, org_id, data_dir, embedder, content)
     dense = mode == "hybrid" and embedder is not None and index.vectors is not None
     qvec = embed_query(embedder, query) if dense and embedder is not None else None
@@ -144,7 +158,7 @@ def search(
         best.setdefault(index.entries[scored.hit.index].article_id, scored)
     chosen = list(best.values())[:k]
     ids = [uuid.UUID(index.entries[s.hit.index].chunk_id) for s in chosen]
-    passages = _passages(session, org_id, content, ids)
+    passages = _passages(session, org_id, cited, ids)
     results = [_result(passages[cid], s) for cid, s in zip(ids, chosen, strict=True) if cid in passages]
     note = NO_ENCODER_NOTE if mode == "hybrid" and not dense else None
     return results, note
@@ -194,12 +208,21 @@ def _result(passage: dict[str, Any], scored: Scored) -> dict[str, Any]:
 
 
 def answer(results: list[dict[str, Any]], *, threshold: float) -> dict[str, Any]:
-    """Grounded passages at or above `threshold`, or an abstention saying why."""
+    """Grounded passages at or above `threshold`, or an abstention saying why. When the results carry their
+    `freshness`, passages of current articles come before overdue and superseded ones, and `warnings` names each
+    conflict the cited articles are part of."""
     top = results[0]["confidence"] if results else 0.0
-    grounded = [r for r in results if r["confidence"] >= threshold][:3]
+    grounded = freshness.order_for_answer([r for r in results if r["confidence"] >= threshold][:3])
     if not grounded:
         reason = (
             "no passage matched" if not results else f"best confidence {top:.2f} is below the threshold {threshold:.2f}"
         )
-        return {"answered": False, "confidence": top, "passages": [], "reason": reason}
-    return {"answered": True, "confidence": top, "passages": grounded, "reason": f"{len(grounded)} grounded passage(s)"}
+        return {"answered": False, "confidence": top, "passages": [], "reason": reason, "warnings": []}
+    reason = f"{len(grounded)} grounded passage(s)"
+    stale = sum(1 for p in grounded if (p.get("freshness") or {}).get("status", "current") != "current")
+    if stale:
+        reason += f", {stale} from an article that is superseded or past its review date (listed last)"
+    return {
+        "answered": True, "confidence": top, "passages": grounded, "reason": reason,
+        "warnings": freshness.warnings(grounded),
+    }  # fmt: skip

@@ -107,6 +107,7 @@ def search(body: schemas.SearchQuery, request: Request, session: DbSession, who:
         session, org_id=who.org_id, data_dir=_data_dir(request), embedder=_embedder(request),
         query=body.query, access=access, k=body.k, mode=body.mode,
     )  # fmt: skip
+    service.annotate_freshness(session, org_id=who.org_id, results=results, access=access)
     return {"query": body.query, "mode": body.mode if note is None else "bm25", "results": results, "note": note}
 
 
@@ -118,6 +119,7 @@ def answer(body: schemas.AnswerQuery, request: Request, session: DbSession, who:
         session, org_id=who.org_id, data_dir=_data_dir(request), embedder=_embedder(request),
         query=body.query, access=access, k=body.k, mode=body.mode,
     )  # fmt: skip
+    service.annotate_freshness(session, org_id=who.org_id, results=results, access=access)
     return {"query": body.query, **retrieval.answer(results, threshold=body.threshold)}
 
 

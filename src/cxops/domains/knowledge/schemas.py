@@ -111,12 +111,32 @@ class Citation(BaseModel):
     last_reviewed_at: datetime
 
 
+class FreshnessConflict(BaseModel):
+    article_id: uuid.UUID
+    title: str
+    source: str
+    unit: str
+    says: str = Field(description="What the cited article states")
+    other_says: str = Field(description="What the conflicting article states")
+    other_is_newer: bool
+
+
+class Freshness(BaseModel):
+    """Whether the cited article is current, past its review date, or superseded by a newer conflicting article
+    (conflicts listed only with articles the caller may see)."""
+
+    status: Literal["current", "review_overdue", "superseded"]
+    notes: list[str] = []
+    conflicts: list[FreshnessConflict] = []
+
+
 class SearchResult(BaseModel):
     chunk_id: uuid.UUID
     text: str
     score: float
     confidence: float
     citation: Citation
+    freshness: Freshness | None = None
 
 
 class SearchResponse(BaseModel):
@@ -136,6 +156,7 @@ class AnswerResponse(BaseModel):
     confidence: float
     passages: list[SearchResult]
     reason: str
+    warnings: list[str] = Field(default=[], description="Conflicts the cited articles are part of, one sentence each")
 
 
 class AttributionCreate(_In):

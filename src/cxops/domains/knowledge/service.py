@@ -25,7 +25,7 @@ from cxops.core.repository import get_scoped
 from cxops.domains.directory.public import Customer
 from cxops.domains.interactions.public import Interaction
 from cxops.domains.knowledge import coverage, repository, retrieval, schemas
-from cxops.domains.knowledge.compute import health
+from cxops.domains.knowledge.compute import freshness, health
 from cxops.domains.knowledge.compute.search import Access
 from cxops.domains.knowledge.models import (
     KnowledgeArticle,
@@ -46,7 +46,9 @@ GAP_SHARE = 0.5
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 GAPS_TTL_S = 300.0
 _GAPS: dict[uuid.UUID, tuple[Any, float, list[dict[str, Any]], int]] = {}
-_GAPS_LOCK = threading.Lock()
+_CACHE_LOCK = threading.Lock()  # guards the coverage-gap and freshness caches
+# freshness of cited articles, per organisation, for one content state (content + reviews)
+_FRESHNESS: dict[uuid.UUID, tuple[str, dict[str, freshness.ArticleState]]] = {}
 
 
 def access_for(role: Role, *, region: str | None, tier: str | None) -> Access:
@@ -155,6 +157,7 @@ def mark_source_reviewed(
     for article in articles:
         _review(article, when, source.review_interval_days)
     session.flush()
+    retrieval.forget(org_id)  # citations show the new review date at once
     return source, len(articles)
 
 
@@ -168,6 +171,7 @@ def mark_article_reviewed(
     source = session.get(KnowledgeSource, article.source_id)
     _review(article, _reviewed_at(reviewed_at), source.review_interval_days if source else 180)
     session.flush()
+    retrieval.forget(org_id)
     return article
 
 
@@ -364,12 +368,12 @@ def coverage_gaps(
     indexed content or the interactions change, or GAPS_TTL_S passes.
     """
     key = (repository.generation(session, org_id), repository.interactions_watermark(session, org_id), embedder is None)
-    with _GAPS_LOCK:
+    with _CACHE_LOCK:
         cached = _GAPS.get(org_id)
     if cached is not None and cached[0] == key and time.monotonic() - cached[1] < GAPS_TTL_S:
         return copy.deepcopy(cached[2]), cached[3]
     gaps, total = _coverage_gaps(session, org_id=org_id, data_dir=data_dir, embedder=embedder)
-    with _GAPS_LOCK:
+    with _CACHE_LOCK:
         _GAPS[org_id] = (key, time.monotonic(), copy.deepcopy(gaps), total)
     return gaps, total
 
@@ -441,6 +445,38 @@ def knowledge_health(
         "stale": stale_rows,
         "coverage_gaps": gaps,
     }
+
+
+def _freshness_states(session: Session, org_id: uuid.UUID) -> dict[str, freshness.ArticleState]:
+    """Each active article's review date, audience and conflicts, computed once per content state (a sync, a
+    source setting change or a review makes a new one)."""
+    state = retrieval.content_state(session, org_id)
+    with _CACHE_LOCK:
+        cached = _FRESHNESS.get(org_id)
+    if cached is not None and cached[0] == state:
+        return cached[1]
+    infos = _article_infos(session, org_id)
+    audiences = {
+        str(article_id): freshness.Audience(tuple(roles or ()), tuple(regions or ()), tuple(tiers or ()))
+        for article_id, roles, regions, tiers in repository.article_audiences(session, org_id)
+    }
+    states = freshness.states(infos, health.conflicts(infos), audiences)
+    with _CACHE_LOCK:
+        _FRESHNESS[org_id] = (state, states)
+    return states
+
+
+def annotate_freshness(
+    session: Session, *, org_id: uuid.UUID, results: list[dict[str, Any]], access: Access
+) -> list[dict[str, Any]]:
+    """The results, each with its article's `freshness` for this caller (status, notes, visible conflicts)."""
+    if not results:
+        return results
+    states = _freshness_states(session, org_id)
+    now = utcnow()
+    for r in results:
+        r["freshness"] = freshness.assess(str(r["citation"]["article_id"]), states, access, now)
+    return results
 
 
 def article_or_404(session: Session, *, org_id: uuid.UUID, article_id: uuid.UUID) -> KnowledgeArticle:

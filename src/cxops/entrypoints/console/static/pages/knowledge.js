@@ -32,40 +32,52 @@
     ];
     if (canManage()) {
       columns.push({ key: "id", label: "Actions", format: (id, row) => h("div", { class: "row" },
-        h("button", { type: "button", text: `Sync ${row.name}`, onclick: async () => {
+        cx.button(`Sync ${row.name}`, async () => {
           const run = await api(`/v1/knowledge/sources/${id}/sync`, { method: "POST" });
           notify(`${row.name} synced${run.errors.length ? ` with ${run.errors.length} file error(s)` : ""}`, "ok");
           out.replaceChildren(h("h4", { text: `Sync of ${row.name}` }), runSummary(run));
-        } }),
-        h("button", { type: "button", class: "secondary", text: `Mark ${row.name} reviewed`, onclick: async () => {
+        }),
+        cx.button(`Mark ${row.name} reviewed`, async () => {
           const r = await api(`/v1/knowledge/sources/${id}/reviewed`, { method: "POST", body: {} });
           notify(`${row.name}: ${r.articles_reviewed} article(s) reviewed today; next review in ${row.review_interval_days} days`, "ok");
           cx.go("kb-sources", { t: Date.now() });
-        } })) });
+        }, { class: "secondary" })) });
     }
     el.append(section("Sources", sources.length ? table(columns, sources) : h("p", { class: "muted", text: "No knowledge source yet." })), out);
     if (!canManage()) return;
     el.append(section("Add a source", form([
-      { name: "name", label: "Name", type: "text" },
+      { name: "name", label: "Name", type: "text", required: true, pattern: "[\\w.:\\-]+",
+        patternHint: "use letters, digits, '_', '.', ':' or '-' (no spaces)" },
       { name: "kind", label: "Format", type: "select", options: KINDS },
-      { name: "path", label: "Folder or file on the server", type: "text" },
-      { name: "owner", label: "Owner", type: "text" },
+      { name: "path", label: "Folder or file on the server", type: "text", required: true },
+      { name: "owner", label: "Owner", type: "text", required: true },
       { name: "audience_roles", label: "Roles allowed (comma-separated, empty = all)", type: "text" },
       { name: "regions", label: "Regions (comma-separated, empty = all)", type: "text" },
       { name: "tiers", label: "Customer tiers (comma-separated, empty = all)", type: "text" },
-      { name: "review_interval_days", label: "Review every (days)", type: "number", value: 180 },
+      { name: "review_interval_days", label: "Review every (days)", type: "number", integer: true, min: 1, max: 3650, required: true, value: 180 },
     ], async v => {
       await api("/v1/knowledge/sources", { method: "POST", body: {
         name: v.name, kind: v.kind, path: v.path, owner: v.owner, audience_roles: split(v.audience_roles),
-        regions: split(v.regions), tiers: split(v.tiers), review_interval_days: Number(v.review_interval_days || 180),
+        regions: split(v.regions), tiers: split(v.tiers), review_interval_days: v.review_interval_days,
       } });
       notify("Source added", "ok"); cx.go("kb-sources", {});
     }, { submit: "Add source" })));
   }
 
+  // An article's freshness for this caller: current, review overdue, or superseded by a newer conflicting article
+  // (the notes say which, and what it states).
+  const FRESH = { current: ["current", "ok"], review_overdue: ["review overdue", "warn"], superseded: ["superseded", "bad"] };
+  function freshness(f) {
+    if (!f) return "–";
+    const [text, kind] = FRESH[f.status] || [f.status, ""];
+    return h("div", { "data-testid": "freshness" }, h("span", { class: "pill " + kind, text }),
+      ...(f.notes || []).map(n => h("div", { class: "muted small", text: n })));
+  }
+
   function resultsTable(rows) {
     return table([
       { key: "confidence", label: "Confidence", format: pct },
+      { key: "freshness", label: "Status", format: freshness },
       { key: "citation", label: "Article", format: c => h("span", { text: c.title }) },
       { key: "citation", label: "Section", format: c => c.section || "–" },
       { key: "citation", label: "Source", format: c => c.source },
@@ -90,8 +102,11 @@
       api("/v1/knowledge/answer", { method: "POST", body: { ...body, k: 5 } }),
     ]);
     if (found.note) el.append(h("p", { class: "muted", role: "status", text: found.note }));
+    const warnings = (answer.warnings || []).length
+      ? h("ul", { class: "warn", role: "alert", "data-testid": "answer-warnings" }, answer.warnings.map(w => h("li", { text: w })))
+      : "";
     el.append(section("Answer", h("p", { text: answer.answered ? `Grounded (confidence ${pct(answer.confidence)}): ${answer.reason}` : `Abstained: ${answer.reason}` }),
-      answer.passages.length ? resultsTable(answer.passages) : ""));
+      warnings, answer.passages.length ? resultsTable(answer.passages) : ""));
     el.append(section(`Search results (${found.mode})`, found.results.length ? resultsTable(found.results) : h("p", { class: "muted", text: "Nothing matched." })));
   }
 
