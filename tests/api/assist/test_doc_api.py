@@ -94,6 +94,8 @@ def test_specific_errors_roles_and_tenancy(client: TestClient, org_keys: dict, a
     r = client.get(f"/v1/interactions/{done_id}/documentation", headers=auth(other["admin"]))
     assert r.status_code == 404
     assert client.get("/v1/documentation", headers=auth(other["admin"])).json()["total"] == 0
+    huge = client.get(f"/v1/documentation?offset={2**63}", headers=auth(org_keys["analyst"]))  # was a 500
+    assert huge.status_code == 422 and "offset" in huge.text
     r = client.get("/v1/documentation?since=2026-03-01T00:00:00", headers=auth(org_keys["analyst"]))
     assert r.status_code == 422 and r.json()["error"]["field"] == "since"
 

@@ -4,18 +4,16 @@ event delivered again (and a second event for the same interaction) still leaves
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import orjson
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from cxops.core import keys
-from cxops.core.config import get_settings, load_settings
+from cxops.core.config import load_settings
 from cxops.core.db import unit_of_work
 from cxops.core.events import Delivered, OutboxDispatcher, apply_once
 from cxops.core.models import OutboxEvent
@@ -99,17 +97,6 @@ def test_interactions_of_another_org_or_not_ended_are_skipped(session_factory: s
         )
         rows = documentation.document_interactions(s, org_id=acme, interaction_ids=ids, ports=DocumentationPorts())
         assert len(rows) == 1 and rows[0].document["summary"]["method"] == "textrank-mmr/tfidf"
-
-
-@pytest.fixture
-def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("CXOPS_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("CXOPS_MODELS_DIR", str(REPO / ".cxops-data" / "test-models"))
-    monkeypatch.delenv("CXOPS_DATABASE_URL", raising=False)
-    monkeypatch.delenv("CXOPS_LLM_URL", raising=False)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 def test_backfill_cli(runner: CliRunner, tmp_path: Path) -> None:

@@ -69,7 +69,7 @@ def list_documentation(
     session: DbSession,
     who: Reader,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     intent: Annotated[str | None, Query(max_length=100)] = None,
     since: datetime | None = None,
 ) -> Any:

@@ -89,6 +89,21 @@ class AssistConfig:
     suggestions: int = 3
 
 
+def _article_row(call: LiveCall, kind: str, article_id: str, position: int) -> dict[str, Any]:
+    """An assist_live_article row (`article_id` None when the id is not a UUID: such a row is not stored)."""
+    try:
+        article: uuid.UUID | None = uuid.UUID(article_id)
+    except ValueError:
+        article = None
+    return {"interaction_id": call.id, "kind": kind, "article_id": article, "org_id": call.info.org_id,
+            "position": position, "recorded_at": utcnow()}  # fmt: skip
+
+
+def _settle(future: asyncio.Future[bool], result: bool) -> None:
+    if not future.done():  # its waiter may have timed out
+        future.set_result(result)
+
+
 class Outbox:
     """A bounded queue of frames for one WebSocket; the owner's sender task drains it.
 
@@ -336,7 +351,41 @@ class AssistEngine:
         body["batch"] = inf.batch
         outbox = self.desktops.get(call.id)
         if outbox is not None and outbox.offer(body):
-            call.note_shown(inf.suggestions)  # for the knowledge attributions at the end of the call
+            self._note_shown(call, inf.suggestions)  # for the knowledge attributions at the end of the call
+
+    # --- knowledge articles shown and used (stored, so a call resumed elsewhere keeps them) -------------------
+
+    def _note_shown(self, call: LiveCall, suggestions: list[dict[str, Any]]) -> None:
+        """Remember the articles newly shown to the call's desk and queue their rows (committed within ~50 ms,
+        like turns; before any `used` frame naming them can be handled)."""
+        added = call.note_shown(suggestions)
+        if added:
+            start = len(call.shown) - len(added)
+            rows = [_article_row(call, "shown", a, start + i) for i, a in enumerate(added)]
+            self.writer.add_articles([row for row in rows if row["article_id"] is not None])
+
+    async def record_used(self, call: LiveCall, article_id: str, timeout_s: float) -> bool:
+        """Mark a shown article used (FrameError `unknown_suggestion` if it was not shown) and wait, off the loop,
+        until its row is committed; True once it is, False when the database did not take it within `timeout_s`.
+
+        Its shown row is written again with it (insert-ignore) so the stored used articles are always shown ones;
+        a resend writes nothing new. The writer is woken at once, so this waits for one commit, not 50 ms."""
+        call.mark_used(article_id)
+        rows = [_article_row(call, "shown", article_id, list(call.shown).index(article_id)),
+                _article_row(call, "used", article_id, list(call.used).index(article_id))]  # fmt: skip
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[bool] = loop.create_future()
+
+        def written(committed: bool) -> None:  # writer thread
+            with contextlib.suppress(RuntimeError):  # the loop is closed: the process is stopping
+                loop.call_soon_threadsafe(_settle, done, committed)
+
+        self.writer.add_articles(rows, written)
+        try:
+            async with asyncio.timeout(timeout_s):
+                return await done
+        except TimeoutError:
+            return False
 
     # --- trust -------------------------------------------------------------------------------------------------
 

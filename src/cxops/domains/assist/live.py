@@ -39,6 +39,28 @@ class Inferred:
     note: str | None = None
 
 
+def with_stored(
+    articles: AssistArticlesShown | None, interaction_id: uuid.UUID, shown: list[str], used: list[str]
+) -> AssistArticlesShown | None:
+    """`articles` (a call's end-of-call event, or None) with the articles stored for the interaction added after its
+    own, in their order and within the MAX_ARTICLES bound: the union of what every process serving the call
+    remembered. None when no article was shown at all."""
+    merged = dict.fromkeys(articles.article_ids if articles else [])
+    for article_id in [*shown, *used]:
+        if len(merged) >= AssistArticlesShown.MAX_ARTICLES:
+            break
+        merged.setdefault(article_id, None)
+    merged_used = dict.fromkeys(articles.used_article_ids if articles else [])
+    for article_id in used:
+        if article_id in merged:
+            merged_used.setdefault(article_id, None)
+    if not merged:
+        return None
+    return AssistArticlesShown(
+        interaction_id=str(interaction_id), article_ids=list(merged), used_article_ids=list(merged_used)
+    )
+
+
 @dataclass
 class LiveCall:
     """One live interaction in this process."""
@@ -73,7 +95,8 @@ class LiveCall:
     dirty: bool = True
     # segments accepted and not yet answered, in seq order: (job, inference future or None, submitted at)
     answers: deque[tuple[Any, Any, float]] = field(default_factory=deque)
-    # knowledge articles suggested to the desk (ordered sets, at most MAX_ARTICLES) and those the agent used
+    # knowledge articles suggested to the desk (ordered sets, at most MAX_ARTICLES) and those the agent used; also
+    # stored (assist_live_article, through the engine's writer) and restored when the call is resumed
     shown: dict[str, None] = field(default_factory=dict)
     used: dict[str, None] = field(default_factory=dict)
 
@@ -85,14 +108,18 @@ class LiveCall:
         """The seq the server gives the next Contact Lens segment (they carry none)."""
         return self.last_seq + 1
 
-    def note_shown(self, suggestions: list[dict[str, Any]]) -> None:
-        """Remember the articles of suggestions sent to the desk (the first MAX_ARTICLES distinct ones)."""
+    def note_shown(self, suggestions: list[dict[str, Any]]) -> list[str]:
+        """Remember the articles of suggestions sent to the desk (the first MAX_ARTICLES distinct ones); returns
+        those not remembered before, in order (the engine stores them)."""
+        added: list[str] = []
         for suggestion in suggestions:
             article_id = suggestion.get("article_id")
             if len(self.shown) >= AssistArticlesShown.MAX_ARTICLES:
-                return
-            if isinstance(article_id, str) and article_id:
-                self.shown.setdefault(article_id, None)
+                break
+            if isinstance(article_id, str) and article_id and article_id not in self.shown:
+                self.shown[article_id] = None
+                added.append(article_id)
+        return added
 
     def mark_used(self, article_id: str) -> None:
         """The agent used a suggested article; FrameError `unknown_suggestion` if it was never shown in this call."""
@@ -101,6 +128,14 @@ class LiveCall:
                 "unknown_suggestion", f"article {article_id} was not suggested in interaction {self.id}; not recorded"
             )
         self.used.setdefault(article_id, None)
+
+    def restore(self, shown: list[str], used: list[str]) -> None:
+        """Add the articles stored for this interaction (shown and used before a resume, in their order) to those
+        remembered here, keeping the MAX_ARTICLES bound; a used article is always a shown one too."""
+        self.note_shown([{"article_id": a} for a in [*shown, *used]])
+        for article_id in used:
+            if article_id in self.shown:
+                self.used.setdefault(article_id, None)
 
     def articles_shown(self) -> AssistArticlesShown | None:
         """The event announcing the articles shown and used in this call, or None when none was shown."""

@@ -171,13 +171,15 @@ class _Desktop(_Stream):
         call = self.engine.calls.get(interaction_id)
         if call is None:
             try:
-                call = await asyncio.to_thread(service.attach, self.engine, self.principal, interaction_id)
+                attached = await asyncio.to_thread(service.attach, self.engine, self.principal, interaction_id)
             except NotFound:
                 return
             except Conflict as exc:
                 self.ended_ref = True
                 self.error(FrameError("interaction_ended", exc.message))
                 return
+            # tracked like a started call, so a later reconnect or takeover on this process shares its state
+            call = self.engine.calls.setdefault(attached.id, attached)
         if call.info.org_id == self.principal.org_id:
             self._bind(call, resumed=True)
 
@@ -215,7 +217,7 @@ class _Desktop(_Stream):
         elif isinstance(frame, ContactLensBatch):
             self.contact_lens(frame, received, parse_s)
         elif isinstance(frame, UsedFrame):
-            self.used(frame)
+            await self.used(frame)
         elif isinstance(frame, EndFrame):
             return await self.end(frame)
         return False
@@ -268,13 +270,18 @@ class _Desktop(_Stream):
             except FrameError as err:
                 self.error(err)
 
-    def used(self, frame: UsedFrame) -> None:
-        """The agent used a suggested article: remembered for the call's attributions, acknowledged."""
+    async def used(self, frame: UsedFrame) -> None:
+        """The agent used a suggested article: stored for the call's attributions, then acknowledged (so an
+        acknowledged use survives a crash or a resume on another process; the wait is one commit of the writer)."""
         call = self._live(None)
         if call.ended:
             raise FrameError("interaction_ended", f"interaction {call.id} has ended; not recorded")
-        call.mark_used(str(frame.article_id))
-        self.outbox.offer({"type": "used", "interaction_id": str(call.id), "article_id": str(frame.article_id)})
+        article_id = str(frame.article_id)
+        if not await self.engine.record_used(call, article_id, SEND_TIMEOUT_S):
+            raise FrameError(
+                "used_not_stored", f"the use of article {article_id} could not be stored yet; send the used frame again"
+            )
+        self.outbox.offer({"type": "used", "interaction_id": str(call.id), "article_id": article_id})
 
     async def end(self, frame: EndFrame) -> bool:
         call = self._live(None)

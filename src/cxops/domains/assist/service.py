@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cxops.contracts.assist_events import AssistArticlesShown
@@ -17,7 +17,8 @@ from cxops.core.events import emit
 from cxops.domains.assist.compute.compliance import ComplianceState
 from cxops.domains.assist.compute.frames import EndFrame, StartFrame
 from cxops.domains.assist.engine import AssistEngine
-from cxops.domains.assist.live import LiveCall
+from cxops.domains.assist.live import LiveCall, with_stored
+from cxops.domains.assist.models import AssistLiveArticle
 from cxops.domains.directory.public import Agent, Customer, Queue, Team
 from cxops.domains.interactions.public import Interaction, LiveInteraction, attach_live, end_live, open_live
 from cxops.domains.knowledge.public import Access
@@ -49,7 +50,18 @@ def _call(session: Session, engine: AssistEngine, principal: Principal, info: Li
     )
     call.seqs = set(info.seqs)
     call.last_seq = max(info.seqs) if info.seqs else -1
+    call.restore(*stored_articles(session, info.id))
     return call
+
+
+def stored_articles(session: Session, interaction_id: uuid.UUID) -> tuple[list[str], list[str]]:
+    """The articles stored for an open interaction: (shown, used), each in the order the call recorded them."""
+    rows = session.execute(
+        select(AssistLiveArticle.kind, AssistLiveArticle.article_id)
+        .where(AssistLiveArticle.interaction_id == interaction_id)
+        .order_by(AssistLiveArticle.position, AssistLiveArticle.recorded_at, AssistLiveArticle.article_id)
+    ).all()
+    return [str(a) for kind, a in rows if kind == "shown"], [str(a) for kind, a in rows if kind == "used"]
 
 
 def open_call(engine: AssistEngine, principal: Principal, ref: str, frame: StartFrame) -> LiveCall:
@@ -78,8 +90,11 @@ def attach(engine: AssistEngine, principal: Principal, interaction_id: uuid.UUID
 
 
 def end_call(engine: AssistEngine, call: LiveCall, frame: EndFrame, articles: AssistArticlesShown | None = None) -> int:
-    """Flush the call's turns, then end the interaction (publishes interactions.ended, and `articles`, the
-    knowledge articles the desk was shown, in the same transaction); returns its turn count."""
+    """Flush the call's turns and articles, then end the interaction; returns its turn count.
+
+    The same transaction publishes interactions.ended and `assist.articles_shown`: `articles` (what the call
+    remembers) with the articles stored for it that it does not (another process serving the call stored them
+    after this one loaded them), and deletes the stored articles, which the event now carries."""
     engine.writer.flush()
     attributes: dict[str, Any] = {"assist_alerts": len(call.alert_log)}
     if call.intent:
@@ -89,8 +104,10 @@ def end_call(engine: AssistEngine, call: LiveCall, frame: EndFrame, articles: As
             session, org_id=call.info.org_id, interaction_id=call.id, ended_at=frame.ended_at,
             outcome=frame.outcome, hold_s=frame.hold_s, attributes=attributes,
         )  # fmt: skip
+        articles = with_stored(articles, call.id, *stored_articles(session, call.id))
         if articles is not None:
             emit(session, org_id=call.info.org_id, event=articles)
+        session.execute(delete(AssistLiveArticle).where(AssistLiveArticle.interaction_id == call.id))
         return int(row.turn_count)
 
 

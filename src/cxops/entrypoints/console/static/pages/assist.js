@@ -76,8 +76,9 @@
         h("p", { text: `Customer ${sentimentText(f.sentiment.customer)}` }), h("p", { text: `Agent ${sentimentText(f.sentiment.agent)}` }),
         h("p", { class: f.escalation_risk >= 0.6 ? "bad" : "muted", text: `Escalation risk ${fmt(f.escalation_risk)}` }));
       const st = f.next_step;
-      parts.step.replaceChildren(h("h3", { text: "Next best step" }), h("p", { "data-testid": "next-step", text: st.title }),
-        st.hint ? h("p", { class: "muted", text: st.hint }) : null, h("p", { class: "muted", text: `${st.done} of ${st.of} steps done (${st.guide})` }));
+      // (replaceChildren and append turn null into the text "null": leave optional parts out instead)
+      parts.step.replaceChildren(...[h("h3", { text: "Next best step" }), h("p", { "data-testid": "next-step", text: st.title }),
+        st.hint ? h("p", { class: "muted", text: st.hint }) : null, h("p", { class: "muted", text: `${st.done} of ${st.of} steps done (${st.guide})` })].filter(Boolean));
       if (f.speaker === "customer") {
         parts.suggestions.replaceChildren(h("h3", { text: "Suggestions" }), f.suggestions.length
           ? h("ul", { "data-testid": "suggestions" }, f.suggestions.map(s => { titles.set(s.article_id, s.title); return h("li", {}, h("strong", { text: `${s.title} § ${s.section || ""}` }), ` (${Math.round(s.confidence * 100)}%) `, h("span", { class: "muted", text: s.text.slice(0, 160) }), " ", useButton(s)); }))

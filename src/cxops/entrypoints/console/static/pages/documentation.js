@@ -10,7 +10,7 @@
   cx.page({ id: "documentation", title: "Call documentation", section: "Assist", order: 62, roles: READ, async render(el, params) {
     const q = new URLSearchParams({ limit: 50 }); if (params.intent) q.set("intent", params.intent);
     const page = await api(`/v1/documentation?${q}`);
-    el.append(h("p", { class: "muted", text: `Written automatically when an interaction ends (${page.total} documented). Open one to see its CRM-ready JSON.` }));
+    el.append(h("p", { class: "muted", text: `Written automatically when an interaction ends (${cx.num(page.total)} documented). Open one to see its CRM-ready JSON.` }));
     if (params.intent) el.append(h("p", {}, `Intent: ${params.intent} · `, h("a", { href: "#/documentation", text: "all intents" })));
     if (!page.items.length) { el.append(h("p", { class: "muted", "data-testid": "doc-empty", text: "No documented interactions yet." })); return; }
     el.append(table([
@@ -38,9 +38,9 @@
       { key: "turns", label: "Turns", format: v => v.map(t => `#${t}`).join(", ") }], d.entities) : h("p", { class: "muted", text: "None." })));
     el.append(section("Generative summary", d.generative ? h("p", { "data-testid": "doc-generative", text: `${d.generative.summary} (${d.generative.model})` })
       : h("p", { class: "muted", "data-testid": "doc-generative", text: `Not available (${d.generative_status}): ${d.generative_reason || "–"}` })));
-    if (["admin", "supervisor"].includes(cx.state.me.role)) el.append(h("button", { text: "Regenerate", onclick: async () => {
-      try { await api(`/v1/interactions/${row.interaction_id}/documentation/regenerate`, { method: "POST" }); notify("Documentation rewritten"); cx.go("documentation-view", { id: row.interaction_id, t: Date.now() }); }
-      catch (e) { notify(e.message, "error"); } } }));
+    if (["admin", "supervisor"].includes(cx.state.me.role)) el.append(h("p", {}, cx.button("Regenerate", async () => {
+      await api(`/v1/interactions/${row.interaction_id}/documentation/regenerate`, { method: "POST" }); notify("Documentation rewritten"); cx.go("documentation-view", { id: row.interaction_id, t: Date.now() });
+    })));
     el.append(section(`JSON (${d.schema})`, h("pre", { class: "json", style: "white-space: pre-wrap; max-height: 32rem; overflow: auto", "data-testid": "doc-json", text: JSON.stringify(d, null, 2) })));
   } });
 })();
