@@ -9,7 +9,7 @@ import orjson
 from fastapi.testclient import TestClient
 
 import cxops.domains.qa as qa_pkg
-from tests.conftest import SHARED_DATA, auth, drain_events
+from tests.conftest import SHARED_DATA, auth, drain_events, linked_key
 from tests.factories import interaction
 
 DEMO = (Path(qa_pkg.__file__).parent / "scorecards" / "demo.yaml").read_text()
@@ -127,26 +127,24 @@ def test_coaching_and_disputes(client: TestClient, org_keys: dict, app) -> None:
     bad_agent = next(
         a for a in client.get("/v1/agents", headers=auth(org_keys["admin"])).json() if a["code"] == "bad-agent"
     )
-    coach = client.get(f"/v1/qa/coaching/{bad_agent['id']}", headers=auth(org_keys["agent"])).json()
+    agent = linked_key(client, org_keys["admin"], "bad-agent")  # the agent's own key
+    coach = client.get(f"/v1/qa/coaching/{bad_agent['id']}", headers=auth(agent)).json()
     assert coach["evaluations"] == 3 and coach["weakest"][0]["pass_rate"] == 0.0
     assert coach["weakest"][0]["failed_examples"]
     ev = client.get(f"/v1/qa/evaluations?agent_id={bad_agent['id']}", headers=auth(org_keys["analyst"])).json()[0]
     r = client.post(
         f"/v1/qa/evaluations/{ev['id']}/disputes",
         json={"criterion": "nope", "reason": "x"},
-        headers=auth(org_keys["agent"]),
+        headers=auth(agent),
     )
     assert r.status_code == 422
     d = client.post(
         f"/v1/qa/evaluations/{ev['id']}/disputes",
         json={"criterion": "greeting", "reason": "I did greet"},
-        headers=auth(org_keys["agent"]),
+        headers=auth(agent),
     ).json()
     url = f"/v1/qa/disputes/{d['id']}/decision"
-    assert (
-        client.post(url, json={"decision": "upheld", "reason": "ok"}, headers=auth(org_keys["agent"])).status_code
-        == 403
-    )
+    assert client.post(url, json={"decision": "upheld", "reason": "ok"}, headers=auth(agent)).status_code == 403
     done = client.post(
         url, json={"decision": "rejected", "reason": "no greeting heard"}, headers=auth(org_keys["supervisor"])
     ).json()

@@ -5,25 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
-import pytest
 from typer.testing import CliRunner
 
 import cxops.domains.qa as qa_pkg
-from cxops.core.config import get_settings
 from cxops.entrypoints.cli.main import app
-from tests.conftest import REPO
 from tests.factories import interaction
 
 DEMO = Path(qa_pkg.__file__).parent / "scorecards" / "demo.yaml"
-
-
-@pytest.fixture
-def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("CXOPS_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("CXOPS_MODELS_DIR", str(REPO / ".cxops-data" / "test-models"))
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 def test_publish_import_and_score_history(runner: CliRunner, tmp_path: Path) -> None:

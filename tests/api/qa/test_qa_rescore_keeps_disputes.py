@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from tests.api.qa.test_qa_api import _setup
-from tests.conftest import auth
+from tests.conftest import auth, linked_key
 
 
 def test_rescoring_keeps_the_evaluation_and_its_disputes(client: TestClient, org_keys: dict, app) -> None:  # type: ignore[no-untyped-def]
@@ -15,7 +15,7 @@ def test_rescoring_keeps_the_evaluation_and_its_disputes(client: TestClient, org
     dispute = client.post(
         f"/v1/qa/evaluations/{ev['id']}/disputes",
         json={"criterion": "greeting", "reason": "I did greet"},
-        headers=auth(org_keys["agent"]),
+        headers=auth(linked_key(client, org_keys["admin"], "bad-agent")),  # the evaluated agent disputes
     )
     assert dispute.status_code == 201, dispute.text
     again = client.post(f"/v1/qa/interactions/{ev['interaction_id']}/score", headers=auth(org_keys["supervisor"]))

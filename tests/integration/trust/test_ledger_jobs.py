@@ -12,6 +12,7 @@ from cxops.contracts.interactions import InteractionIn
 from cxops.core import keys
 from cxops.core.db import unit_of_work
 from cxops.core.events import Delivered
+from cxops.core.ids import new_id
 from cxops.domains.interactions.ingest import ingest_batch
 from cxops.domains.interactions.public import Interaction
 from cxops.domains.trust.models import MemoryItem, TrustExperience
@@ -69,6 +70,24 @@ def test_action_outcome_events_are_read_defensively(session_factory: sessionmake
     deliver({"action_id": "a-6", "decision": "denied", "customer_id": str(uuid.uuid4())})  # unknown customer
     deliver({"action_id": "a-7", "decision": "denied", "customer_id": str(first.customer_id), "actor_kind": "human"})
     assert _kinds(session_factory) == ["action_denied", "action_reversed"]
+
+
+def test_an_action_outcome_is_dated_when_it_was_decided_not_when_consumed(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """A backlog drained hours later still dates the denied action at its decision (the event's UUIDv7 time)."""
+    org_id, first = _seed(session_factory)
+    decided = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+    ms = int(decided.timestamp() * 1000)
+    event_id = uuid.UUID(int=(new_id().int & ((1 << 80) - 1)) | (ms << 80))  # a UUIDv7 made 3 hours ago
+    with unit_of_work(session_factory) as s:
+        payload = {"action_id": "late-1", "decision": "denied", "customer_id": str(first.customer_id)}
+        on_action_outcome(s, Delivered(event_id, "actions.decided", org_id, payload))
+        on_action_outcome(s, Delivered(uuid.uuid4(), "actions.decided", org_id, {**payload, "action_id": "v4-1"}))
+    with session_factory() as s:
+        at = {e.ref: e.occurred_at for e in s.scalars(select(TrustExperience))}
+    assert at["late-1"] == decided
+    assert at["v4-1"] >= datetime.now(UTC) - timedelta(minutes=1)  # an id that carries no time: consumption time
 
 
 def test_purge_removes_only_expired_memory(session_factory: sessionmaker[Session]) -> None:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -18,15 +14,6 @@ from cxops.domains.interactions.ingest import ingest_batch
 from cxops.domains.trust.models import TrustExperience
 from cxops.entrypoints.cli.main import app
 from tests.api.trust.helpers import record
-
-
-@pytest.fixture
-def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("CXOPS_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("CXOPS_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 def test_rebuild_and_purge(runner: CliRunner) -> None:

@@ -60,8 +60,14 @@ def active_scorecards(session: Session, org_id: uuid.UUID) -> list[QaScorecard]:
 def _views(session: Session, rows: list[Interaction], facts: QaFacts | None) -> dict[uuid.UUID, InteractionView]:
     ids = [r.id for r in rows]
     turns: dict[uuid.UUID, list[TurnView]] = defaultdict(list)
-    for t in session.scalars(select(Turn).where(Turn.interaction_id.in_(ids)).order_by(Turn.interaction_id, Turn.seq)):
-        turns[t.interaction_id].append(TurnView(t.seq, t.speaker, t.offset_ms, t.end_offset_ms, t.text, t.sentiment))
+    stmt = select(
+        Turn.interaction_id, Turn.seq, Turn.speaker, Turn.offset_ms, Turn.end_offset_ms, Turn.text, Turn.sentiment
+    )
+    # columns, not ORM objects: every turn of the batch is read once and never changed here
+    for iid, seq, speaker, offset, end, text, sentiment in session.execute(
+        stmt.where(Turn.interaction_id.in_(ids)).order_by(Turn.interaction_id, Turn.seq)
+    ):
+        turns[iid].append(TurnView(seq, speaker, offset, end, text, sentiment))
     repeats = _repeats(session, rows)
     org_id = rows[0].org_id
     actions = facts.actions_for(session, org_id=org_id, interaction_ids=ids) if facts else {}
@@ -122,6 +128,20 @@ def score_interactions(
     `only_missing` leaves out interactions these scorecards have already scored: a re-score of history after a
     publication skips what the interactions' own 'ended' events scored with the new version in the meantime."""
     cards = scorecards if scorecards is not None else active_scorecards(session, org_id)
+    if not cards:
+        return []
+    if only_missing:  # leave the scored ones out before loading anything of them
+        done = set(
+            session.scalars(
+                select(QaEvaluation.interaction_id).where(
+                    QaEvaluation.scorecard_id.in_([c.id for c in cards]),
+                    QaEvaluation.interaction_id.in_(interaction_ids),
+                )
+            )
+        )
+        interaction_ids = [i for i in interaction_ids if i not in done]
+        if not interaction_ids:
+            return []
     rows = list(
         session.scalars(
             select(Interaction).where(
@@ -129,7 +149,7 @@ def score_interactions(
             )
         )
     )
-    if not cards or not rows:
+    if not rows:
         return []
     # A re-score updates the evaluation in place: its id, and the disputes that refer to it, are kept.
     earlier = {

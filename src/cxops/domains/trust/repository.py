@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from cxops.domains.directory.public import Customer, CustomerIdentity, Location, Queue, Region, Team
@@ -62,22 +62,29 @@ def ended_interactions(session: Session, org_id: uuid.UUID, ids: Sequence[uuid.U
     return list(session.scalars(stmt))
 
 
-def same_intent_contacts(
-    session: Session, row: Interaction, start: datetime, end: datetime, *, ai_only: bool, by_end: bool
+def intent_contacts_around(
+    session: Session,
+    org_id: uuid.UUID,
+    customer_ids: Iterable[uuid.UUID],
+    *,
+    ended: tuple[datetime, datetime],
+    started: tuple[datetime, datetime],
 ) -> list[Interaction]:
-    """Other contacts of the same customer and intent starting (or ending, `by_end`) within [start, end]."""
-    column = Interaction.ended_at if by_end else Interaction.started_at
+    """Contacts with an intent of these customers that ended within `ended` or started within `started` (both
+    inclusive), in start order: the candidate repeat contacts of a whole batch of interactions in one query."""
+    ids = list(set(customer_ids))
+    if not ids:
+        return []
     stmt = select(Interaction).where(
-        Interaction.org_id == row.org_id,
-        Interaction.customer_id == row.customer_id,
-        Interaction.intent == row.intent,
-        Interaction.id != row.id,
-        column >= start,
-        column <= end,
+        Interaction.org_id == org_id,
+        Interaction.customer_id.in_(ids),
+        Interaction.intent.is_not(None),
+        or_(
+            and_(Interaction.ended_at >= ended[0], Interaction.ended_at <= ended[1]),
+            and_(Interaction.started_at >= started[0], Interaction.started_at <= started[1]),
+        ),
     )
-    if ai_only:
-        stmt = stmt.where(Interaction.ai_involved.is_(True))
-    return list(session.scalars(stmt.limit(200)))
+    return list(session.scalars(stmt.order_by(Interaction.started_at, Interaction.id)))
 
 
 def team_regions(session: Session, org_id: uuid.UUID, team_ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
@@ -115,6 +122,24 @@ def experiences(
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(session.scalars(stmt))
+
+
+def entry_kinds_since(
+    session: Session, org_id: uuid.UUID, customer_ids: Iterable[uuid.UUID], since: datetime
+) -> dict[uuid.UUID, list[tuple[str, datetime]]]:
+    """(kind, occurred_at) of these customers' entries at or after `since`, by customer (one query for a batch)."""
+    ids = list(set(customer_ids))
+    out: dict[uuid.UUID, list[tuple[str, datetime]]] = {cid: [] for cid in ids}
+    if not ids:
+        return out
+    stmt = select(TrustExperience.customer_id, TrustExperience.kind, TrustExperience.occurred_at).where(
+        TrustExperience.org_id == org_id,
+        TrustExperience.customer_id.in_(ids),
+        TrustExperience.occurred_at >= since,
+    )
+    for cid, kind, at in session.execute(stmt):
+        out[cid].append((kind, at))
+    return out
 
 
 def ledger_rows(

@@ -14,7 +14,7 @@ from cxops.contracts.events import TrustThresholdCrossed
 from cxops.core.clock import utcnow
 from cxops.core.errors import NotFound, ValidationFailed
 from cxops.core.events import Delivered, emit
-from cxops.core.ids import new_id, parse_uuids
+from cxops.core.ids import id_time_or, new_id, parse_uuids
 from cxops.core.repository import insert_ignore
 from cxops.domains.interactions.public import Interaction
 from cxops.domains.trust import repository as repo
@@ -37,6 +37,7 @@ from cxops.domains.trust.models import TrustExperience, TrustPolicy
 _DENIED = frozenset({"deny", "denied", "rejected", "refused", "declined", "blocked"})
 _REVERSED = frozenset({"reversed", "rolled_back", "rolledback", "compensated", "undone", "reverted"})
 MAX_INDEX_BUCKETS = 400
+REPEAT_LIMIT = 200  # earlier contacts one contact can repeat (as the per-contact query's limit)
 
 
 def _row(interaction: Interaction, kind: str, regions: dict[uuid.UUID, str], **detail: Any) -> dict[str, Any]:
@@ -73,21 +74,23 @@ def derive_from_interactions(session: Session, *, org_id: uuid.UUID, interaction
         )
     )
     regions = repo.team_regions(session, org_id, [r.team_id for r in rows])
+    repeats = _RepeatCandidates(session, org_id, rows, policy, regions)
     entries: list[dict[str, Any]] = []
     for row in rows:
         facts = ContactFacts(row.ai_involved, row.handed_off, row.outcome, row.sentiment_end)
         entries.extend(_row(row, kind, regions) for kind in classify(facts, policy))
-        entries.extend(_repeat_entries(session, row, policy, regions))
+        entries.extend(repeats.entries(row))
     latest: dict[uuid.UUID, datetime] = {}
     for r in rows:
         if r.customer_id is not None:
             at = r.ended_at or r.started_at
             latest[r.customer_id] = max(at, latest.get(r.customer_id, at))
-    before = {cid: _poor_count(session, org_id, policy, cid, at) for cid, at in latest.items()}
+    before = _poor_counts(session, org_id, policy, latest)
     insert_ignore(session, TrustExperience.__table__, entries, ("org_id", "ref", "kind"))
     session.flush()
-    for cid, at in latest.items():
-        poor = _poor_count(session, org_id, policy, cid, at)
+    after = _poor_counts(session, org_id, policy, latest)
+    for cid in latest:
+        poor = after[cid]
         if before[cid] < policy.max_poor <= poor:
             emit(
                 session,
@@ -102,34 +105,68 @@ def derive_from_interactions(session: Session, *, org_id: uuid.UUID, interaction
     return len(entries)
 
 
-def _poor_count(session: Session, org_id: uuid.UUID, policy: Policy, customer_id: uuid.UUID, at: datetime) -> int:
-    """Poor automated experiences of a customer in the policy window ending at `at`."""
-    rows = repo.experiences(session, org_id, customer_id=customer_id, since=at - timedelta(days=policy.window_days))
-    return len(poor_in_window(_experiences(rows), at, policy))
+def _poor_counts(
+    session: Session, org_id: uuid.UUID, policy: Policy, latest: dict[uuid.UUID, datetime]
+) -> dict[uuid.UUID, int]:
+    """Poor automated experiences of each customer in the policy window ending at its time (one query)."""
+    if not latest:
+        return {}
+    window = timedelta(days=policy.window_days)
+    by_customer = repo.entry_kinds_since(session, org_id, latest, min(latest.values()) - window)
+    return {
+        cid: len(poor_in_window([Experience(kind, when) for kind, when in by_customer[cid]], at, policy))
+        for cid, at in latest.items()
+    }
 
 
-def _repeat_entries(
-    session: Session, row: Interaction, policy: Policy, regions: dict[uuid.UUID, str]
-) -> list[dict[str, Any]]:
-    """Automated contacts followed, within the window, by another contact on the same intent."""
-    if row.intent is None:
-        return []
-    window = timedelta(hours=policy.repeat_window_hours)
-    out = []
-    for earlier in repo.same_intent_contacts(
-        session, row, row.started_at - window, row.started_at, ai_only=True, by_end=True
-    ):
-        missing = {earlier.team_id} - set(regions)
-        if missing - {None}:
-            regions.update(repo.team_regions(session, row.org_id, missing))
-        out.append(_row(earlier, "repeat_contact", regions, repeated_by=row.id))
-    if row.ai_involved and row.ended_at is not None:
-        later = repo.same_intent_contacts(
-            session, row, row.ended_at, row.ended_at + window, ai_only=False, by_end=False
+class _RepeatCandidates:
+    """Repeat contacts of a batch of ended interactions from one query: an automated contact followed, within the
+    window, by another contact of the same customer on the same intent (the earlier one is the poor experience)."""
+
+    def __init__(
+        self,
+        session: Session,
+        org_id: uuid.UUID,
+        rows: list[Interaction],
+        policy: Policy,
+        regions: dict[uuid.UUID, str],
+    ) -> None:
+        self.window = timedelta(hours=policy.repeat_window_hours)
+        self.regions = regions
+        keyed = [r for r in rows if r.intent is not None]
+        self.by_key: dict[tuple[uuid.UUID | None, str | None], list[Interaction]] = defaultdict(list)
+        if not keyed:
+            return
+        ends = [r.ended_at for r in keyed if r.ended_at is not None] or [keyed[0].started_at]
+        contacts = repo.intent_contacts_around(
+            session,
+            org_id,
+            [r.customer_id for r in keyed if r.customer_id is not None],
+            ended=(min(r.started_at for r in keyed) - self.window, max(r.started_at for r in keyed)),
+            started=(min(ends), max(ends) + self.window),
         )
-        if later:
-            out.append(_row(row, "repeat_contact", regions, repeated_by=later[0].id))
-    return out
+        for c in contacts:  # in start order, as the index gives them to the per-contact query
+            self.by_key[(c.customer_id, c.intent)].append(c)
+        teams = {c.team_id for c in contacts if c.team_id is not None} - set(regions)
+        if teams:
+            regions.update(repo.team_regions(session, org_id, teams))
+
+    def entries(self, row: Interaction) -> list[dict[str, Any]]:
+        """`row`'s repeat-contact entries: for the automated contacts it repeats, and for itself if repeated."""
+        if row.intent is None:
+            return []
+        same = [c for c in self.by_key[(row.customer_id, row.intent)] if c.id != row.id]
+        start = row.started_at - self.window
+        earlier = [
+            c for c in same if c.ai_involved and c.ended_at is not None and start <= c.ended_at <= row.started_at
+        ]
+        out = [_row(c, "repeat_contact", self.regions, repeated_by=row.id) for c in earlier[:REPEAT_LIMIT]]
+        if row.ai_involved and row.ended_at is not None:
+            end = row.ended_at + self.window
+            later = next((c for c in same if row.ended_at <= c.started_at <= end), None)
+            if later is not None:
+                out.append(_row(row, "repeat_contact", self.regions, repeated_by=later.id))
+        return out
 
 
 def on_interactions_ended(session: Session, event: Delivered) -> None:
@@ -187,7 +224,7 @@ def on_action_outcome(session: Session, event: Delivered) -> None:
         "ref": ref,
         "kind": kind,
         "poor": True,
-        "occurred_at": utcnow(),
+        "occurred_at": id_time_or(event.id, utcnow()),  # when the action was decided, not when a backlog got to it
         "interaction_id": interaction.id if interaction else None,
         "intent": interaction.intent if interaction else None,
         "queue_id": interaction.queue_id if interaction else None,
