@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from cxops.core.events import Delivered, to_delivered
@@ -398,6 +399,44 @@ def test_backfill_acts_on_the_window_once(client: TestClient, org_keys: dict, ap
     wider = (datetime.now(UTC) - timedelta(days=4)).isoformat()
     report = client.post(url, json={"since": wider}, headers=sup).json()
     assert (report["runs_created"], report["runs_already_present"]) == (1, 2)
+
+
+def test_a_run_made_concurrently_costs_the_event_no_other_run(client: TestClient, org_keys: dict, app) -> None:  # type: ignore[no-untyped-def]
+    """A backfill commits one rule's run between the live consumer's check and its insert: the consumer counts it
+    as present and still makes the other rule's run for the same event (before, the unique violation rolled back
+    both, and the event counted as applied)."""
+    _rule(client, org_keys, ESCALATIONS)
+    _rule(client, org_keys, ESCALATIONS.replace("name: escalations", "name: escalation-notes"))
+    _ingest(client, org_keys, [_live(1, outcome="escalated")])
+    factory = app.state.session_factory
+    with factory() as session:
+        row = session.scalars(select(OutboxEvent).where(OutboxEvent.type == "interactions.ended")).one()
+        event = to_delivered(row)
+    raced: list[bool] = []
+
+    def backfill_commits_first(session, *_: object) -> None:  # type: ignore[no-untyped-def]
+        pending = [o for o in session.new if isinstance(o, WorkflowRun)]
+        if raced or not pending:
+            return
+        raced.append(pending[0].rule_id)
+        with factory() as other:
+            other.add(
+                WorkflowRun(
+                    org_id=pending[0].org_id, rule_id=pending[0].rule_id, event_id=pending[0].event_id,
+                    subject=pending[0].subject, status="pending", context=dict(pending[0].context), steps=[], depth=0,
+                )
+            )  # fmt: skip
+            other.commit()
+
+    with factory() as session:
+        sa_event.listen(session, "before_flush", backfill_commits_first)
+        assert service.on_event(session, event) == 1
+        session.commit()
+    assert raced
+    with factory() as session:
+        runs = session.scalars(select(WorkflowRun).where(WorkflowRun.event_id == event.id)).all()
+    assert sorted(r.context["_chain"][0] for r in runs) == ["escalation-notes", "escalations"]
+    assert len({r.subject for r in runs}) == 1
 
 
 def test_backfill_is_refused_for_disabled_or_old_versions_and_future_times(client: TestClient, org_keys: dict) -> None:

@@ -6,20 +6,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
-import pytest
 from typer.testing import CliRunner
 
-from cxops.core.config import get_settings
 from cxops.entrypoints.cli.main import app
 from tests.factories import interaction
-
-
-@pytest.fixture
-def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("CXOPS_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 def test_apply_then_dry_run(runner: CliRunner, tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from cxops.core.events import OutboxDispatcher, Subscriptions, to_delivered
 from cxops.core.models import OutboxEvent
 from cxops.domains.actions.models import ActionBreaker, ActionProposal, AuditEntry
 from cxops.domains.actions.public import verify
-from cxops.domains.directory.public import Customer
+from cxops.domains.directory.public import Customer, agent_by_code
 from cxops.domains.interactions.public import Interaction
 from cxops.domains.workflows import service as workflows_service
 from cxops.domains.workflows.models import WorkflowNotification, WorkflowRun, WorkflowTask
@@ -90,6 +90,11 @@ def test_actions_seed(session_factory: sessionmaker[Session], settings: Settings
         audit_rows = s.scalar(select(func.count()).select_from(AuditEntry))
     assert all(row.customer_ref in customers for row in rows.values())
     assert all(row.context["interaction_id"] in interactions for row in rows.values())
+    # Every agent and AI agent key the seed made is linked to an agent of the directory, so an agent signing in with
+    # it reads their own proposals, coaching and evaluations (docs/security.md).
+    with unit_of_work(session_factory) as s:
+        seeded = [k for k in keys.list_keys(s, org_id=org_id) if k.role in ("agent", "service")]
+        assert seeded and all(agent_by_code(s, org_id, k.subject or "") is not None for k in seeded)
 
     again = actions_seed.seed(session_factory, org_id=org_id, settings=settings, now=NOW)
     assert again.startswith("Actions: already seeded (38 proposals") and "nothing added" in again

@@ -16,13 +16,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cxops.contracts.workflow_events import STEP_EVENTS, WorkflowRunRequested
 from cxops.core.clock import as_utc, utcnow
 from cxops.core.errors import Conflict, NotFound, ValidationFailed
 from cxops.core.events import Delivered, emit
-from cxops.core.ids import id_time, parse_uuids
+from cxops.core.ids import id_time_or, parse_uuids
 from cxops.core.models import OutboxEvent
 from cxops.domains.directory.public import set_agent_status
 from cxops.domains.interactions.public import Interaction, add_tags
@@ -157,14 +158,6 @@ class Subject:
     at: datetime
 
 
-def event_time(event_id: uuid.UUID, default: datetime) -> datetime:
-    """When an event was emitted, read from its UUIDv7 id; `default` for an id of another kind."""
-    try:
-        return id_time(event_id)
-    except ValueError:
-        return default
-
-
 def _ended(ended_at: datetime | None, started_at: datetime) -> datetime:
     return as_utc(ended_at or started_at)
 
@@ -243,7 +236,8 @@ def _start_runs(
 ) -> tuple[int, int]:
     """Create a run (and its durable job) for each (rule, subject) of one event where the subject's fact time is at
     or after the rule's threshold and its conditions hold; a run that exists already for the rule, event and subject
-    is left alone. Returns (runs created, runs already present)."""
+    is left alone, also when another transaction commits it between the check and the insert (a backfill racing
+    the live consumer). Returns (runs created, runs already present)."""
     if not subjects or not rules:
         return 0, 0
     existing = {
@@ -279,9 +273,14 @@ def _start_runs(
                 depth=depth,
                 finished_at=utcnow() if looping else None,
             )
-            session.add(run)
-            session.flush()
             existing.add((row.id, subject.key))
+            try:
+                with session.begin_nested():  # a backfill (or a second dispatcher) may have made it meanwhile
+                    session.add(run)
+                    session.flush()
+            except IntegrityError:
+                present += 1  # only this run's savepoint rolls back: the event's other runs are kept
+                continue
             if not looping:
                 emit(session, org_id=org_id, event=WorkflowRunRequested(run_id=str(run.id)))
             created += 1
@@ -301,7 +300,7 @@ def on_event(session: Session, event: Delivered) -> int:
         event.org_id,
         event.type,
         event.payload,
-        event_at=event_time(event.id, utcnow()),
+        event_at=id_time_or(event.id, utcnow()),
         since=min(threshold for _, _, threshold in parsed),
     )
     created, _ = _start_runs(
@@ -332,7 +331,7 @@ def _scan(
         rows = {e.id: e for e in session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(chunk)))}
         for event_id in chunk:
             ev = rows[event_id]
-            at = event_time(ev.id, as_utc(ev.created_at))
+            at = id_time_or(ev.id, as_utc(ev.created_at))
             yield ev, contexts_for(session, org_id, ev.type, ev.payload, event_at=at, since=since)
 
 
