@@ -16,10 +16,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
 from cxops.core import keys
 from cxops.core.auth import Role
-from cxops.core.config import Settings, load_settings
+from cxops.core.config import Settings, get_settings, load_settings
 from cxops.core.db import make_engine, make_session_factory, unit_of_work
 from cxops.core.events import OutboxDispatcher
 from cxops.core.migrate import upgrade
@@ -129,6 +130,18 @@ def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
         yield c
 
 
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    """The `cxops` CLI against a fresh SQLite data directory (test models, no database URL or LLM from the shell)."""
+    monkeypatch.setenv("CXOPS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CXOPS_MODELS_DIR", str(REPO / ".cxops-data" / "test-models"))
+    monkeypatch.delenv("CXOPS_DATABASE_URL", raising=False)
+    monkeypatch.delenv("CXOPS_LLM_URL", raising=False)
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
+
+
 def make_org_keys(factory: sessionmaker[Session], slug: str) -> dict[str, str]:
     """One key per role for organisation `slug`."""
     out: dict[str, str] = {}
@@ -149,6 +162,21 @@ def org_keys(client: TestClient, app) -> dict[str, str]:  # type: ignore[no-unty
 
 def auth(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+def linked_key(client: TestClient, admin_key: str, code: str, role: str = "agent") -> str:
+    """A new key of `role` linked to the directory agent `code` (its subject), created through the API."""
+    body = {"name": f"{role} {code}", "role": role, "subject": code}
+    r = client.post("/v1/keys", json=body, headers=auth(admin_key))
+    assert r.status_code == 201, r.text
+    return str(r.json()["api_key"])
+
+
+def new_agent_key(client: TestClient, admin_key: str, code: str, kind: str = "human") -> str:
+    """A directory agent `code` created through the API, and an agent key (service key for AI) linked to it."""
+    r = client.post("/v1/agents", json={"code": code, "name": f"Agent {code}", "kind": kind}, headers=auth(admin_key))
+    assert r.status_code == 201, r.text
+    return linked_key(client, admin_key, code, "agent" if kind == "human" else "service")
 
 
 def drain_events(app) -> None:  # type: ignore[no-untyped-def]

@@ -54,7 +54,32 @@ def test_kill_switch_from_the_breakers_page(page, live_server, queued) -> None: 
     page.get_by_label("Reason").fill("incident 7: refunds double-posting")
     page.get_by_role("button", name="Apply").click()
     page.wait_for_selector("text=open (blocked)")
+    # "By" shows the key's name; the recorded reference (its id) stays available as the cell's tooltip.
+    by = page.locator("table.data tbody tr").first.get_by_text("test-supervisor", exact=True)
+    by.wait_for()
+    assert by.get_attribute("title").startswith("key:")
     shot(page, "actions-breakers")
+    # A typo blocks nothing, so it is refused, naming the unknown value.
+    page.get_by_label("Scope").select_option("agent")
+    page.get_by_label("Action name or agent reference").fill("no-such-agent-xyz")
+    page.get_by_label("Reason").fill("typo")
+    page.get_by_role("button", name="Apply").click()
+    page.get_by_text("unknown agent 'no-such-agent-xyz'").first.wait_for()
+    assert page.get_by_text("Breaker opened for agent no-such-agent-xyz").count() == 0
+
+
+def test_an_agent_sees_only_their_own_proposals(page, live_server, queued) -> None:  # type: ignore[no-untyped-def]
+    base = live_server["base"]
+    admin = auth(queued["admin"])
+    assert httpx.post(f"{base}/v1/agents", json={"code": "agent-ann", "name": "Ann"}, headers=admin).status_code == 201
+    key = httpx.post(f"{base}/v1/keys", json={"name": "ann", "role": "agent", "subject": "agent-ann"}, headers=admin)
+    sign_in(page, base, key.json()["api_key"])
+    assert page.get_by_role("link", name="Approvals").count() == 0
+    assert page.get_by_role("link", name="Circuit breakers").count() == 0
+    page.get_by_role("link", name="Proposals").click()
+    page.get_by_text("The actions you proposed.").wait_for()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("table.data tbody tr").count() == 0  # the AI agent's proposals are not hers
 
 
 def test_policies_page_lists_rules(page, live_server, queued) -> None:  # type: ignore[no-untyped-def]

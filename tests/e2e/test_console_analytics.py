@@ -85,6 +85,10 @@ def test_overview_shows_kpis_and_charts(page, centre) -> None:  # type: ignore[n
     trust.get_by_text("100", exact=True).wait_for()
     assert trust.get_by_text("not automation-averse").is_visible()
     assert page.locator("figure.chart svg path").count() >= 2
+    # every contact is two days old: inside the 7-day repeat window, so repeat-based figures are not measurable yet
+    assert "Not yet measurable from" in page.get_by_test_id("pending-note").inner_text()
+    assert page.get_by_role("group", name="Repeat contacts").get_by_text("\u2013", exact=True).is_visible()
+    assert "the 30 days up to the newest contact" in page.get_by_test_id("range").inner_text()
     assert page.get_by_role("link", name="Export CSV").get_attribute("href").startswith("/v1/analytics/overview?")
     assert "table=by_agent_kind" in page.get_by_role("link", name="Export human and AI CSV").get_attribute("href")
     shot(page, "analytics-overview")
@@ -94,8 +98,15 @@ def test_drill_down_from_region_to_agent(page, centre) -> None:  # type: ignore[
     sign_in(page, centre["base"], centre["keys"]["analyst"])
     page.goto(centre["base"] + "/#/ops-drill")
     page.get_by_role("heading", name="By region").wait_for()
+    # the bot has no team, so its ten contacts have no region: a labelled row with a note, then the totals row
+    unassigned = page.get_by_test_id("unassigned")
+    assert unassigned.inner_text() == "no region" and "10 contacts with no region" in unassigned.get_attribute("title")
+    assert "without a team" in page.get_by_test_id("unassigned-note").inner_text()
+    total = page.locator("table.data tbody tr", has_text="All contacts")
+    assert total.locator("td").nth(1).inner_text() == "40"
     page.get_by_role("link", name="EMEA", exact=True).click()
     page.get_by_role("heading", name="By location").wait_for()
+    assert page.get_by_test_id("unassigned").count() == 0
     page.get_by_role("link", name="lisbon", exact=True).click()
     page.get_by_role("link", name="lis-care", exact=True).click()
     page.get_by_role("heading", name="By agent").wait_for()

@@ -21,6 +21,9 @@ def test_sign_in_overview_and_transcript(page, live_server) -> None:  # type: ig
     page.get_by_role("heading", name="Daily overview").wait_for()
     page.get_by_role("group", name="Contacts").get_by_text("30").wait_for()
     assert page.locator("figure.chart svg rect").count() > 0
+    # the same range and definitions as the Operations overview: said on the page
+    assert "Last 30 days up to the newest contact" in page.get_by_test_id("range").inner_text()
+    assert page.get_by_role("group", name="Avg handle time").get_by_text("of handled contacts").is_visible()
     shot(page, "foundation-overview")
     page.get_by_role("link", name="Interactions").click()
     page.get_by_text("30 interactions").wait_for()

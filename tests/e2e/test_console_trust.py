@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
@@ -81,3 +83,48 @@ def test_trust_index_page_draws_charts(page, live_server, customer) -> None:  # 
     assert page.locator("svg.chart").count() >= 2
     assert page.locator("text=care-chat").count() >= 1
     shot(page, "trust-index")
+
+
+def test_trust_index_with_one_bucket_draws_a_point_on_a_dated_axis(page, live_server, customer) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, live_server["base"], customer["keys"]["analyst"])
+    asked: list[str] = []
+
+    def one_bucket(route):  # type: ignore[no-untyped-def]
+        asked.append(route.request.url)
+        row = {
+            "bucket_start": "2026-09-21T00:00:00Z",
+            "group": "care-chat",
+            "customers": 7,
+            "averse": 2,
+            "averse_share": 0.2857,
+            "recoveries": 1,
+        }
+        route.fulfill(json=[row])
+
+    page.route("**/v1/trust/index?*", one_bucket)
+    page.goto(f"{live_server['base']}/#/trust-index")
+    page.wait_for_selector("text=Recoveries")
+    # buckets are asked from a Monday's UTC midnight, so their boundaries (and labels) do not move between loads
+    since = datetime.fromisoformat(parse_qs(urlparse(asked[0]).query)["since"][0])
+    assert (since.weekday(), since.hour, since.minute, since.second) == (0, 0, 0, 0), since
+    line = page.locator("figure.chart", has_text="automation-averse")
+    assert line.locator("circle.point").count() == 1  # a one-point series is drawn as a dot
+    labels = line.locator("text.x-tick").all_text_contents()
+    assert labels == ["09-21"], labels  # one date label, not six copies of a time
+    y = line.locator("svg text:not(.x-tick)").all_text_contents()
+    assert all(re.fullmatch(r"\d+(\.\d)?", t) for t in y) and len(set(y)) == len(y), y  # round, distinct ticks
+    assert page.locator("table td", has_text="2026-09-21").count() == 1
+    assert page.locator("table td", has_text="28.6%").count() == 1
+
+
+def test_why_do_we_know_this_says_when_it_fails(page, live_server, customer) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, live_server["base"], customer["keys"]["supervisor"])
+    page.route(
+        "**/memory/*/why",
+        lambda route: route.fulfill(
+            status=404, json={"error": {"code": "not_found", "message": "memory item was erased"}}
+        ),
+    )
+    page.goto(f"{live_server['base']}/#/trust-customer?customer_id={customer['cid']}")
+    page.get_by_role("button", name="Why do we know this?").click()
+    page.locator(".action-error[role=alert]", has_text="Why do we know this? failed: memory item was erased").wait_for()

@@ -72,3 +72,72 @@ def test_wfm_lists_say_what_each_run_is(page, live_server, planned) -> None:  # 
     row = page.locator("table tr", has=page.locator(f"code[title='{planned['schedule']}']"))
     row.wait_for()
     assert "Optimal" in row.inner_text() or "Feasible" in row.inner_text()
+
+
+def test_workforce_forms_take_fractions_and_name_their_fields_in_errors(page, live_server, planned) -> None:  # type: ignore[no-untyped-def]
+    base = live_server["base"]
+    sign_in(page, base, planned["keys"]["analyst"])
+    # the forecast page links to a staffing form with that forecast chosen
+    page.goto(f"{base}/#/wfm-forecast?id={planned['run']}")
+    page.get_by_role("link", name="Plan staffing for this forecast").click()
+    page.get_by_role("heading", name="New staffing plan").wait_for()
+    assert page.locator("select[name=forecast_run_id]").input_value() == planned["run"]
+    # fractions are valid input in every number field (step="any"), not just whole steps from the default
+    for name in ("service_level", "shrinkage", "threshold_s"):
+        assert page.locator(f"input[name={name}]").get_attribute("step") == "any"
+    page.get_by_label("Service level (0-1)").fill("0.9")
+    page.get_by_label("Shrinkage (0-1)").fill("1")
+    with page.expect_response("**/v1/wfm/staffing") as posted:
+        page.get_by_role("button", name="Staff").click()
+    assert posted.value.status == 422
+    # the API's "targets.shrinkage" error is shown under the form's label, next to its field
+    errors = page.get_by_test_id("form-errors")
+    errors.get_by_text("Shrinkage (0-1): must be less than 1").wait_for()
+    assert page.locator("input[name=shrinkage]").get_attribute("aria-invalid") == "true"
+    assert "targets." not in errors.inner_text()
+    page.get_by_label("Shrinkage (0-1)").fill("0.25")
+    with page.expect_request("**/v1/wfm/staffing") as sent:
+        page.get_by_role("button", name="Staff").click()
+    assert sent.value.post_data_json["targets"] == {"service_level": 0.9, "threshold_s": 20, "shrinkage": 0.25}
+
+    page.goto(f"{base}/#/wfm-staffing?id={planned['plan']}")
+    page.get_by_label("Volume factor (1.2 = +20%)").fill("1.15")
+    page.get_by_label("Shrinkage override (blank = plan's)").press_sequentially("1e")  # not a number
+    page.get_by_role("button", name="Run scenario").click()
+    field_error = page.locator(
+        "input[name=shrinkage] >> xpath=../following-sibling::span[contains(@class,'field-error')]"
+    )
+    assert field_error.inner_text() == "must be a number"
+    page.get_by_label("Shrinkage override (blank = plan's)").fill("0.35")
+    page.get_by_label("Extra automation (0.10 = +10 points)").fill("0.1")
+    page.get_by_role("button", name="Run scenario").click()
+    # both problems at once: an automation delta needs its intent (checked before sending)
+    page.get_by_test_id("form-errors").get_by_text("Intent AI resolves more of: required").wait_for()
+    page.get_by_label("Intent AI resolves more of").fill("no_such_intent")
+    with page.expect_request("**/what-if") as sent:
+        page.get_by_role("button", name="Run scenario").click()
+    assert sent.value.post_data_json == {
+        "volume_factor": 1.15,
+        "automation_delta": {"no_such_intent": 0.1},
+        "shrinkage": 0.35,
+    }
+    # the API's error on `automation_delta` is about the intent: shown under that label
+    page.get_by_test_id("form-errors").get_by_text("Intent AI resolves more of: no queue of the plan").wait_for()
+    page.get_by_label("Intent AI resolves more of").fill("")
+    page.get_by_label("Extra automation (0.10 = +10 points)").fill("0")
+    page.get_by_role("button", name="Run scenario").click()
+    page.get_by_test_id("what-if-delta").first.wait_for()
+    assert page.get_by_test_id("form-errors").is_hidden()
+
+
+def test_an_empty_required_number_says_required(page, live_server, planned) -> None:  # type: ignore[no-untyped-def]
+    base = live_server["base"]
+    sign_in(page, base, planned["keys"]["analyst"])
+    page.goto(f"{base}/#/wfm-forecast")
+    page.get_by_label("Intervals ahead").fill("")
+    page.get_by_role("button", name="Forecast").click()
+    page.get_by_test_id("form-errors").get_by_text("Intervals ahead: required").wait_for()
+    page.get_by_label("Intervals ahead").fill("0")
+    page.get_by_role("button", name="Forecast").click()
+    page.get_by_test_id("form-errors").get_by_text("Intervals ahead: must be at least 1").wait_for()
+    assert "horizon" not in page.get_by_test_id("form-errors").inner_text()

@@ -3,11 +3,14 @@ once (a second backfill starts nothing)."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
-from tests.conftest import auth
+from tests.conftest import auth, make_org_keys
 from tests.e2e.conftest import shot, sign_in
+from tests.factories import interaction
 
 pytestmark = pytest.mark.e2e
 
@@ -39,3 +42,39 @@ def test_a_rule_is_backfilled_from_the_console_once(page, live_server) -> None: 
     page.get_by_role("button", name="Backfill").click()
     page.get_by_text("Backfill: 0 run(s) started").wait_for()
     assert f"{started} already had a run" in page.get_by_test_id("backfill").inner_text()
+
+
+def test_the_example_rule_uses_an_intent_that_exists_and_its_dry_run_reads_clearly(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    base, app = live_server["base"], live_server["app"]
+    keys = make_org_keys(app.state.session_factory, "workflows-example-e2e")
+    records = [interaction(i, source="wf-example", outcome="escalated", intent="delivery_late") for i in range(3)]
+    records += [interaction(i + 3, source="wf-example") for i in range(2)]
+    for record in records:
+        assert httpx.post(f"{base}/v1/interactions", json=record, headers=auth(keys["service"])).status_code == 201
+    sign_in(page, base, keys["supervisor"])
+    page.goto(f"{base}/#/workflows")
+    source = page.get_by_label("Rule (YAML)")
+    source.wait_for()
+    # the organisation's escalated calls are about delivery_late, so the example is too (the demo's: refund_request)
+    assert "{field: intent, op: eq, value: delivery_late}" in source.input_value()
+    assert "team: supervisors" in source.input_value()
+    page.get_by_role("button", name="Validate and dry run").click()
+    card = page.get_by_test_id("dry-run")
+    card.get_by_text("would have run 3 times").wait_for()
+    assert re.search(
+        r"5 interactions checked against the conditions \(from \d+ stored events?\); nothing was executed",
+        card.inner_text(),
+    ), card.inner_text()
+    # a rule the API refuses: the error is shown under the field's label
+    source.fill("name: broken\ntrigger: nothing_like_this\nsteps: []\n")
+    page.get_by_role("button", name="Validate and dry run").click()
+    page.get_by_test_id("form-errors").get_by_text("Rule (YAML):").wait_for()
+    source.fill("")
+    page.get_by_role("button", name="Validate and dry run").click()
+    page.get_by_test_id("form-errors").get_by_text("Rule (YAML): required").wait_for()
+
+
+def test_the_builtin_example_names_the_demo_refund_intent(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, live_server["base"], live_server["keys"]["supervisor"])
+    page.goto(f"{live_server['base']}/#/workflows")
+    assert "value: refund_request}" in page.get_by_label("Rule (YAML)").input_value()  # no escalated calls here

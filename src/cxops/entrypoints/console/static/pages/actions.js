@@ -61,12 +61,14 @@
       { key: "scope", label: "Scope" }, { key: "key", label: "Action type or agent" },
       { key: "is_open", label: "State", format: v => pill(v ? "open (blocked)" : "closed", v ? "bad" : "ok") },
       { key: "automatic", label: "Tripped", format: v => (v ? "automatically" : "by hand") },
-      { key: "reason", label: "Reason" }, { key: "changed_at", label: "Changed", format: when }, { key: "changed_by", label: "By" },
+      { key: "reason", label: "Reason" }, { key: "changed_at", label: "Changed", format: when },
+      // the key's name; the recorded reference (key id, subject or "system") stays available for audit as a tooltip
+      { key: "changed_by_name", label: "By", format: (v, r) => h("span", { title: r.changed_by || "", text: v || r.changed_by || "–" }) },
     ], rows));
     if (!canManage()) return;
     el.append(h("h3", { text: "Kill switch" }), form([
-      { name: "scope", label: "Scope", type: "select", options: [["action", "action type"], ["agent", "AI agent"]] },
-      { name: "key", label: "Action name or agent reference" },
+      { name: "scope", label: "Scope", type: "select", options: [["action", "action type"], ["agent", "agent (directory code)"]] },
+      { name: "key", label: "Action name or agent reference", placeholder: "e.g. cancel_pending_order or ai-kai" },
       { name: "open", label: "State", type: "select", options: [["true", "open (block)"], ["false", "close (allow)"]] },
       { name: "reason", label: "Reason", type: "textarea" },
     ], async v => {
@@ -111,6 +113,7 @@
 
   async function renderProposals(el, params) {
     el.replaceChildren();
+    if (cx.state.me && cx.state.me.role === "agent") el.append(h("p", { class: "muted", text: "The actions you proposed." }));
     el.append(form([{ name: "status", label: "Status", type: "select", value: params.status || "", options: [["", "any"], "executed", "executing", "pending_approval", "denied", "rejected", "compensated", "failed", "failed_uncompensated", "reversed", "expired"] }],
       v => cx.go("actions-proposals", v.status ? { status: v.status } : {}), { submit: "Filter" }));
     const q = params.status ? `&status=${encodeURIComponent(params.status)}` : "";
@@ -140,7 +143,8 @@
   }
 
   cx.page({ id: "actions-approvals", title: "Approvals", section: "Actions", order: 1, roles: READ, render: el => renderApprovals(el) });
-  cx.page({ id: "actions-proposals", title: "Proposals", section: "Actions", order: 2, roles: READ, render: (el, params) => renderProposals(el, params) });
+  // An agent sees only their own proposals (the API scopes them); approvals and breakers are not theirs to see.
+  cx.page({ id: "actions-proposals", title: "Proposals", section: "Actions", order: 2, roles: [...READ, "agent"], render: (el, params) => renderProposals(el, params) });
   cx.page({ id: "actions-breakers", title: "Circuit breakers", section: "Actions", order: 3, roles: READ, render: el => renderBreakers(el) });
   cx.page({ id: "actions-policies", title: "Policies", section: "Actions", order: 5, roles: READ, render: el => renderPolicies(el) });
   cx.page({ id: "actions-audit", title: "Audit log", section: "Actions", order: 4, roles: READ, render: (el, params) => renderAudit(el, params) });

@@ -8,22 +8,24 @@
   cx.page({ id: "overview", title: "Daily overview", section: "Operations", order: 1, roles: READ, async render(el, params) {
     const days = Number(params.days || 30);
     const data = await api(`/v1/overview/daily?days=${days}`);
-    const rows = data.rows;
-    const total = rows.reduce((a, r) => a + r.volume, 0);
-    const resolved = rows.reduce((a, r) => a + r.resolved, 0);
-    const ai = rows.reduce((a, r) => a + r.ai_involved, 0);
-    const abandoned = rows.reduce((a, r) => a + r.abandoned, 0);
-    const aht = total ? rows.reduce((a, r) => a + r.aht_s * r.volume, 0) / total : 0;
-    const csatRows = rows.filter(r => r.csat !== null);
-    const csat = csatRows.length ? csatRows.reduce((a, r) => a + r.csat * r.volume, 0) / csatRows.reduce((a, r) => a + r.volume, 0) : null;
-    el.append(h("p", { class: "muted", text: `Last ${days} days of data (since ${data.since.slice(0, 10)}).` }));
-    el.append(h("div", { class: "grid" }, kpi("Contacts", total), kpi("Resolved", `${pct(resolved, total)}%`, "outcome = resolved"),
-      kpi("Abandoned", `${pct(abandoned, total)}%`), kpi("AI involved", `${pct(ai, total)}%`, "an AI agent took part"),
-      kpi("Avg handle time", `${Math.round(aht)} s`, "talk + hold + wrap"), kpi("CSAT", csat === null ? "–" : csat.toFixed(2), "1-5, answered surveys")));
+    const rows = data.rows, t = data.totals;
+    // [since, until): the `days` up to the newest contact, the range the Operations overview defaults to. Unless it
+    // ends at midnight UTC it covers days + 1 calendar days, the first and the last partial: the chart marks them.
+    const stamp = iso => `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+    const midnight = iso => iso.slice(11, 19) === "00:00:00";
+    const firstDay = data.since.slice(0, 10), lastDay = data.until.slice(0, 10);
+    const partialDay = d => (d === firstDay && !midnight(data.since)) || (d === lastDay && !midnight(data.until));
+    el.append(h("p", { class: "muted", "data-testid": "range", text: `Last ${days} days up to the newest contact: ${stamp(data.since)} to ${stamp(data.until)} UTC (the same range as the Operations overview's default).` }));
+    el.append(h("div", { class: "grid" }, kpi("Contacts", t.volume), kpi("Resolved", `${pct(t.resolved, t.volume)}%`, "outcome = resolved"),
+      kpi("Abandoned", `${pct(t.abandoned, t.volume)}%`), kpi("AI involved", `${pct(t.ai_involved, t.volume)}%`, "an AI agent took part"),
+      kpi("Avg handle time", t.aht_s === null ? "–" : `${fmt(Math.round(t.aht_s * 10) / 10)} s`, "talk + hold + wrap of handled contacts"),
+      kpi("CSAT", t.csat === null ? "–" : t.csat.toFixed(2), "1-5, answered surveys")));
     const dayList = [...new Set(rows.map(r => r.day))].sort();
     const channels = [...new Set(rows.map(r => r.channel))].sort();
+    const label = d => d.slice(5) + (partialDay(d) ? " (part)" : "");
     const series = channels.map(ch => ({ name: ch, values: dayList.map(d => (rows.find(r => r.day === d && r.channel === ch) || {}).volume || 0) }));
-    el.append(chart.bar({ title: "Contacts per day by channel", labels: dayList.map(d => d.slice(5)), series, stacked: true }));
+    el.append(chart.bar({ title: "Contacts per day by channel (UTC days)", labels: dayList.map(label), series, stacked: true }));
+    if (dayList.some(partialDay)) el.append(h("p", { class: "muted", "data-testid": "partial-days", text: `${dayList.length} calendar days: ${dayList.filter(partialDay).map(d => d.slice(5)).join(" and ")} (part) are partial, as the ${days} days start at ${data.since.slice(11, 16)} UTC.` }));
     const resolution = channels.map(ch => ({ name: `${ch} resolved %`, points: dayList.map(d => { const r = rows.find(x => x.day === d && x.channel === ch); return [d + "T00:00:00Z", r ? pct(r.resolved, r.volume) : null]; }) }));
     el.append(chart.line({ title: "Resolution rate per day (%)", series: resolution }));
   } });
@@ -104,11 +106,16 @@
     const list = h("div");
     const refresh = async () => {
       const rows = await api("/v1/keys");
-      list.replaceChildren(table([{ key: "name", label: "Name" }, { key: "role", label: "Role" }, { key: "prefix", label: "Prefix" },
+      // Revoking is confirmed first; the key this session uses has no Revoke button (the API refuses it with 409).
+      const revoke = r => h("button", { class: "secondary", text: "Revoke", "aria-label": `Revoke key ${r.name}`, onclick: async () => {
+        if (!confirm(`Revoke the ${r.role} key "${r.name}" (${r.prefix}…)? Whoever uses it is refused at once; this cannot be undone.`)) return;
+        try { await api(`/v1/keys/${r.id}`, { method: "DELETE" }); notify("Key revoked"); refresh(); } catch (e) { notify(e.message, "error"); } } });
+      list.replaceChildren(table([{ key: "name", label: "Name" }, { key: "role", label: "Role" }, { key: "subject", label: "Linked agent", format: v => v || "–" }, { key: "prefix", label: "Prefix" },
         { key: "created_at", label: "Created", format: v => v.slice(0, 16) },
-        { key: "revoked_at", label: "State", format: (v, r) => v ? "revoked" : h("button", { class: "secondary", text: "Revoke", onclick: async () => { await api(`/v1/keys/${r.id}`, { method: "DELETE" }); notify("Key revoked"); refresh(); } }) }], rows));
+        { key: "revoked_at", label: "State", format: (v, r) => v ? "revoked" : r.id === cx.state.me.key_id ? h("span", { class: "muted", text: "in use by you" }) : revoke(r) }], rows));
     };
-    el.append(form([{ name: "name", label: "Name", required: true }, { name: "role", label: "Role", type: "select", options: ["admin", "supervisor", "analyst", "agent", "service"], value: "analyst" }], async v => {
+    el.append(form([{ name: "name", label: "Name", required: true }, { name: "role", label: "Role", type: "select", options: ["admin", "supervisor", "analyst", "agent", "service"], value: "analyst" },
+      { name: "subject", label: "Agent code (agent and service keys: the agent the key acts as)", placeholder: "optional, e.g. agent-0012" }], async v => {
       const created = await api("/v1/keys", { method: "POST", body: v });
       el.querySelector(".secret")?.remove();
       list.before(h("p", { class: "card secret" }, "New key (shown once): ", h("code", { text: created.api_key })));

@@ -31,10 +31,10 @@
     const fields = [
       { name: "name", label: "Name", required: true }, { name: "treatment", label: "Treatment", type: "select", options: [["ai_agent", "AI agent"], ["assist", "Agent assist"]] },
       { name: "intents", label: "Intents in scope (comma separated, empty = all)" },
-      { name: "baseline_rate", label: "Baseline verified resolution (0-1, optional)", type: "number", step: "0.01", placeholder: "measured from the last 28 days of the scope when empty" },
-      { name: "mde", label: "Smallest effect worth finding (e.g. 0.05 = +5 pts)", type: "number", step: "0.01", value: 0.05 },
-      { name: "holdout_share", label: "Holdout share", type: "number", step: "0.05", value: 0.5 },
-      { name: "starts_at", label: "Starts (ISO date)", value: new Date().toISOString().slice(0, 10) },
+      { name: "baseline_rate", label: "Baseline verified resolution (0-1, optional)", type: "number", min: 0, max: 1, placeholder: "measured from the last 28 days of the scope when empty" },
+      { name: "mde", label: "Smallest effect worth finding (e.g. 0.05 = +5 pts)", type: "number", min: -1, max: 1, required: true, value: 0.05 },
+      { name: "holdout_share", label: "Holdout share", type: "number", min: 0.05, max: 0.95, required: true, value: 0.5 },
+      { name: "starts_at", label: "Starts (ISO date)", required: true, pattern: "\\d{4}-\\d{2}-\\d{2}", patternHint: "a date as YYYY-MM-DD", value: new Date().toISOString().slice(0, 10) },
     ];
     const body = v => ({ name: v.name, treatment: v.treatment, baseline_rate: v.baseline_rate, mde: v.mde, holdout_share: v.holdout_share,
       scope: { intents: (v.intents || "").split(",").map(s => s.trim()).filter(Boolean) }, starts_at: `${v.starts_at}T00:00:00Z` });
@@ -55,19 +55,20 @@
   cx.page({ id: "pilot", title: "Pilot report", section: "Prove value", order: 61, roles: READ, hidden: true, async render(el, params) {
     const p = await api(`/v1/pilots/${encodeURIComponent(params.id)}`);
     const looks = await api(`/v1/pilots/${encodeURIComponent(params.id)}/looks`);
-    el.append(h("h3", { text: p.name }), p.hypothesis ? h("p", { text: p.hypothesis }) : null);
+    el.append(h("h3", { text: p.name }));
+    if (p.hypothesis) el.append(h("p", { text: p.hypothesis }));
     el.append(h("div", { class: "grid" }, kpi("Status", p.status), kpi("Treatment", p.treatment), kpi("Holdout", pct(p.holdout_share)),
       kpi("Planned n / arm", p.planned_n_per_arm), kpi("Gate", p.decision || "no look yet"), kpi("Looks taken", looks.length)));
-    if (p.plan) el.append(h("p", { class: "muted", "data-testid": "plan" }, `Planned from ${p.plan.history_contacts.toLocaleString()} contacts of ` +
-      `${p.plan.history_customers.toLocaleString()} customers before the start: baseline ${pct(p.plan.baseline_rate)} (${p.plan.baseline_source}), ` +
+    if (p.plan) el.append(h("p", { class: "muted", "data-testid": "plan" }, `Planned from ${fmt(p.plan.history_contacts)} contacts of ` +
+      `${fmt(p.plan.history_customers)} customers before the start: baseline ${pct(p.plan.baseline_rate)} (${p.plan.baseline_source}), ` +
       `design effect ${p.plan.design_effect.toFixed(2)}` + (p.plan.icc === null ? "" : ` (intra-customer correlation ${p.plan.icc.toFixed(3)})`) +
       (p.plan.notes.length ? `; ${p.plan.notes.join("; ")}` : "")));
     const actions = h("div", { class: "row" });
     const canManage = ["admin", "supervisor"].includes(cx.state.me.role);
-    if (canManage && p.status === "draft") actions.append(h("button", { text: "Start pilot", onclick: async () => { await api(`/v1/pilots/${p.id}/start`, { method: "POST" }); cx.go("pilot", { id: p.id, t: Date.now() }); } }));
-    if (p.status !== "draft") actions.append(h("button", { text: "Take a look now", onclick: async () => {
-      try { await api(`/v1/pilots/${p.id}/looks`, { method: "POST" }); cx.go("pilot", { id: p.id, t: Date.now() }); } catch (e) { notify(e.message, "error"); } } }));
-    if (canManage && p.status === "running") actions.append(h("button", { class: "secondary", text: "Stop pilot", onclick: async () => { await api(`/v1/pilots/${p.id}/stop`, { method: "POST" }); cx.go("pilot", { id: p.id, t: Date.now() }); } }));
+    const post = what => async () => { await api(`/v1/pilots/${p.id}/${what}`, { method: "POST" }); cx.go("pilot", { id: p.id, t: Date.now() }); };
+    if (canManage && p.status === "draft") actions.append(cx.button("Start pilot", post("start")));
+    if (p.status !== "draft") actions.append(cx.button("Take a look now", post("looks")));
+    if (canManage && p.status === "running") actions.append(cx.button("Stop pilot", post("stop"), { class: "secondary" }));
     actions.append(h("a", { class: "btn", href: `/v1/pilots/${p.id}/export?format=csv`, text: "Export CSV" }));
     el.append(actions);
     if (!looks.length) { el.append(h("p", { class: "muted", text: "No look yet. Each look is recorded and spends part of the error budget." })); return; }

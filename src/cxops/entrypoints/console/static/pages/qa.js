@@ -23,9 +23,13 @@
       catch (e) { out.replaceChildren(h("p", { class: "bad", role: "alert", text: e.message })); } } }));
   } });
 
-  cx.page({ id: "qa-evaluations", title: "Evaluations", section: "Quality", order: 41, roles: READ, async render(el, params) {
-    const q = new URLSearchParams({ limit: 100 }); if (params.below) q.set("below", params.below); if (params.agent_id) q.set("agent_id", params.agent_id);
+  // An agent sees only their own evaluations and coaching (the API scopes them to the agent the key is linked to).
+  const isAgent = () => cx.state.me && cx.state.me.role === "agent";
+
+  cx.page({ id: "qa-evaluations", title: "Evaluations", section: "Quality", order: 41, roles: [...READ, "agent"], async render(el, params) {
+    const q = new URLSearchParams({ limit: 100 }); if (params.below) q.set("below", params.below); if (params.agent_id && !isAgent()) q.set("agent_id", params.agent_id);
     const evs = await api(`/v1/qa/evaluations?${q}`);
+    if (isAgent()) el.append(h("p", { class: "muted", text: "Your own evaluations." }));
     el.append(h("div", { class: "row" }, h("a", { href: "#/qa-evaluations", text: "All" }), " · ", h("a", { href: "#/qa-evaluations?below=60", text: "Below 60" })));
     el.append(table([{ key: "scored_at", label: "Scored", format: (v, r) => h("a", { href: `#/qa-evaluation?id=${r.id}`, text: v.slice(0, 16).replace("T", " ") }) },
       { key: "scorecard_name", label: "Scorecard", format: (v, r) => `${v} v${r.version}` }, { key: "agent_kind", label: "Agent" },
@@ -34,7 +38,8 @@
 
   cx.page({ id: "qa-evaluation", title: "Evaluation", section: "Quality", order: 42, hidden: true, roles: [...READ, "agent"], async render(el, params) {
     const ev = await api(`/v1/qa/evaluations/${encodeURIComponent(params.id)}`);
-    const it = await api(`/v1/interactions/${ev.interaction_id}`).catch(() => null);
+    let transcriptError = null;
+    const it = await api(`/v1/interactions/${ev.interaction_id}`).catch(e => { transcriptError = e; return null; });
     el.append(h("div", { class: "grid" }, kpi("Score", ev.total, ev.auto_failed ? "auto-failed" : `${ev.scorecard_name} v${ev.version}`),
       ...Object.entries(ev.sections).map(([k, v]) => kpi(k, v))));
     const evidence = new Map();
@@ -47,6 +52,8 @@
         return h("div", { class: `turn ${t.speaker}`, "data-seq": t.seq }, h("div", { class: "meta", text: `#${t.seq} ${t.speaker}${tags ? " · " + tags.join(", ") : ""}` }),
           tags ? h("mark", { text: t.text }) : t.text);
       })));
+    } else if (transcriptError && transcriptError.message !== "signed out") {
+      el.append(h("p", { class: "muted", "data-testid": "qa-transcript-missing", text: `Transcript not shown: ${transcriptError.message}` }));
     }
     const dispute = form([{ name: "criterion", label: "Dispute criterion", type: "select", options: ev.criteria.map(c => c.criterion) }, { name: "reason", label: "Reason", type: "textarea" }], async v => {
       await api(`/v1/qa/evaluations/${ev.id}/disputes`, { method: "POST", body: v }); notify("Dispute opened");
@@ -55,14 +62,24 @@
   } });
 
   cx.page({ id: "qa-coaching", title: "Coaching", section: "Quality", order: 43, roles: [...READ, "agent"], async render(el, params) {
-    const agents = await api("/v1/agents?limit=500").catch(() => []);
-    el.append(form([{ name: "agent_id", label: "Agent (human or AI)", type: "select", value: params.agent_id || "", options: [["", "choose…"], ...agents.map(a => [a.id, `${a.name} (${a.kind})`])] }],
-      v => cx.go("qa-coaching", v.agent_id ? { agent_id: v.agent_id } : null), { submit: "Show" }));
-    if (!params.agent_id) return;
-    const c = await api(`/v1/qa/coaching/${encodeURIComponent(params.agent_id)}`);
+    let c;
+    if (isAgent()) {  // the agent's own coaching: no choice of agent
+      c = await api("/v1/qa/coaching/me");
+      el.append(h("p", { class: "muted", text: `Your coaching${c.agent_name ? ` (${c.agent_name})` : ""}, from your scored contacts.` }));
+    } else {
+      const agents = await api("/v1/agents?limit=500").catch(() => []);
+      el.append(form([{ name: "agent_id", label: "Agent (human or AI)", type: "select", value: params.agent_id || "", options: [["", "choose…"], ...agents.map(a => [a.id, `${a.name} (${a.kind})`])] }],
+        v => cx.go("qa-coaching", v.agent_id ? { agent_id: v.agent_id } : null), { submit: "Show" }));
+      if (!params.agent_id) return;
+      c = await api(`/v1/qa/coaching/${encodeURIComponent(params.agent_id)}`);
+    }
     el.append(h("div", { class: "grid" }, kpi("Evaluations", c.evaluations), kpi("Mean score", c.mean_score ?? "–"), kpi("Kind", c.agent_kind || "–")));
+    // An agent opens an example as its evaluation (criteria and the transcript with the evidence highlighted).
+    const example = e => isAgent()
+      ? h("a", { href: `#/qa-evaluation?id=${e.evaluation_id}`, text: "open " })
+      : h("a", { href: `#/interaction?id=${e.interaction_id}&highlight=${e.evidence.join(",")}`, text: "open " });
     const list = rows => table([{ key: "criterion", label: "Criterion" }, { key: "pass_rate", label: "Pass rate", format: v => `${Math.round(v * 100)}%` }, { key: "n", label: "Scored" },
-      { key: "failed_examples", label: "Examples", format: ex => h("span", {}, ex.map(e => h("a", { href: `#/interaction?id=${e.interaction_id}&highlight=${e.evidence.join(",")}`, text: "open " })) ) }], rows);
+      { key: "failed_examples", label: "Examples", format: ex => h("span", {}, ex.map(example)) }], rows);
     el.append(h("h3", { text: "Strengths" }), list(c.strengths), h("h3", { text: "Weakest criteria" }), list(c.weakest));
   } });
 

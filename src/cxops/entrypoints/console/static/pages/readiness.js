@@ -9,7 +9,7 @@
         h("div", { class: "value", "data-testid": "trajectory", text: r.trajectory }), h("div", { class: "hint", text: r.trajectory_evidence.join("; ") }))));
     el.append(chart.bar({ title: "Score per pillar", labels: r.pillars.map(p => p.name), series: [{ name: "score", values: r.pillars.map(p => p.score ?? 0) }] }));
     el.append(h("h3", { text: "Next steps with the largest expected gain" }),
-      h("ol", { "data-testid": "next-steps" }, r.next_steps.map(s => h("li", { text: `${s.action} — +${s.expected_overall_gain} overall (${s.pillar} +${s.pillar_points})` }))));
+      h("ol", { "data-testid": "next-steps" }, r.next_steps.map(s => h("li", { text: `${s.action} — +${cx.num(s.expected_overall_gain)} overall (${s.pillar} +${cx.num(s.pillar_points)})` }))));
     el.append(h("h3", { text: "Evidence" }));
     for (const p of r.pillars) el.append(h("section", { class: "card", "aria-label": p.name },
       h("strong", { text: `${p.name}: ${p.score === null ? "no data" : p.score} (weight ${p.weight})` }), h("ul", {}, p.evidence.map(e => h("li", { text: e })))));

@@ -6,6 +6,7 @@
   const READ = ["admin", "supervisor", "analyst"];
   const RECORD = ["admin", "supervisor", "agent", "service"];
   const when = v => (v ? v.slice(0, 16).replace("T", " ") : "–");
+  const day = v => (v ? v.slice(0, 10) : "–");
   const section = (title, ...children) => h("section", { class: "card", "aria-label": title }, h("h3", { text: title }), ...children);
 
   async function memorySection(cid, consents) {
@@ -18,10 +19,10 @@
       out.append(h("h4", { text: `${c.purpose} · covers ${c.scope.join(", ")}` }), table([
         { key: "kind", label: "Kind" }, { key: "content", label: "What we know" },
         { key: "retain_until", label: "Kept until", format: when },
-        { key: "id", label: "Why?", format: id => h("button", { type: "button", text: "Why do we know this?", onclick: async () => {
+        { key: "id", label: "Why?", format: id => cx.button("Why do we know this?", async () => {
           const w = await api(`/v1/customers/${cid}/memory/${id}/why`);
           why.replaceChildren(h("p", { text: `${w.reason} — learnt in interaction ${w.source_interaction.id} (${w.source_interaction.channel || "?"}, ${when(w.source_interaction.started_at)}), for "${w.purpose_description}", consent ${w.consent ? w.consent.action + " " + when(w.consent.recorded_at) : "unknown"}, kept until ${when(w.retain_until)}.` }));
-        } }) },
+        }) },
       ], items), why);
     }
     return out;
@@ -81,8 +82,12 @@
       { name: "group_by", label: "Group by", type: "select", value: groupBy, options: ["queue", "team", "region"] },
       { name: "bucket", label: "Bucket", type: "select", value: bucket, options: ["week", "day"] },
     ], v => cx.go("trust-index", v), { submit: "Show" }));
-    const q = new URLSearchParams({ group_by: groupBy, bucket });
-    if (bucket === "day") q.set("since", new Date(Date.now() - 60 * 86400e3).toISOString());
+    // Buckets start at `since`: ask from a UTC midnight (a Monday for weeks) so their boundaries, and the dates
+    // that label them, stay the same between loads (the API's default is "now - 12 weeks", to the second).
+    const midnight = new Date(); midnight.setUTCHours(0, 0, 0, 0);
+    const since = bucket === "day" ? new Date(midnight.getTime() - 60 * 86400e3)
+      : new Date(midnight.getTime() - (((midnight.getUTCDay() + 6) % 7) + 7 * 12) * 86400e3);
+    const q = new URLSearchParams({ group_by: groupBy, bucket, since: since.toISOString() });
     const [rows, policy] = await Promise.all([api(`/v1/trust/index?${q}`), api("/v1/trust/policy")]);
     el.append(h("p", { class: "muted", text: `Automation-averse: ${policy.max_poor} or more poor automated experiences within ${policy.window_days} days. A recovery is an AI success for a customer who was averse.` }));
     if (!rows.length) { el.append(h("p", { class: "muted", text: "No automated experiences in this range yet." })); return; }
@@ -93,8 +98,8 @@
       series: groups.map(g => ({ name: g, points: starts.map(s => { const r = pick(g, s); return [s, r ? Math.round(1000 * r.averse_share) / 10 : null]; }) })) }));
     el.append(chart.bar({ title: "Recoveries", labels: starts.map(s => s.slice(5, 10)),
       series: groups.map(g => ({ name: g, values: starts.map(s => (pick(g, s) || {}).recoveries || 0) })) }));
-    el.append(table([{ key: "bucket_start", label: "From", format: when }, { key: "group", label: groupBy, format: v => v || "(none)" },
+    el.append(table([{ key: "bucket_start", label: bucket === "week" ? "Week from" : "Day", format: day }, { key: "group", label: groupBy, format: v => v || "(none)" },
       { key: "customers", label: "Active customers" }, { key: "averse", label: "Averse" },
-      { key: "averse_share", label: "Averse %", format: v => (100 * v).toFixed(1) }, { key: "recoveries", label: "Recoveries" }], rows));
+      { key: "averse_share", label: "Averse share", format: v => cx.pct(v, 1) }, { key: "recoveries", label: "Recoveries" }], rows));
   } });
 })();

@@ -3,7 +3,7 @@
   "use strict";
   const { h, api, table, kpi, chart, form, notify } = window.cx;
   const PLANNERS = ["admin", "supervisor", "analyst"];
-  const round = (v, d = 1) => (v === null || v === undefined ? "–" : Number(v).toFixed(d));
+  const round = (v, d = 1) => cx.num(v, d);
   const link = (page, id, text) => h("a", { href: `#/${page}?id=${encodeURIComponent(id)}`, text });
 
   // Ids are time-ordered (UUIDv7): runs made together share their first characters, so show the last ones.
@@ -42,13 +42,11 @@
     el.append(form([
       { name: "metric", label: "Metric", type: "select", value: "volume", options: ["volume", "aht"] },
       { name: "freq_min", label: "Interval (minutes)", type: "select", value: "30", options: ["15", "30", "60"] },
-      { name: "horizon", label: "Intervals ahead", type: "number", value: 336 },
+      { name: "horizon", label: "Intervals ahead", type: "number", integer: true, min: 1, max: 20000, required: true, value: 336 },
     ], async v => {
-      try {
-        const run = await api("/v1/wfm/forecasts", { method: "POST", body: { metric: v.metric, freq_min: Number(v.freq_min), horizon: Number(v.horizon) } });
-        notify("Forecast stored", "ok");
-        cx.go("wfm-forecast", { id: run.id });
-      } catch (err) { notify(err.message, "error"); }
+      const run = await api("/v1/wfm/forecasts", { method: "POST", body: { metric: v.metric, freq_min: Number(v.freq_min), horizon: v.horizon } });
+      notify("Forecast stored", "ok");
+      cx.go("wfm-forecast", { id: run.id });
     }, { submit: "Forecast" }));
     if (!params.id) { runList(el, "wfm-forecast", await api("/v1/wfm/forecasts?limit=20"), "forecast runs"); return; }
     const run = await api(`/v1/wfm/forecasts/${encodeURIComponent(params.id)}`);
@@ -67,24 +65,30 @@
       { name: "80% low", points: pts.map(p => [p.ts, p.lo_80]) },
       { name: "80% high", points: pts.map(p => [p.ts, p.hi_80]) },
     ] }));
-    el.append(h("p", {}, link("wfm-staffing", "", "Plan staffing for this forecast →")));
+    el.append(run.metric === "volume"
+      ? h("p", {}, h("a", { href: `#/wfm-staffing?forecast=${encodeURIComponent(run.id)}`, text: "Plan staffing for this forecast →" }))
+      : h("p", { class: "muted", text: "Staffing plans are made from a volume forecast (this one forecasts handle time)." }));
   } });
 
   cx.page({ id: "wfm-staffing", title: "Staffing", section: "Workforce", order: 41, roles: PLANNERS, async render(el, params) {
     if (!params.id) {
-      const runs = await api("/v1/wfm/forecasts?limit=20");
+      const runs = (await api("/v1/wfm/forecasts?limit=20")).filter(r => r.metric === "volume");
+      // "Plan staffing for this forecast" links here with ?forecast=<run id>: preselect it (even if older than the list).
+      if (params.forecast && !runs.some(r => r.id === params.forecast)) {
+        const chosen = await api(`/v1/wfm/forecasts/${encodeURIComponent(params.forecast)}`).catch(() => null);
+        if (chosen && chosen.metric === "volume") runs.unshift(chosen);
+      }
       el.append(h("h3", { text: "New staffing plan" }));
-      el.append(form([
-        { name: "forecast_run_id", label: "Forecast run", type: "select", options: runs.filter(r => r.metric === "volume").map(r => [r.id, forecastLabel(r)]) },
-        { name: "service_level", label: "Service level (0-1)", type: "number", value: 0.8 },
-        { name: "threshold_s", label: "Answered within (s)", type: "number", value: 20 },
-        { name: "shrinkage", label: "Shrinkage (0-1)", type: "number", value: 0.3 },
+      if (!runs.length) el.append(h("p", { class: "muted" }, "No volume forecast yet: ", h("a", { href: "#/wfm-forecast", text: "make one first" }), "."));
+      else el.append(form([
+        { name: "forecast_run_id", label: "Forecast run", type: "select", value: params.forecast || "", options: runs.map(r => [r.id, forecastLabel(r)]) },
+        { name: "service_level", label: "Service level (0-1)", type: "number", min: 0, max: 1, required: true, value: 0.8 },
+        { name: "threshold_s", label: "Answered within (s)", type: "number", min: 0, max: 86400, required: true, value: 20 },
+        { name: "shrinkage", label: "Shrinkage (0-1)", type: "number", min: 0, max: 1, required: true, value: 0.3 },
       ], async v => {
-        try {
-          const targets = { service_level: Number(v.service_level), threshold_s: Number(v.threshold_s), shrinkage: Number(v.shrinkage) };
-          const plan = await api("/v1/wfm/staffing", { method: "POST", body: { forecast_run_id: v.forecast_run_id, targets } });
-          cx.go("wfm-staffing", { id: plan.id });
-        } catch (err) { notify(err.message, "error"); }
+        const targets = { service_level: v.service_level, threshold_s: v.threshold_s, shrinkage: v.shrinkage };
+        const plan = await api("/v1/wfm/staffing", { method: "POST", body: { forecast_run_id: v.forecast_run_id, targets } });
+        cx.go("wfm-staffing", { id: plan.id });
       }, { submit: "Staff" }));
       runList(el, "wfm-staffing", await api("/v1/wfm/staffing?limit=20"), "staffing plans");
       return;
@@ -97,22 +101,22 @@
     el.append(h("h3", { text: "What if?" }));
     const out = h("div");
     el.append(form([
-      { name: "volume_factor", label: "Volume factor (1.2 = +20%)", type: "number", value: 1.2 },
-      { name: "intent", label: "Intent AI resolves more of", value: "" },
-      { name: "delta", label: "Extra automation (0.10 = +10 points)", type: "number", value: 0 },
-      { name: "shrinkage", label: "Shrinkage override (blank = plan's)", value: "" },
+      { name: "volume_factor", label: "Volume factor (1.2 = +20%)", type: "number", min: 0, max: 10, required: true, value: 1.2 },
+      { name: "intent", label: "Intent AI resolves more of", value: "", apiField: "automation_delta",
+        validate: (v, all) => (!v.trim() && all.delta ? "required when extra automation is set" : null) },
+      { name: "delta", label: "Extra automation (0.10 = +10 points)", type: "number", min: -1, max: 1, value: 0, apiField: "automation_delta.*",
+        validate: (v, all) => (all.intent.trim() && !v ? "give the extra automation for this intent" : null) },
+      { name: "shrinkage", label: "Shrinkage override (blank = plan's)", type: "number", min: 0, max: 1, value: "", placeholder: "plan's" },
     ], async v => {
-      const body = { volume_factor: Number(v.volume_factor) };
-      if (v.intent && Number(v.delta)) body.automation_delta = { [v.intent]: Number(v.delta) };
-      if (v.shrinkage !== "") body.shrinkage = Number(v.shrinkage);
-      try {
-        const res = await api(`/v1/wfm/staffing/${plan.id}/what-if`, { method: "POST", body });
-        out.replaceChildren(...Object.entries(res.series).map(([s, r]) => h("section", {},
-          h("p", { text: `${s}: ${r.agent_hours_delta >= 0 ? "+" : ""}${round(r.agent_hours_delta, 1)} agent-hours` }),
-          chart.line({ title: `${s}: plan vs scenario`, height: 220, series: [
-            { name: "plan", points: r.intervals.map(i => [i.ts, i.base_agents]) },
-            { name: "scenario", points: r.intervals.map(i => [i.ts, i.scenario_agents]) }] }))));
-      } catch (err) { notify(err.message, "error"); }
+      const body = { volume_factor: v.volume_factor };
+      if (v.intent.trim() && v.delta) body.automation_delta = { [v.intent.trim()]: v.delta };
+      if (v.shrinkage !== null) body.shrinkage = v.shrinkage;
+      const res = await api(`/v1/wfm/staffing/${plan.id}/what-if`, { method: "POST", body });
+      out.replaceChildren(...Object.entries(res.series).map(([s, r]) => h("section", {},
+        h("p", { "data-testid": "what-if-delta", text: `${s}: ${r.agent_hours_delta >= 0 ? "+" : ""}${round(r.agent_hours_delta, 1)} agent-hours` }),
+        chart.line({ title: `${s}: plan vs scenario`, height: 220, series: [
+          { name: "plan", points: r.intervals.map(i => [i.ts, i.base_agents]) },
+          { name: "scenario", points: r.intervals.map(i => [i.ts, i.scenario_agents]) }] }))));
     }, { submit: "Run scenario" }));
     el.append(out);
   } });

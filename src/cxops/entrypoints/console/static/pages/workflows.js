@@ -3,16 +3,31 @@
   "use strict";
   const { h, api, table, form, notify } = window.cx;
   const READ = ["admin", "supervisor", "analyst"];
-  const EXAMPLE = `name: Review escalated refunds
+  // The built-in example uses the demo's refund intent and its supervisors' task queue; when the organisation's
+  // escalated calls carry other intents, the editor puts their most frequent one in its place (see example()).
+  const EXAMPLE_INTENT = "refund_request";
+  const exampleRule = intent => `name: Review escalated ${intent.replace(/_/g, " ")} calls
 trigger: interaction_ended
 conditions:
   - {field: outcome, op: eq, value: escalated}
-  - {field: intent, op: eq, value: refund}
+  - {field: intent, op: eq, value: ${intent}}
 steps:
   - tag: {tags: [needs-review]}
-  - create_task: {team: refunds, title: "Check interaction {interaction_id}"}
-  - notify: {message: "Escalated refund on {channel}", level: warning}
+  - create_task: {team: supervisors, title: "Check escalated ${intent.replace(/_/g, " ")} interaction {interaction_id}"}
+  - notify: {message: "Escalated ${intent.replace(/_/g, " ")} call on {channel}", level: warning}
 `;
+  async function example() {
+    const recent = await api("/v1/interactions?outcome=escalated&limit=200").catch(() => null);
+    const counts = new Map();
+    for (const it of (recent && recent.items) || []) if (it.intent && /^[\w.:-]+$/.test(it.intent)) counts.set(it.intent, (counts.get(it.intent) || 0) + 1);
+    if (!counts.size || counts.has(EXAMPLE_INTENT)) return exampleRule(EXAMPLE_INTENT);
+    return exampleRule([...counts].sort((a, b) => b[1] - a[1])[0][0]);
+  }
+  // What a trigger's subjects are, to say what a dry run or a backfill looked at.
+  const SUBJECTS = { interaction_ended: "interactions", qa_scored_below_threshold: "QA evaluations", interaction_tagged: "tagged interactions" };
+  const scanned = (r, trigger) => `${cx.num(r.subjects_evaluated)} ${SUBJECTS[trigger] || "subjects"} checked against the conditions ` +
+    `(from ${cx.num(r.events_examined)} stored ${r.events_examined === 1 ? "event" : "events"})`;
+  const triggerOf = source => ((/^trigger:\s*([\w]+)/m.exec(source) || [])[1] || "");
   const when = v => (v ? v.slice(0, 16).replace("T", " ") : "–");
   const pill = (v, map) => h("span", { class: "pill " + (map[v] || ""), text: v });
 
@@ -29,36 +44,33 @@ steps:
     el.append(h("h3", { text: editing ? `Edit "${editing.name}" (new version on save)` : "New rule" }));
     const result = h("div", { "aria-live": "polite" });
     const manage = ["admin", "supervisor"].includes(cx.state.me.role);
-    const editor = form([{ name: "source", label: "Rule (YAML)", type: "textarea", value: editing ? editing.source : EXAMPLE }], async v => {
+    const editor = form([{ name: "source", label: "Rule (YAML)", type: "textarea", required: true, value: editing ? editing.source : await example() }], async v => {
       const report = await api("/v1/workflows/dry-run", { method: "POST", body: { source: v.source } });
-      result.replaceChildren(h("div", { class: "card" }, h("strong", { text: `Dry run: would have run ${report.would_run} time(s)` }),
-        h("p", { class: "muted", text: `${report.events_examined} past events, ${report.subjects_evaluated} subjects evaluated; nothing was executed.` }),
+      result.replaceChildren(h("div", { class: "card", "data-testid": "dry-run" }, h("strong", { text: `Dry run: would have run ${cx.num(report.would_run)} ${report.would_run === 1 ? "time" : "times"}` }),
+        h("p", { class: "muted", text: `${scanned(report, triggerOf(v.source))}; nothing was executed.` }),
         report.examples.length ? table([{ key: "at", label: "When", format: when }, { key: "subject", label: "Subject" },
           { key: "steps", label: "Would do", format: s => s.map(x => x.kind).join(" → ") }], report.examples.slice(0, 10)) : null));
     }, { submit: "Validate and dry run" });
     editor.querySelector("textarea").rows = 14;
     el.append(editor, result);
     if (manage) {
-      el.append(h("div", { class: "row" }, h("button", { text: "Save rule", onclick: async () => {
-        try {
-          const saved = await api("/v1/workflows/rules", { method: "POST", body: { source: editor.querySelector("textarea").value } });
-          notify(`Saved "${saved.name}" version ${saved.version}`); cx.go("workflows", { edit: saved.id });
-        } catch (e) { notify(e.message, "error"); result.replaceChildren(h("p", { class: "bad", role: "alert", text: e.message })); }
-      } }), editing ? h("button", { class: "secondary", text: editing.enabled ? "Disable" : "Enable", onclick: async () => {
-        try { await api(`/v1/workflows/rules/${editing.id}/enabled?value=${!editing.enabled}`, { method: "POST" }); cx.go("workflows", { edit: editing.id, t: Date.now() }); }
-        catch (e) { notify(e.message, "error"); } } }) : null));
+      el.append(h("div", { class: "row" }, cx.button("Save rule", async () => {
+        const saved = await api("/v1/workflows/rules", { method: "POST", body: { source: editor.querySelector("textarea").value } });
+        notify(`Saved "${saved.name}" version ${saved.version}`); cx.go("workflows", { edit: saved.id });
+      }), editing ? cx.button(editing.enabled ? "Disable" : "Enable", async () => {
+        await api(`/v1/workflows/rules/${editing.id}/enabled?value=${!editing.enabled}`, { method: "POST" }); cx.go("workflows", { edit: editing.id, t: Date.now() });
+      }, { class: "secondary" }) : null));
       if (editing && editing.enabled) {
         // Acting on the past is explicit: a backfill over facts since a date (the rule acts on new ones by itself).
         const since = h("input", { type: "date", id: "backfill-since", value: new Date(Date.now() - 7 * 864e5).toISOString().slice(0, 10) });
         el.append(h("div", { class: "row" }, h("label", { for: "backfill-since" }, "Also act on past facts since ", since),
-          h("button", { class: "secondary", text: "Backfill", onclick: async () => {
-            try {
-              const r = await api(`/v1/workflows/rules/${editing.id}/backfill`, { method: "POST", body: { since: `${since.value}T00:00:00Z` } });
-              result.replaceChildren(h("div", { class: "card", "data-testid": "backfill" }, h("strong", { text: `Backfill: ${r.runs_created} run(s) started` }),
-                h("p", { class: "muted", text: `${r.events_examined} events and ${r.subjects_evaluated} subjects since ${since.value}; ` +
-                  `${r.runs_already_present} already had a run` + (r.more_events ? "; older events were left out (narrow the window)" : "") })));
-            } catch (e) { notify(e.message, "error"); result.replaceChildren(h("p", { class: "bad", role: "alert", text: e.message })); }
-          } })));
+          cx.button("Backfill", async () => {
+            if (!since.value) throw new Error("choose the date to act on past facts from");
+            const r = await api(`/v1/workflows/rules/${editing.id}/backfill`, { method: "POST", body: { since: `${since.value}T00:00:00Z` } });
+            result.replaceChildren(h("div", { class: "card", "data-testid": "backfill" }, h("strong", { text: `Backfill: ${r.runs_created} run(s) started` }),
+              h("p", { class: "muted", text: `${scanned(r, editing.trigger)} since ${since.value}; ` +
+                `${cx.num(r.runs_already_present)} already had a run` + (r.more_events ? "; older events were left out (narrow the window)" : "") })));
+          }, { class: "secondary" })));
       }
     }
   } });
@@ -75,12 +87,11 @@ steps:
   cx.page({ id: "workflow-tasks", title: "Tasks and approvals", section: "Automate", order: 72, roles: READ, async render(el) {
     const tasks = await api("/v1/workflows/tasks?limit=200");
     const manage = ["admin", "supervisor"].includes(cx.state.me.role);
-    const decide = (t, decision) => async () => {
+    const decide = (t, decision) => cx.act(async () => {
       const reason = t.kind === "approval" ? prompt(`Reason to ${decision}:`) : "";
       if (t.kind === "approval" && !reason) return;
-      try { await api(`/v1/workflows/tasks/${t.id}/decision`, { method: "POST", body: { decision, reason } }); cx.go("workflow-tasks", { t: Date.now() }); }
-      catch (e) { notify(e.message, "error"); }
-    };
+      await api(`/v1/workflows/tasks/${t.id}/decision`, { method: "POST", body: { decision, reason } }); cx.go("workflow-tasks", { t: Date.now() });
+    });
     el.append(table([{ key: "created_at", label: "Created", format: when }, { key: "kind", label: "Kind" }, { key: "team", label: "Team" },
       { key: "title", label: "Title" }, { key: "status", label: "Status", format: v => pill(v, { done: "ok", approved: "ok", rejected: "bad", expired: "warn", pending: "warn" }) },
       { key: "id", label: "Action", format: (v, t) => !manage ? "–" : t.kind === "approval" && t.status === "pending"
@@ -92,7 +103,7 @@ steps:
     const letters = await api("/v1/workflows/dead-letters");
     el.append(h("h3", { text: "Dead-lettered webhooks" }), table([{ key: "created_at", label: "When", format: when }, { key: "url", label: "URL" },
       { key: "error", label: "Error" }, { key: "attempts", label: "Attempts" },
-      { key: "id", label: "Replay", format: (v, r) => r.replayed_at ? "replayed" : manage ? h("button", { class: "secondary", text: "Replay", onclick: async () => {
-        try { await api(`/v1/workflows/dead-letters/${v}/replay`, { method: "POST" }); notify("Delivered"); cx.go("workflow-tasks", { t: Date.now() }); } catch (e) { notify(e.message, "error"); } } }) : "–" }], letters));
+      { key: "id", label: "Replay", format: (v, r) => r.replayed_at ? "replayed" : manage ? cx.button("Replay", async () => {
+        await api(`/v1/workflows/dead-letters/${v}/replay`, { method: "POST" }); notify("Delivered"); cx.go("workflow-tasks", { t: Date.now() }); }, { class: "secondary" }) : "–" }], letters));
   } });
 })();
