@@ -1,6 +1,6 @@
 """The trust ledger derived from a whole batch of ended interactions at once (as one `interactions.ended` event of
 bulk ingestion carries up to 500): repeat contacts across the batch and earlier batches, threshold crossings per
-customer, and the same entries when the batch is derived again."""
+customer, and the same entries and no new crossing when the batch is derived again."""
 
 from __future__ import annotations
 
@@ -114,6 +114,9 @@ def test_a_batch_derives_repeats_and_crossings_per_customer(session_factory: ses
             (_customer(session_factory, t2b), 2),
         ]
     )
-    # Deriving the batch again (a re-ingested batch, a rebuild) writes the same entries, no more.
+    # Deriving the batch again (a re-ingested batch, a rebuild) writes the same entries, no more, and announces no
+    # crossing a second time (its own entries were counted as gone before it, and t-1 and t-2 re-crossed).
     _derive(session_factory, org_id, second)
+    _derive(session_factory, org_id, first)
     assert _ledger(session_factory) == expected
+    assert _crossings(session_factory) == crossed

@@ -65,14 +65,6 @@ def derive_from_interactions(session: Session, *, org_id: uuid.UUID, interaction
     rows = repo.ended_interactions(session, org_id, interaction_ids)
     if not rows:
         return 0
-    # An updated interaction may classify differently: replace its own entries (repeat contacts stay).
-    session.execute(
-        delete(TrustExperience).where(
-            TrustExperience.org_id == org_id,
-            TrustExperience.ref.in_([str(r.id) for r in rows]),
-            TrustExperience.kind != "repeat_contact",
-        )
-    )
     regions = repo.team_regions(session, org_id, [r.team_id for r in rows])
     repeats = _RepeatCandidates(session, org_id, rows, policy, regions)
     entries: list[dict[str, Any]] = []
@@ -85,7 +77,17 @@ def derive_from_interactions(session: Session, *, org_id: uuid.UUID, interaction
         if r.customer_id is not None:
             at = r.ended_at or r.started_at
             latest[r.customer_id] = max(at, latest.get(r.customer_id, at))
+    # Counted before this batch's entries are replaced, so re-deriving it (a redelivery, a re-import) announces a
+    # crossing only when the re-derived entries make one, not the crossing its first derivation already announced.
     before = _poor_counts(session, org_id, policy, latest)
+    # An updated interaction may classify differently: replace its own entries (repeat contacts stay).
+    session.execute(
+        delete(TrustExperience).where(
+            TrustExperience.org_id == org_id,
+            TrustExperience.ref.in_([str(r.id) for r in rows]),
+            TrustExperience.kind != "repeat_contact",
+        )
+    )
     insert_ignore(session, TrustExperience.__table__, entries, ("org_id", "ref", "kind"))
     session.flush()
     after = _poor_counts(session, org_id, policy, latest)
