@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from cxops.domains.actions.public import ActionsRuntime, verify
 from cxops.domains.interactions.public import Interaction
 from cxops.domains.knowledge.public import Embedder, knowledge_health
-from cxops.domains.trust.public import trust_index_report
+from cxops.domains.trust.public import contact_trust
 from cxops.domains.wfm.public import StaffingPlan
 from cxops.domains.workflows.compute.readiness import Assessment, Pillar, Step, assess
 
@@ -185,24 +185,22 @@ def _governance(session: Session, org_id: uuid.UUID, runtime: ActionsRuntime) ->
 
 
 def _trust(session: Session, org_id: uuid.UUID, now: datetime) -> tuple[Pillar, bool]:
-    rows = trust_index_report(
-        session, org_id=org_id, group_by="region", since=now - 2 * WINDOW, until=now, bucket="week"
-    )
-    cut = now - WINDOW
-
-    def share(part: list[dict[str, Any]]) -> float | None:
-        customers = sum(int(r["customers"]) for r in part)
-        return sum(int(r["averse"]) for r in part) / customers if customers else None
-
-    recent = share([r for r in rows if _at(r) >= cut])
-    before = share([r for r in rows if _at(r) < cut])
-    if recent is None:
+    """The trust index of the last 30 days' automated contacts, the figure the analytics overview and the trust
+    page show (100 x the share of contacts whose customer was not automation-averse), and whether it fell from
+    the 30 days before. It was 100 x (1 - averse share / 0.3) of customers, so an operation the overview showed
+    at 65 read 0 here and was diagnosed as a trust collapse."""
+    until = now + timedelta(microseconds=1)  # `now` is the newest contact's start: it belongs to the window
+    recent = list(contact_trust(session, org_id=org_id, since=until - WINDOW, until=until).values())
+    before = list(contact_trust(session, org_id=org_id, since=until - 2 * WINDOW, until=until - WINDOW).values())
+    if not recent:
         return Pillar("trust", None, ["no automated experiences recorded yet"]), False
-    falling = before is not None and recent > before + 0.02
-    score = 100 * max(0.0, 1 - recent / 0.3)
+    score = sum(recent) / len(recent)
+    was = sum(before) / len(before) if before else None
+    falling = was is not None and score < was - 2.0
     evidence = [
-        f"{recent:.1%} of customers automation-averse in the last 30 days"
-        + (f" (was {before:.1%})" if before is not None else "")
+        f"trust index {score:.1f} over {len(recent):,} automated contacts in the last 30 days"
+        + (f" (was {was:.1f} over the 30 days before)" if was is not None else ""),
+        f"{1 - score / 100:.1%} of them came from customers already automation-averse",
     ]
     steps = (
         [
@@ -216,11 +214,6 @@ def _trust(session: Session, org_id: uuid.UUID, now: datetime) -> tuple[Pillar, 
         else []
     )
     return Pillar("trust", round(score, 1), evidence, steps), falling
-
-
-def _at(row: dict[str, Any]) -> datetime:
-    value = row["bucket_start"]
-    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
 def _workforce(session: Session, org_id: uuid.UUID, now: datetime) -> Pillar:

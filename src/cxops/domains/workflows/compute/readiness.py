@@ -70,7 +70,7 @@ def _trajectory(
     if (trust is not None and trust < 40) or (trust_falling and automation_rising):
         why = [f"trust {trust:.0f}/100"] if trust is not None else []
         if trust_falling and automation_rising:
-            why.append("the share of automation-averse customers is rising while automation grows")
+            why.append("the trust index is falling while automation grows")
         return "trust collapse", why
     unmeasured = [] if trust is not None else ["trust not measured yet: no automated experience recorded"]
     if min(k, i, g) >= 70 and trust is not None and trust >= 60:
