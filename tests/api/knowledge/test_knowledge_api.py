@@ -378,9 +378,16 @@ def test_recording_a_review_clears_staleness_and_intervals_move_due_dates(
     assert r.status_code == 200, r.text
     assert r.json()["articles_reviewed"] == 3 and r.json()["source"]["last_reviewed_at"].startswith("2026-11-01")
     assert stale() == {}
-    # A shorter review interval moves the due dates: 7 days after 2026-11-01 is past.
+
+    def statuses() -> set[str]:
+        return {h["freshness"]["status"] for h in _search(client, org_keys["analyst"], "refund policy")["results"]}
+
+    assert statuses() == {"current"}
+    # A shorter review interval moves the due dates: 7 days after 2026-11-01 is past. The health report and the
+    # results' freshness both see it at once (they share one analysis of the content, cached per content state).
     assert client.patch(f"{KB}/sources/{old}", json={"review_interval_days": 7}, headers=admin).status_code == 200
     assert all(r[0].startswith("review overdue by") for r in stale().values()) and len(stale()) == 3
+    assert statuses() == {"review_overdue"}
     # Bad input: a review in the future, a date without a timezone, an unknown source; agents may not record one.
     future = client.post(f"{KB}/sources/{old}/reviewed", json={"reviewed_at": "2999-01-01T00:00:00Z"}, headers=admin)
     assert future.status_code == 422 and "reviewed_at" in future.text and "future" in future.text

@@ -118,12 +118,19 @@ def article_audiences(session: Session, org_id: uuid.UUID) -> list[Any]:
 
 
 def last_review(session: Session, org_id: uuid.UUID) -> str:
-    """The latest review recorded in the organisation (reviews change citations and which of two conflicting
-    articles is the newer, not the index)."""
+    """The latest review recorded in the organisation and the sources' review intervals (reviews change citations
+    and which of two conflicting articles is the newer; an interval moves the articles' due dates, so which are
+    overdue; neither changes the index)."""
     reviewed = session.scalar(
         select(func.max(KnowledgeArticle.last_reviewed_at)).where(KnowledgeArticle.org_id == org_id)
     )
-    return reviewed.isoformat() if reviewed else ""
+    intervals = session.execute(
+        select(KnowledgeSource.id, KnowledgeSource.review_interval_days)
+        .where(KnowledgeSource.org_id == org_id)
+        .order_by(KnowledgeSource.id)
+    ).all()
+    digest = hashlib.sha256(repr([tuple(map(str, r)) for r in intervals]).encode()).hexdigest()[:12]
+    return f"{reviewed.isoformat() if reviewed else ''}|{digest}"
 
 
 def citation_rows(session: Session, chunk_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:

@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,9 +47,10 @@ GAP_SHARE = 0.5
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 GAPS_TTL_S = 300.0
 _GAPS: dict[uuid.UUID, tuple[Any, float, list[dict[str, Any]], int]] = {}
-_CACHE_LOCK = threading.Lock()  # guards the coverage-gap and freshness caches
+_CACHE_LOCK = threading.Lock()  # guards the coverage-gap, analysis and freshness caches
 # freshness of cited articles, per organisation, for one content state (content + reviews)
 _FRESHNESS: dict[uuid.UUID, tuple[str, dict[str, freshness.ArticleState]]] = {}
+_ANALYSIS: dict[uuid.UUID, tuple[str, _Analysis]] = {}
 
 
 def access_for(role: Role, *, region: str | None, tier: str | None) -> Access:
@@ -413,13 +415,39 @@ def _coverage_gaps(
     return sorted(gaps, key=lambda g: -g["interactions"]), total
 
 
+@dataclass(frozen=True)
+class _Analysis:
+    """What the health report and the freshness of results both derive from the content: read-only once cached."""
+
+    infos: list[health.ArticleInfo]
+    duplicates: list[dict[str, Any]]
+    conflicts: list[dict[str, Any]]
+
+
+def _analysis(session: Session, org_id: uuid.UUID) -> _Analysis:
+    """The active articles with their near-duplicates and conflicts, computed once per content state (a sync, a
+    source setting change or a review makes a new one) for the health report and result freshness together;
+    each had read every article and chunk vector and compared them again."""
+    state = retrieval.content_state(session, org_id)
+    with _CACHE_LOCK:
+        cached = _ANALYSIS.get(org_id)
+    if cached is not None and cached[0] == state:
+        return cached[1]
+    infos = _article_infos(session, org_id)
+    result = _Analysis(infos, health.near_duplicates(infos), health.conflicts(infos))
+    with _CACHE_LOCK:
+        _ANALYSIS[org_id] = (state, result)
+    return result
+
+
 def knowledge_health(
     session: Session, *, org_id: uuid.UUID, data_dir: Path, embedder: Embedder | None
 ) -> dict[str, Any]:
     """Duplicates, conflicts, stale articles, coverage gaps and the readiness score with its reasons."""
-    infos = _article_infos(session, org_id)
-    dups = health.near_duplicates(infos)
-    conflict_rows = health.conflicts(infos)
+    analysis = _analysis(session, org_id)
+    infos = analysis.infos
+    dups = copy.deepcopy(analysis.duplicates)  # named below: the cached rows stay as computed
+    conflict_rows = copy.deepcopy(analysis.conflicts)
     stale_rows = health.stale(infos, utcnow(), conflict_rows)
     gaps, volume = coverage_gaps(session, org_id=org_id, data_dir=data_dir, embedder=embedder)
     ready = health.readiness(len(infos), len(dups), len(conflict_rows), len(stale_rows), gaps, volume)
@@ -455,12 +483,12 @@ def _freshness_states(session: Session, org_id: uuid.UUID) -> dict[str, freshnes
         cached = _FRESHNESS.get(org_id)
     if cached is not None and cached[0] == state:
         return cached[1]
-    infos = _article_infos(session, org_id)
+    analysis = _analysis(session, org_id)
     audiences = {
         str(article_id): freshness.Audience(tuple(roles or ()), tuple(regions or ()), tuple(tiers or ()))
         for article_id, roles, regions, tiers in repository.article_audiences(session, org_id)
     }
-    states = freshness.states(infos, health.conflicts(infos), audiences)
+    states = freshness.states(analysis.infos, analysis.conflicts, audiences)
     with _CACHE_LOCK:
         _FRESHNESS[org_id] = (state, states)
     return states
