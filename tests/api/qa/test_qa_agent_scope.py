@@ -130,3 +130,51 @@ def test_an_agent_key_not_linked_to_an_agent_is_refused_with_the_reason(
         )
     r = client.get("/v1/qa/coaching/me", headers=auth(ghost))
     assert r.status_code == 403 and "'ghost-agent', which is not in the directory" in r.json()["error"]["message"]
+
+
+def test_an_agent_lists_only_the_disputes_on_their_own_evaluations(client: TestClient, org_keys: dict, app) -> None:  # type: ignore[no-untyped-def]
+    _setup(client, org_keys, app)
+    ids = _agents(client, org_keys)
+    good = auth(linked_key(client, org_keys["admin"], "good-agent"))
+    bad = auth(linked_key(client, org_keys["admin"], "bad-agent"))
+    evs = client.get("/v1/qa/evaluations", headers=auth(org_keys["analyst"])).json()
+    own = [e for e in evs if e["agent_id"] == ids["good-agent"]]
+    theirs = next(e for e in evs if e["agent_id"] == ids["bad-agent"])
+
+    def dispute(ev: dict, headers: dict, reason: str) -> dict:
+        r = client.post(
+            f"/v1/qa/evaluations/{ev['id']}/disputes", json={"criterion": "greeting", "reason": reason}, headers=headers
+        )
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+    decided = dispute(own[0], good, "I did greet")
+    still_open = dispute(own[1], good, "greeted in Spanish")
+    by_analyst = dispute(own[2], auth(org_keys["analyst"]), "the greeting rule misfires")  # on good-agent's evaluation
+    other = dispute(theirs, bad, "not fair")
+    verdict = {"decision": "upheld", "reason": "greeting was there at 0:03"}
+    r = client.post(f"/v1/qa/disputes/{decided['id']}/decision", json=verdict, headers=auth(org_keys["supervisor"]))
+    assert r.status_code == 200, r.text
+
+    mine = client.get("/v1/qa/disputes", headers=good)
+    assert mine.status_code == 200, mine.text
+    listed = {d["id"]: d for d in mine.json()}
+    assert set(listed) == {decided["id"], still_open["id"], by_analyst["id"]}  # not bad-agent's
+    assert listed[decided["id"]]["status"] == "upheld"
+    assert listed[decided["id"]]["history"][-1]["reason"] == "greeting was there at 0:03"
+    assert listed[decided["id"]]["evaluation_id"] == own[0]["id"]
+    upheld = client.get("/v1/qa/disputes?status=upheld", headers=good).json()
+    assert [d["id"] for d in upheld] == [decided["id"]]
+    assert [d["id"] for d in client.get("/v1/qa/disputes?status=open", headers=bad).json()] == [other["id"]]
+    assert client.get("/v1/qa/disputes?status=upheld", headers=bad).json() == []
+    wrong = client.get("/v1/qa/disputes?status=won", headers=good)
+    assert wrong.status_code == 422 and wrong.json()["error"]["field"] == "query.status"
+
+    everyone = {decided["id"], still_open["id"], by_analyst["id"], other["id"]}
+    for role in ("supervisor", "analyst", "admin"):
+        r = client.get("/v1/qa/disputes", headers=auth(org_keys[role]))
+        assert r.status_code == 200 and {d["id"] for d in r.json()} == everyone, role
+    assert client.get("/v1/qa/disputes", headers=auth(org_keys["service"])).status_code == 403
+
+    unlinked = client.get("/v1/qa/disputes", headers=auth(org_keys["agent"]))
+    assert unlinked.status_code == 403 and NOT_LINKED in unlinked.json()["error"]["message"]

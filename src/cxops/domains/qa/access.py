@@ -2,7 +2,8 @@
 
 An agent-role key is linked to its directory agent through its subject (`directory.public.linked_agent`, 403 when
 it is not). Another agent's evaluation answers 404, as an evaluation that does not exist would; another agent's
-coaching is 403 (agents use `GET /v1/qa/coaching/me`).
+coaching is 403 (agents use `GET /v1/qa/coaching/me`). The disputes list gives an agent those on their own
+evaluations.
 """
 
 from __future__ import annotations

@@ -17,10 +17,12 @@ from cxops.core.db import unit_of_work
 from cxops.domains.interactions.public import Interaction
 from cxops.domains.qa import insight, service
 from cxops.domains.qa.compute.model import Encoder
+from cxops.domains.qa.ports import QaFacts
 
 app = typer.Typer(help="Quality assurance: scorecards, bulk scoring, calibration.", no_args_is_help=True)
 DEFAULT_ORG = "default"
 _ENCODER: list[Callable[[], Encoder | None]] = []
+_FACTS: list[QaFacts] = []
 
 
 def bind_encoder(provider: Callable[[], Encoder | None]) -> None:
@@ -30,6 +32,11 @@ def bind_encoder(provider: Callable[[], Encoder | None]) -> None:
 
 def _encoder() -> Encoder | None:
     return _ENCODER[-1]() if _ENCODER else None
+
+
+def bind_facts(facts: QaFacts) -> None:
+    """Entrypoints bind what other domains hold about an interaction (actions, cited articles), as the API uses."""
+    _FACTS.append(facts)
 
 
 @app.command("publish")
@@ -59,14 +66,16 @@ def score(
         where = (Interaction.org_id == org_id, Interaction.started_at >= start, Interaction.ended_at.is_not(None))
         total = session.scalar(select(func.count()).select_from(Interaction).where(*where)) or 0
         ids = [i for (i,) in session.execute(select(Interaction.id).where(*where).order_by(Interaction.started_at))]
-    encoder, scored = _encoder(), 0
+    encoder, facts, scored = _encoder(), (_FACTS[-1] if _FACTS else None), 0
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("scoring", total=total)
         for k in range(0, len(ids), batch):
             chunk: list[uuid.UUID] = ids[k : k + batch]
             with unit_of_work(factory) as session:
                 scored += len(
-                    service.score_interactions(session, org_id=org_id, interaction_ids=chunk, encoder=encoder)
+                    service.score_interactions(
+                        session, org_id=org_id, interaction_ids=chunk, encoder=encoder, facts=facts
+                    )
                 )
             bar.advance(task, len(chunk))
     console.print(f"scored {total} interactions ({scored} evaluations)")

@@ -141,9 +141,14 @@ def post_dispute(evaluation_id: uuid.UUID, body: schemas.DisputeIn, session: DbS
 
 @router.get("/disputes", response_model=list[schemas.DisputeRead])
 def get_disputes(
-    session: DbSession, who: Reader, status: Annotated[str | None, Query(pattern="^(open|upheld|rejected)$")] = None
+    session: DbSession, who: Anyone, status: Annotated[str | None, Query(pattern="^(open|upheld|rejected)$")] = None
 ) -> Any:
+    """Disputes, newest first, optionally by status; an agent gets only those on their own evaluations (whoever
+    opened them), so they see each decision and its reason."""
+    own = access.own_agent_id(session, who)
     stmt = select(QaDispute).where(QaDispute.org_id == who.org_id)
+    if own is not None:
+        stmt = stmt.join(QaEvaluation, QaEvaluation.id == QaDispute.evaluation_id).where(QaEvaluation.agent_id == own)
     if status:
         stmt = stmt.where(QaDispute.status == status)
     return list(session.scalars(stmt.order_by(QaDispute.created_at.desc()).limit(500)))

@@ -23,7 +23,8 @@ RESCORE_BATCH = 200
 def subscribe(
     subs: Subscriptions, encoder: Callable[[], Encoder | None], facts: QaFacts | None = None
 ) -> Subscriptions:
-    """Register the scoring consumers; `encoder` gives the (lazily built) sentence encoder."""
+    """Register the scoring consumers; `encoder` gives the (lazily built) sentence encoder, `facts` what other
+    domains hold about an interaction (its actions and cited articles), as the API's scoring uses them."""
 
     def on_ended(session: Session, event: Delivered) -> None:
         ids = parse_uuids(event.payload.get("interaction_ids", []))
@@ -37,6 +38,7 @@ def subscribe(
             org_id=event.org_id,
             interaction_ids=ids,
             encoder=encoder(),
+            facts=facts,
             scorecards=cards,
             only_missing=bool(rescore),  # history re-score: what was scored by this version since stays as it is
         )

@@ -20,7 +20,7 @@ from cxops.entrypoints.cli import demo as demo_cli
 from cxops.entrypoints.cli import worker as worker_cli
 from cxops.entrypoints.intents_wiring import cli_app as intents_cli_app
 from cxops.entrypoints.mcp.actions_server import mcp_command
-from cxops.entrypoints.qa_wiring import qa_encoder
+from cxops.entrypoints.qa_wiring import FactsFromDomains, qa_encoder
 from cxops.integrations.embeddings import default_embedder
 
 app = typer.Typer(
@@ -42,6 +42,7 @@ app.add_typer(workflows_cli.app, name="workflows")
 app.add_typer(qa_cli.app, name="qa")
 app.add_typer(intents_cli_app(), name="intents")
 qa_cli.bind_encoder(qa_encoder())
+qa_cli.bind_facts(FactsFromDomains())
 knowledge_cli.bind_embedder(default_embedder)
 app.add_typer(doc_cli.app, name="assist")
 doc_cli.bind_ports(lambda: autodoc_wiring.documentation_ports(get_settings()))
