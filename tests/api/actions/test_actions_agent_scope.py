@@ -1,9 +1,10 @@
 """Who sees what in governed actions, and the kill switch's targets.
 
 An agent (key linked to its directory agent) proposes and reads the proposals they made; other agents' proposals
-answer 404, the approvals queue and the breakers 403 (approvals are a supervisor's work). Supervisors, analysts and
-admins see everything. A breaker opened by hand must name an action of the catalogue or an agent of the directory
-(or `key:<id>` of a key without a subject): a typo is a 422 naming the field and the value."""
+answer 404, the approvals queue and the breakers 403 (approvals are a supervisor's work). A service key (an
+integration) reads only the proposals it made (its `actor_ref`), also in the approvals queue; another's is 404.
+Supervisors, analysts and admins see everything. A breaker opened by hand must name an action of the catalogue or an
+agent of the directory (or `key:<id>` of a key without a subject): a typo is a 422 naming the field and the value."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from cxops.domains.actions.models import ActionBreaker, AuditEntry
 from tests.api.actions.conftest import pending_order
 from tests.api.actions.test_actions_api import Averse, cancel_body
-from tests.conftest import auth, new_agent_key
+from tests.conftest import auth, linked_key, new_agent_key
 
 READERS = ("supervisor", "analyst", "admin")
 
@@ -74,6 +75,59 @@ def test_an_agent_key_not_linked_to_an_agent_cannot_propose_nor_read(client, org
         r = client.request(method, path, json=json, headers=unlinked)
         assert r.status_code == 403 and "not linked to an agent" in r.json()["error"]["message"], (path, r.text)
     assert client.get("/v1/actions/proposals", headers=auth(org_keys["supervisor"])).json() == []
+
+
+def test_a_service_key_reads_only_the_proposals_it_made(client, org_keys, app, retail_db):  # type: ignore[no-untyped-def]
+    app.state.actions_runtime.trust = Averse()  # an AI agent's cancellation waits for a supervisor (G4)
+    kai = new_agent_key(client, org_keys["admin"], "ai-kai", kind="ai")  # a service key acting as AI agent ai-kai
+    ann = new_agent_key(client, org_keys["admin"], "agent-ann")
+    plain = org_keys["service"]  # a service key without a subject: its proposals are named key:<its id>
+    by_kai = _propose(client, kai, cancel_body(pending_order(retail_db, 5)), "kai-1")
+    by_plain = _propose(client, plain, cancel_body(pending_order(retail_db, 6)), "plain-1")
+    by_ann = _propose(client, ann, cancel_body(pending_order(retail_db, 7)), "ann-1")
+    assert by_kai["actor_ref"] == "ai-kai" and by_plain["actor_ref"].startswith("key:")
+    assert by_kai["status"] == by_plain["status"] == "pending_approval"
+
+    def ids(key, path):  # type: ignore[no-untyped-def]
+        r = client.get(path, headers=auth(key))
+        assert r.status_code == 200, r.text
+        return [p["id"] for p in r.json()]
+
+    for key, own, others in ((kai, by_kai, (by_plain, by_ann)), (plain, by_plain, (by_kai, by_ann))):
+        assert ids(key, "/v1/actions/proposals") == [own["id"]]
+        assert ids(key, "/v1/actions/proposals?status=pending_approval") == [own["id"]]
+        assert ids(key, "/v1/actions/approvals") == [own["id"]]  # its own proposals awaiting a supervisor only
+        got = client.get(f"/v1/actions/proposals/{own['id']}", headers=auth(key))
+        assert got.status_code == 200 and got.json()["status"] == "pending_approval"  # it polls its status
+        nowhere = str(uuid.uuid4())
+        control = client.get(f"/v1/actions/proposals/{nowhere}", headers=auth(key))
+        for other in others:  # another integration's or a human agent's: exactly as an id that exists nowhere
+            r = client.get(f"/v1/actions/proposals/{other['id']}", headers=auth(key))
+            assert r.status_code == 404, other["actor_ref"]
+            assert r.text.replace(other["id"], "ID") == control.text.replace(nowhere, "ID")
+        assert client.get("/v1/actions/breakers", headers=auth(key)).status_code == 200  # it checks its breaker
+
+    # Another key of the same AI agent (a rotated key) sees that agent's proposals, and only them.
+    rotated = linked_key(client, org_keys["admin"], "ai-kai", "service")
+    assert ids(rotated, "/v1/actions/proposals") == [by_kai["id"]]
+    assert client.get(f"/v1/actions/proposals/{by_kai['id']}", headers=auth(rotated)).status_code == 200
+    assert client.get(f"/v1/actions/proposals/{by_plain['id']}", headers=auth(rotated)).status_code == 404
+
+    # After a supervisor's decision the integration reads the outcome of its own proposal.
+    r = client.post(
+        f"/v1/actions/approvals/{by_kai['id']}/reject",
+        json={"reason": "customer called back"},
+        headers=auth(org_keys["supervisor"]),
+    )
+    assert r.status_code == 200, r.text
+    assert client.get(f"/v1/actions/proposals/{by_kai['id']}", headers=auth(kai)).json()["status"] == "rejected"
+    assert ids(kai, "/v1/actions/approvals") == []
+
+    everyone = {by_kai["id"], by_plain["id"], by_ann["id"]}
+    for role in READERS:
+        assert set(ids(org_keys[role], "/v1/actions/proposals")) == everyone, role
+        assert ids(org_keys[role], "/v1/actions/approvals") == [by_plain["id"]], role
+        assert client.get(f"/v1/actions/proposals/{by_kai['id']}", headers=auth(org_keys[role])).status_code == 200
 
 
 def test_a_breaker_must_name_an_existing_action_or_agent(client, org_keys, app, retail_db):  # type: ignore[no-untyped-def]

@@ -14,6 +14,7 @@ from cxops.core.errors import CxopsError, NotFound
 from cxops.core.repository import MAX_PAGE_SIZE, get_scoped
 from cxops.core.web import DbSession, require
 from cxops.domains.actions import audit, breakers, repository, schemas, service
+from cxops.domains.actions.decide import actor_ref
 from cxops.domains.actions.errors import ConnectorFailed, ProposalExpired
 from cxops.domains.actions.execution import EXECUTING, FAILED_STATUSES, outcome_unknown
 from cxops.domains.actions.models import ActionBreaker, ActionProposal
@@ -26,10 +27,11 @@ router = APIRouter(prefix="/v1/actions", tags=["actions"])
 ACTORS = frozenset({Role.SERVICE, Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
 Actor = Annotated[Principal, Depends(require(ACTORS))]
 Manager = Annotated[Principal, Depends(require(MANAGERS))]
-#: Catalogue, packs and proposals: everyone who reads or acts; an agent sees only the proposals they made.
+#: Catalogue, packs and proposals: everyone who reads or acts; an agent or a service key sees only the proposals it
+#: made (`_own_ref`).
 Reader = Annotated[Principal, Depends(require(READERS | ACTORS))]
 #: The approvals queue and the breakers: not agents (approvals are a supervisor's work, and they hold other
-#: actors' customers, amounts and names).
+#: actors' customers, amounts and names); a service key's queue holds only its own proposals.
 Overseer = Annotated[Principal, Depends(require((READERS | ACTORS) - {Role.AGENT}))]
 Admin = Annotated[Principal, Depends(require(ADMINS))]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
@@ -57,9 +59,14 @@ def _audited(session: Session, who: Principal, body: Any, work: Callable[[], T])
 
 
 def _own_ref(session: Session, who: Principal) -> str | None:
-    """The actor ref an agent is limited to (their directory agent's code; 403 if the key is not linked to one), None
-    for every other role."""
-    return linked_agent(session, who).code if who.role == Role.AGENT else None
+    """The actor ref whose proposals the caller is limited to, None (all) for supervisors, analysts and admins.
+
+    An agent: their directory agent's code (403 if the key is not linked to one). A service key (an integration, an
+    AI agent's platform): the name its own proposals carry (`decide.actor_ref`: its subject, the AI agent it acts
+    as, so a rotated key still sees that agent's proposals; else `key:<its id>`), never another integration's."""
+    if who.role == Role.AGENT:
+        return linked_agent(session, who).code
+    return actor_ref(who) if who.role == Role.SERVICE else None
 
 
 def _read(row: ActionProposal, replayed: bool = False) -> dict[str, Any]:
@@ -150,7 +157,7 @@ def list_proposals(
     offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     """Proposals, newest first, optionally by status (pending_approval, executed, denied, expired, ...); one
-    awaiting approval past its expiry is 'expired'. An agent gets only the proposals they made."""
+    awaiting approval past its expiry is 'expired'. An agent or a service key gets only the proposals it made."""
     own = _own_ref(session, who)
     rows = repository.list_proposals(session, who.org_id, status=status, limit=limit, offset=offset, actor_ref=own)
     return [_read(r) for r in rows]
@@ -158,7 +165,7 @@ def list_proposals(
 
 @router.get("/proposals/{proposal_id}")
 def get_proposal(proposal_id: uuid.UUID, session: DbSession, who: Reader) -> dict[str, Any]:
-    """One proposal; an agent only one they made (another's answers 404)."""
+    """One proposal; an agent or a service key only one it made (another's answers 404)."""
     own = _own_ref(session, who)
     row = get_scoped(session, ActionProposal, who.org_id, proposal_id, "proposal")
     if own is not None and row.actor_ref != own:
@@ -168,11 +175,13 @@ def get_proposal(proposal_id: uuid.UUID, session: DbSession, who: Reader) -> dic
 
 @router.get("/approvals")
 def approvals(session: DbSession, who: Overseer, limit: Limit = 50, offset: Offset = 0) -> list[dict[str, Any]]:
-    """The approvals queue: proposals awaiting a supervisor (not those past their expiry)."""
-    return [
-        _read(r)
-        for r in repository.list_proposals(session, who.org_id, status="pending_approval", limit=limit, offset=offset)
-    ]
+    """The approvals queue: proposals awaiting a supervisor (not those past their expiry); a service key's, only its
+    own waiting ones (the queue carries other actors' customers, amounts and names)."""
+    own = _own_ref(session, who)
+    rows = repository.list_proposals(
+        session, who.org_id, status="pending_approval", limit=limit, offset=offset, actor_ref=own
+    )
+    return [_read(r) for r in rows]
 
 
 @router.post("/approvals/{proposal_id}/approve")
