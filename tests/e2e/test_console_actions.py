@@ -8,16 +8,25 @@ import pytest
 from cxops.domains.actions.sandbox.connector import load_db
 from tests.conftest import auth, make_org_keys
 from tests.e2e.conftest import shot, sign_in
+from tests.factories import interaction
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def queued(live_server):  # type: ignore[no-untyped-def]
-    """Ten executed address changes for one customer, then an eleventh that policy G1 sends to approval."""
+    """Ten executed address changes for one customer, then an eleventh that policy G1 sends to approval; proposed by
+    an AI agent of the directory (a service key linked to it) for a customer the directory knows by name."""
     base, app = live_server["base"], live_server["app"]
     keys = make_org_keys(app.state.session_factory, "actions-e2e")
     user_id = next(iter(load_db("retail")["users"]))
+    contact = interaction(1, source="shop", customer={"external_id": user_id, "display_name": "Ada Lovelace"})
+    assert httpx.post(f"{base}/v1/interactions", json=contact, headers=auth(keys["service"])).status_code == 201
+    bot = {"code": "ai-e2e", "name": "E2E Bot", "kind": "ai"}
+    assert httpx.post(f"{base}/v1/agents", json=bot, headers=auth(keys["admin"])).status_code == 201
+    linked = {"name": "bot", "role": "service", "subject": "ai-e2e"}
+    proposer = httpx.post(f"{base}/v1/keys", json=linked, headers=auth(keys["admin"])).json()["api_key"]
+    keys = {**keys, "user_id": user_id}
     status = None
     for i in range(11):
         params = {"user_id": user_id, "address1": f"{i} Main St", "city": "Austin", "state": "TX", "country": "USA"}
@@ -25,7 +34,7 @@ def queued(live_server):  # type: ignore[no-untyped-def]
         ctx = {"identity_verified": True, "identity_method": "email", "authenticated_user_id": user_id}
         ctx["confirmation"] = {"action": "modify_user_address", "params": params}
         body = {"action": "modify_user_address", "params": params, "context": ctx, "idempotency_key": f"e2e-{i}"}
-        status = httpx.post(f"{base}/v1/actions/proposals", json=body, headers=auth(keys["service"])).json()["status"]
+        status = httpx.post(f"{base}/v1/actions/proposals", json=body, headers=auth(proposer)).json()["status"]
     assert status == "pending_approval"
     return keys
 
@@ -34,7 +43,16 @@ def test_supervisor_approves_from_the_queue(page, live_server, queued) -> None: 
     sign_in(page, live_server["base"], queued["supervisor"])
     page.goto(f"{live_server['base']}/#/actions-approvals")
     page.wait_for_selector("text=G1-customer-velocity")
+    # the customer and the proposer by name; the references they stand for stay as tooltips (for support)
+    row = page.locator("table.data tbody tr").first
+    customer = row.get_by_text("Ada Lovelace")
+    assert customer.get_attribute("title") == queued["user_id"]
+    assert row.get_by_text("E2E Bot").get_attribute("title") == "ai-e2e"
+    assert "ai-e2e" not in row.inner_text()
+    shot(page, "actions-approvals-names")
     page.get_by_role("button", name="Review").click()
+    page.get_by_role("heading", name="Review modify_user_address for Ada Lovelace").wait_for()
+    page.get_by_text("Proposed by E2E Bot (service)").wait_for()
     page.get_by_label("Reason (recorded in the audit log)").fill("customer is moving; confirmed by phone")
     page.get_by_role("button", name="Approve and execute").click()
     page.wait_for_selector("text=Nothing awaits approval.")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import httpx
+import orjson
 import pytest
 
+from tests.conftest import auth, make_org_keys
 from tests.e2e.conftest import shot, sign_in
+from tests.factories import interaction
 
 pytestmark = pytest.mark.e2e
 
@@ -82,3 +86,30 @@ def test_navigation_sections_in_working_order_and_landing_per_role(page, live_se
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, base, keys["agent"])
     page.get_by_role("heading", name="Agent assist").wait_for()
+
+
+def test_interactions_paging_text_at_the_ends(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    base, app = live_server["base"], live_server["app"]
+    keys = make_org_keys(app.state.session_factory, "paging-e2e")
+    sign_in(page, base, keys["analyst"])
+    page.goto(f"{base}/#/interactions")
+    assert page.get_by_test_id("paging").inner_text() == "No interactions yet."  # not "0 interactions; showing 1-0."
+    assert page.locator("table.data").count() == 0
+    body = b"\n".join(orjson.dumps(interaction(i, source="paging")) for i in range(51))
+    headers = {**auth(keys["service"]), "content-type": "application/x-ndjson"}
+    assert httpx.post(f"{base}/v1/interactions/bulk", content=body, headers=headers).json()["created"] == 51
+    page.goto(f"{base}/#/interactions?t=1")
+    page.get_by_text("51 interactions; showing 1-50.").wait_for()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_text("51 interactions; showing 51-51.").wait_for()
+    assert page.locator("table.data tbody tr").count() == 1
+    assert page.get_by_role("button", name="Next").count() == 0
+    # an address past the end (an old link) says so, and Previous goes to the last page
+    page.goto(f"{base}/#/interactions?offset=500")
+    page.get_by_text("51 interactions; this page is past the last one.").wait_for()
+    page.get_by_role("button", name="Previous").click()
+    page.get_by_text("51 interactions; showing 51-51.").wait_for()
+    page.get_by_label("Intent").fill("no_such_intent")
+    page.get_by_role("button", name="Filter").click()
+    page.get_by_test_id("paging").get_by_text("No interactions match these filters.").wait_for()
+    shot(page, "interactions-none")

@@ -82,3 +82,89 @@ def test_an_agent_key_not_linked_to_an_agent_is_told_why(page, live_server, scor
     sign_in(page, base, scored["agent"])
     page.goto(f"{base}/#/qa-coaching")
     page.get_by_text("not linked to an agent").wait_for()
+
+
+def test_calibration_reads_in_percentages_and_disputes_are_decided_with_action_buttons(
+    page, live_server, scored
+) -> None:  # type: ignore[no-untyped-def]
+    base = live_server["base"]
+    rows = ["source,external_id,evaluator,criterion,result"] + [f"test,c-{i},jane,resolved,pass" for i in range(6)]
+    headers = {**auth(scored["supervisor"]), "content-type": "text/csv"}
+    assert httpx.post(f"{base}/v1/qa/calibration/csv", content="\n".join(rows), headers=headers).json()["imported"] == 6
+    evs = httpx.get(f"{base}/v1/qa/evaluations", headers=auth(scored["analyst"])).json()
+    good = next(e for e in evs if e["agent_id"] == scored["agents"]["good-agent"])
+    body = {"criterion": "resolved", "reason": "the customer's problem was solved"}
+    opened = httpx.post(f"{base}/v1/qa/evaluations/{good['id']}/disputes", json=body, headers=auth(scored["analyst"]))
+    assert opened.status_code == 201, opened.text
+    sign_in(page, base, scored["supervisor"])
+    page.goto(f"{base}/#/qa-calibration")
+    # every rate is a percentage (the shared formatter), the human verdicts' pass rate included
+    row = page.locator("table.data").first.locator("tbody tr", has_text="resolved")
+    row.wait_for()
+    cells = row.locator("td").all_inner_texts()
+    assert cells[0] == "resolved" and cells[5] == "100%", cells
+    assert all(c.endswith("%") for c in (cells[2], cells[4], cells[5])), cells
+    # the decision buttons say what they do, and send the status the API expects
+    dispute = page.locator("table.data").last.locator("tbody tr", has_text="the customer's problem was solved")
+    dispute.wait_for()
+    assert dispute.get_by_role("button").all_inner_texts() == ["Uphold", "Reject"]
+    shot(page, "qa-calibration")
+    page.once("dialog", lambda d: d.accept("agreed: it was resolved"))
+    dispute.get_by_role("button", name="Uphold").click()
+    expect_gone = page.locator("table.data").last.locator("tbody tr", has_text="the customer's problem was solved")
+    expect_gone.wait_for(state="detached")
+    decided = httpx.get(f"{base}/v1/qa/disputes", headers=auth(scored["supervisor"])).json()
+    assert next(d for d in decided if d["id"] == opened.json()["id"])["status"] == "upheld"
+
+
+def test_a_supervisor_sees_evaluations_by_agent_name(page, live_server, scored) -> None:  # type: ignore[no-untyped-def]
+    base = live_server["base"]
+    admin = auth(scored["admin"])
+    renamed = httpx.patch(
+        f"{base}/v1/agents/{scored['agents']['good-agent']}", json={"name": "Grace Hopper"}, headers=admin
+    )
+    assert renamed.status_code == 200, renamed.text
+    sign_in(page, base, scored["supervisor"])
+    page.goto(f"{base}/#/qa-evaluations")
+    named = page.locator("table.data tbody").get_by_text("Grace Hopper").first
+    named.wait_for()
+    assert named.get_attribute("title") == scored["agents"]["good-agent"]  # the agent's id, for support
+    assert page.locator("table.data tbody").get_by_text("Grace Hopper").count() == 3
+
+
+def test_an_agent_sees_the_status_of_their_disputes_on_their_coaching(page, live_server, scored) -> None:  # type: ignore[no-untyped-def]
+    base = live_server["base"]
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    evs = httpx.get(f"{base}/v1/qa/evaluations", headers=auth(scored["analyst"])).json()
+    own = [e for e in evs if e["agent_id"] == scored["agents"]["bad-agent"]]
+    theirs = next(e for e in evs if e["agent_id"] == scored["agents"]["good-agent"])
+    opened = []
+    for ev, reason in (
+        (own[0], "I verified the caller first"),
+        (own[1], "the greeting was there"),
+        (theirs, "good agent's greeting"),
+    ):
+        body = {"criterion": "greeting", "reason": reason}
+        r = httpx.post(f"{base}/v1/qa/evaluations/{ev['id']}/disputes", json=body, headers=auth(scored["analyst"]))
+        assert r.status_code == 201, r.text
+        opened.append(r.json())
+    verdict = {"decision": "rejected", "reason": "no identity check before the change"}
+    url = f"{base}/v1/qa/disputes/{opened[0]['id']}/decision"
+    assert httpx.post(url, json=verdict, headers=auth(scored["supervisor"])).status_code == 200
+
+    sign_in(page, base, scored["linked_agent"])
+    page.goto(f"{base}/#/qa-coaching")
+    page.get_by_role("heading", name="Your disputes").wait_for()
+    rows = page.locator("table.data").last.locator("tbody tr")
+    mine = httpx.get(f"{base}/v1/qa/disputes", headers=auth(scored["linked_agent"])).json()
+    assert rows.count() == len(mine) and {opened[0]["id"], opened[1]["id"]} <= {d["id"] for d in mine}
+    assert rows.filter(has_text="good agent's greeting").count() == 0  # not the other agent's
+    decided = rows.filter(has_text="I verified the caller first")
+    assert decided.get_by_text("rejected").count() == 1
+    assert decided.get_by_text("no identity check before the change").count() == 1
+    assert rows.filter(has_text="the greeting was there").get_by_text("open").count() == 1
+    shot(page, "qa-coaching-agent-disputes")
+    decided.get_by_role("link").click()
+    page.get_by_test_id("qa-transcript").wait_for()
+    assert errors == [], errors

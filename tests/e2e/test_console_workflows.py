@@ -4,6 +4,7 @@ once (a second backfill starts nothing)."""
 from __future__ import annotations
 
 import re
+import time
 
 import httpx
 import pytest
@@ -78,3 +79,50 @@ def test_the_builtin_example_names_the_demo_refund_intent(page, live_server) -> 
     sign_in(page, live_server["base"], live_server["keys"]["supervisor"])
     page.goto(f"{live_server['base']}/#/workflows")
     assert "value: refund_request}" in page.get_by_label("Rule (YAML)").input_value()  # no escalated calls here
+
+
+NAMED_RULE = """\
+name: E2E call back escalated
+trigger: interaction_ended
+conditions:
+  - {field: outcome, op: eq, value: escalated}
+steps:
+  - create_task: {team: supervisors, title: "Call back about interaction {interaction_id}"}
+"""
+
+
+def test_tasks_and_runs_name_what_they_are_about_instead_of_ids(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    base, app = live_server["base"], live_server["app"]
+    keys = make_org_keys(app.state.session_factory, "workflows-names-e2e")
+    call = interaction(1, source="wf-names", outcome="escalated")
+    assert httpx.post(f"{base}/v1/interactions", json=call, headers=auth(keys["service"])).status_code == 201
+    saved = httpx.post(f"{base}/v1/workflows/rules", json={"source": NAMED_RULE}, headers=auth(keys["admin"]))
+    assert saved.status_code == 201, saved.text
+    url = f"{base}/v1/workflows/rules/{saved.json()['id']}/backfill"  # the call is in the rule's past
+    assert httpx.post(url, json={"since": "2026-03-01T00:00:00Z"}, headers=auth(keys["admin"])).status_code == 200
+    tasks: list = []
+    for _ in range(300):  # the embedded dispatcher runs the rule after commit
+        tasks = httpx.get(f"{base}/v1/workflows/tasks", headers=auth(keys["analyst"])).json()
+        if tasks:
+            break
+        time.sleep(0.1)
+    assert len(tasks) == 1
+    subject = httpx.get(f"{base}/v1/workflows/runs", headers=auth(keys["analyst"])).json()[0]["subject"]
+    assert tasks[0]["title"] == f"Call back about interaction {subject}"
+
+    sign_in(page, base, keys["supervisor"])
+    page.goto(f"{base}/#/workflow-tasks")
+    row = page.locator("table.data").first.locator("tbody tr").first
+    row.get_by_text("E2E call back escalated").wait_for()  # the rule that made it
+    # the id in the title is a link to the interaction, the id kept as its tooltip
+    assert subject not in row.inner_text()
+    links = row.get_by_role("link", name="Interaction")
+    assert links.count() == 2 and links.first.get_attribute("title") == subject
+    assert links.first.get_attribute("href") == f"#/interaction?id={subject}"
+    shot(page, "workflow-tasks-names")
+    page.goto(f"{base}/#/workflow-runs")
+    run = page.locator("table.data tbody tr").first
+    run.get_by_text("task “Call back about interaction").wait_for()  # the task by its title, not its id
+    assert tasks[0]["id"] not in run.inner_text() and subject not in run.inner_text(), run.inner_text()
+    assert run.get_by_role("link", name="E2E call back escalated").count() == 1
+    shot(page, "workflow-runs-names")

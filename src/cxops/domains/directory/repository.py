@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from cxops.core.ids import new_id
+from cxops.core.ids import new_id, parse_uuids
 from cxops.core.repository import by_codes, insert_ignore
 from cxops.domains.directory.models import Agent, Customer, CustomerIdentity, Location, Queue, Region, Team
 
@@ -173,3 +173,59 @@ def agents_by_ids(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID,
     if not ids:
         return {}
     return {a.id: a for a in session.scalars(select(Agent).where(Agent.id.in_(list(ids))))}
+
+
+def customer_names(session: Session, org_id: uuid.UUID, refs: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The organisation's customers by reference: a customer id, or an external id a source system knows them by
+    (one that several customers share names none of them). Each with its display name and "source:external_id"s."""
+    refs = set(refs)
+    ids = {str(i): i for i in parse_uuids(refs)}
+    by_ref: dict[str, uuid.UUID] = {}
+    if ids:
+        found = set(
+            session.scalars(select(Customer.id).where(Customer.org_id == org_id, Customer.id.in_(ids.values())))
+        )
+        by_ref |= {ref: i for ref, i in ids.items() if i in found}
+    others = [r for r in refs if r not in ids]
+    if others:
+        hits: dict[str, set[uuid.UUID]] = {}
+        rows = session.execute(
+            select(CustomerIdentity.external_id, CustomerIdentity.customer_id).where(
+                CustomerIdentity.org_id == org_id, CustomerIdentity.external_id.in_(others)
+            )
+        )
+        for ext, cid in rows:
+            hits.setdefault(ext, set()).add(cid)
+        by_ref |= {ext: next(iter(cids)) for ext, cids in hits.items() if len(cids) == 1}
+    if not by_ref:
+        return {}
+    wanted = set(by_ref.values())
+    names = dict(session.execute(select(Customer.id, Customer.display_name).where(Customer.id.in_(wanted))).all())
+    external: dict[uuid.UUID, list[str]] = {}
+    identities = session.execute(
+        select(CustomerIdentity.customer_id, CustomerIdentity.source, CustomerIdentity.external_id)
+        .where(CustomerIdentity.org_id == org_id, CustomerIdentity.customer_id.in_(wanted))
+        .order_by(CustomerIdentity.source, CustomerIdentity.external_id)
+    )
+    for cid, source, ext in identities:
+        external.setdefault(cid, []).append(f"{source}:{ext}")
+    return {
+        ref: {"id": cid, "display_name": names.get(cid), "external_ids": external.get(cid, [])}
+        for ref, cid in by_ref.items()
+    }
+
+
+def agent_names(session: Session, org_id: uuid.UUID, refs: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The organisation's agents by reference: an agent id or a directory code."""
+    refs = set(refs)
+    ids = {str(i): i for i in parse_uuids(refs)}
+    out: dict[str, Agent] = {}
+    if ids:
+        rows = {
+            a.id: a for a in session.scalars(select(Agent).where(Agent.org_id == org_id, Agent.id.in_(ids.values())))
+        }
+        out |= {ref: rows[i] for ref, i in ids.items() if i in rows}
+    codes = [r for r in refs if r not in ids]
+    if codes:
+        out |= by_codes(session, Agent, org_id, codes)
+    return {ref: {"id": a.id, "code": a.code, "name": a.name, "kind": a.kind} for ref, a in out.items()}

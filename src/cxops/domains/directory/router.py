@@ -97,3 +97,13 @@ def post_queue(data: schemas.QueueCreate, session: DbSession, who: Manager) -> A
 @router.get("/customers/{customer_id}", response_model=schemas.CustomerRead)
 def get_customer(customer_id: uuid.UUID, session: DbSession, who: Reader) -> Any:
     return get_scoped(session, Customer, who.org_id, customer_id, "customer")
+
+
+@router.post("/directory/names", response_model=schemas.Names)
+def post_names(data: schemas.NamesQuery, session: DbSession, who: Reader) -> dict[str, Any]:
+    """Display names for references other pages show (customer ids or external ids, agent ids or codes), in one
+    call. Readers only, like the directory itself: an agent key is refused (403), so it cannot list customers."""
+    return {
+        "customers": repository.customer_names(session, who.org_id, data.customers),
+        "agents": repository.agent_names(session, who.org_id, data.agents),
+    }

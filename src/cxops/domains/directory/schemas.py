@@ -120,6 +120,36 @@ class CustomerRead(_Out):
     region: str | None
 
 
+Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class NamesQuery(_In):
+    """References other read models carry (a proposal's customer and actor, an evaluation's agent) to resolve."""
+
+    customers: list[Ref] = Field(default_factory=list, max_length=500)
+    agents: list[Ref] = Field(default_factory=list, max_length=500)
+
+
+class CustomerName(BaseModel):
+    id: uuid.UUID
+    display_name: str | None
+    external_ids: list[str]
+
+
+class AgentName(BaseModel):
+    id: uuid.UUID
+    code: str
+    name: str
+    kind: str
+
+
+class Names(BaseModel):
+    """Display names by the reference asked for; references that resolve to nothing are left out."""
+
+    customers: dict[str, CustomerName]
+    agents: dict[str, AgentName]
+
+
 class Hierarchy(BaseModel):
     """The whole tree region -> location -> team with agent counts, for navigation."""
 

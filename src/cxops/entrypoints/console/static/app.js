@@ -118,6 +118,37 @@
   }
   function button(text, fn, attrs) { return h("button", Object.assign({ type: "button" }, attrs || {}, { text, onclick: act(fn) })); }
 
+  // An id nobody reads: its last 8 characters, the whole id as the tooltip (for support). Other references as given.
+  const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  function shortId(v) {
+    if (v === null || v === undefined || v === "") return "–";
+    return UUID_RE.test(String(v)) ? h("code", { title: String(v), text: "…" + String(v).slice(-8) }) : String(v);
+  }
+  // A display name with the reference it stands for kept as its tooltip, and `secondary` as small muted text.
+  function named(name, ref, secondary) {
+    if (!name) return shortId(ref);
+    return h("span", { class: "named", title: ref || null }, name, secondary ? h("small", { class: "muted", text: ` ${secondary}` }) : null);
+  }
+  // Display names for the references other read models carry (customers by id or external id, agents by id or
+  // code), in one call to the directory. Roles that may not read the directory (agents), and failures, get the
+  // references themselves. Returns {customer(ref), agent(ref)} (cells: the name, the reference as tooltip) and
+  // {customerName(ref), agentName(ref)} (text).
+  async function names(refs) {
+    const uniq = xs => [...new Set((xs || []).filter(x => x !== null && x !== undefined && x !== "").map(String))].slice(0, 500);
+    const body = { customers: uniq(refs.customers), agents: uniq(refs.agents) };
+    let found = { customers: {}, agents: {} };
+    if ((body.customers.length || body.agents.length) && state.me && ["admin", "supervisor", "analyst"].includes(state.me.role))
+      found = await api("/v1/directory/names", { method: "POST", body, noRedirect: true }).catch(() => found);
+    const c = ref => (ref ? found.customers[ref] : null), a = ref => (ref ? found.agents[ref] : null);
+    const ext = x => (x.external_ids[0] || "").replace(/^[^:]*:/, "");
+    return {
+      customer: ref => { const x = c(ref); return x ? named(x.display_name || ext(x) || null, ref, x.display_name ? ext(x) : null) : shortId(ref); },
+      agent: ref => { const x = a(ref); return x ? named(x.name, ref, x.code !== ref && x.code !== x.name ? x.code : null) : shortId(ref); },
+      customerName: ref => { const x = c(ref); return x ? x.display_name || ext(x) || ref : ref; },
+      agentName: ref => { const x = a(ref); return x ? x.name : ref; },
+    };
+  }
+
   function table(columns, rows, opts) {
     opts = opts || {};
     const head = h("tr", {}, columns.map(c => h("th", { scope: "col", text: c.label || c.key })));
@@ -469,5 +500,5 @@
   }
 
   window.addEventListener("hashchange", route);
-  window.cx = { page, api, h, svg, table, kpi, form, notify, go, fmt, num, pct, act, button, errorText, chart: { line: lineChart, bar: barChart }, state, boot, palette: PALETTE };
+  window.cx = { page, api, h, svg, table, kpi, form, notify, go, fmt, num, pct, act, button, names, named, shortId, errorText, chart: { line: lineChart, bar: barChart }, state, boot, palette: PALETTE };
 })();

@@ -6,6 +6,9 @@
   const MANAGE = ["admin", "supervisor"];
   const when = v => (v ? v.slice(0, 19).replace("T", " ") : "–");
   const pill = (text, kind) => h("span", { class: "pill " + (kind || ""), text });
+  // Status and decision values read as words ("pending approval"); the filter still sends the value.
+  const words = v => (v ? String(v).replace(/_/g, " ") : "–");
+  const DECISION = { allow: "allowed", deny: "denied", require_approval: "approval required" };
   const STATUS = { executed: "ok", executing: "warn", denied: "bad", failed: "bad", compensated: "warn", pending_approval: "warn", rejected: "bad", reversed: "warn", expired: "", failed_uncompensated: "bad" };
   const rulesText = rules => (rules || []).map(r => `${r.rule_id}: ${r.reason}`).join("\n");
   const canManage = () => cx.state.me && MANAGE.includes(cx.state.me.role);
@@ -14,10 +17,11 @@
     return h("details", {}, h("summary", { text: steps.map(s => s.action).join(" → ") }), h("pre", { text: JSON.stringify(steps.map(s => s.params), null, 1) }));
   }
 
-  function reviewForm(item, done) {
+  // `who`: cx.names of the queue (the customer's and the proposer's names; their references stay as tooltips).
+  function reviewForm(item, who, done) {
     const box = h("section", { class: "card", "aria-label": `Review proposal ${item.id}` },
-      h("h3", { text: `Review ${item.action} for ${item.customer_ref || "unknown customer"}` }),
-      h("p", { class: "muted", text: `Proposed by ${item.actor_ref} (${item.actor_role}); expires ${when(item.expires_at)}.` }),
+      h("h3", { title: item.customer_ref || null, text: `Review ${item.action} for ${item.customer_ref ? who.customerName(item.customer_ref) : "unknown customer"}` }),
+      h("p", { class: "muted", title: item.actor_ref, text: `Proposed by ${who.agentName(item.actor_ref)} (${item.actor_role}); expires ${when(item.expires_at)}.` }),
       h("pre", { text: rulesText(item.rules) || "no rule fired" }));
     let verdict = "approve";
     const f = form([{ name: "reason", label: "Reason (recorded in the audit log)", type: "textarea" }], async v => {
@@ -39,16 +43,17 @@
     el.append(h("div", { class: "grid" }, kpi("Awaiting approval", queue.length, "proposals sent to a supervisor by policy")));
     if (!queue.length) { el.append(h("p", { class: "muted", text: "Nothing awaits approval." })); return; }
     const detail = h("div", {});
+    const who = await cx.names({ customers: queue.map(r => r.customer_ref), agents: queue.map(r => r.actor_ref) });
     const columns = [
       { key: "created_at", label: "Proposed", format: when },
       { key: "steps", label: "Action", format: paramsCell },
-      { key: "customer_ref", label: "Customer" },
-      { key: "actor_ref", label: "By" },
+      { key: "customer_ref", label: "Customer", format: v => who.customer(v) },
+      { key: "actor_ref", label: "By", format: v => who.agent(v) },
       { key: "amount", label: "Amount" },
       { key: "rules", label: "Why", format: v => h("span", { title: rulesText(v), text: (v || []).map(r => r.rule_id).join(", ") }) },
       { key: "expires_at", label: "Expires", format: when },
     ];
-    if (canManage()) columns.push({ key: "id", label: "Review", format: (v, r) => h("button", { type: "button", text: "Review", onclick: () => { detail.replaceChildren(reviewForm(r, () => renderApprovals(el))); detail.querySelector("textarea").focus(); } }) });
+    if (canManage()) columns.push({ key: "id", label: "Review", format: (v, r) => h("button", { type: "button", text: "Review", onclick: () => { detail.replaceChildren(reviewForm(r, who, () => renderApprovals(el))); detail.querySelector("textarea").focus(); } }) });
     el.append(table(columns, queue), detail);
   }
 
@@ -56,9 +61,10 @@
     el.replaceChildren();
     const rows = await api("/v1/actions/breakers");
     const open = rows.filter(b => b.is_open);
+    const who = await cx.names({ agents: rows.filter(b => b.scope === "agent").map(b => b.key) });
     el.append(h("div", { class: "grid" }, kpi("Open breakers", open.length, "actions or AI agents currently blocked")));
     el.append(table([
-      { key: "scope", label: "Scope" }, { key: "key", label: "Action type or agent" },
+      { key: "scope", label: "Scope" }, { key: "key", label: "Action type or agent", format: (v, r) => (r.scope === "agent" ? who.agent(v) : v) },
       { key: "is_open", label: "State", format: v => pill(v ? "open (blocked)" : "closed", v ? "bad" : "ok") },
       { key: "automatic", label: "Tripped", format: v => (v ? "automatically" : "by hand") },
       { key: "reason", label: "Reason" }, { key: "changed_at", label: "Changed", format: when },
@@ -91,7 +97,7 @@
     const rows = await api(`/v1/actions/audit?limit=100&offset=${offset}`);
     el.append(table([
       { key: "seq", label: "#" }, { key: "created_at", label: "When", format: when }, { key: "kind", label: "Kind" },
-      { key: "proposal_id", label: "Proposal", format: v => (v ? h("code", { title: v, text: "…" + v.slice(-8) }) : "–") },
+      { key: "proposal_id", label: "Proposal", format: cx.shortId },
       { key: "payload", label: "Record", format: (v, r) => (r.tombstoned ? pill("erased", "warn") : h("details", {}, h("summary", { text: summary(r) }), h("pre", { text: JSON.stringify(v, null, 1) }))) },
       { key: "hash", label: "Hash", format: v => h("code", { text: v.slice(0, 12) }) },
     ], rows));
@@ -114,15 +120,16 @@
   async function renderProposals(el, params) {
     el.replaceChildren();
     if (cx.state.me && cx.state.me.role === "agent") el.append(h("p", { class: "muted", text: "The actions you proposed." }));
-    el.append(form([{ name: "status", label: "Status", type: "select", value: params.status || "", options: [["", "any"], "executed", "executing", "pending_approval", "denied", "rejected", "compensated", "failed", "failed_uncompensated", "reversed", "expired"] }],
+    el.append(form([{ name: "status", label: "Status", type: "select", value: params.status || "", options: [["", "any"], ...["executed", "executing", "pending_approval", "denied", "rejected", "compensated", "failed", "failed_uncompensated", "reversed", "expired"].map(v => [v, words(v)])] }],
       v => cx.go("actions-proposals", v.status ? { status: v.status } : {}), { submit: "Filter" }));
     const q = params.status ? `&status=${encodeURIComponent(params.status)}` : "";
     const rows = await api(`/v1/actions/proposals?limit=200${q}`);
+    const who = await cx.names({ customers: rows.map(r => r.customer_ref), agents: rows.map(r => r.actor_ref) });
     el.append(table([
       { key: "created_at", label: "Proposed", format: when }, { key: "steps", label: "Action", format: paramsCell },
-      { key: "customer_ref", label: "Customer" }, { key: "actor_ref", label: "By" },
-      { key: "decision", label: "Decision", format: v => pill(v, { allow: "ok", deny: "bad", require_approval: "warn" }[v]) },
-      { key: "status", label: "Status", format: v => pill(v, STATUS[v]) },
+      { key: "customer_ref", label: "Customer", format: v => who.customer(v) }, { key: "actor_ref", label: "By", format: v => who.agent(v) },
+      { key: "decision", label: "Decision", format: v => pill(DECISION[v] || words(v), { allow: "ok", deny: "bad", require_approval: "warn" }[v]) },
+      { key: "status", label: "Status", format: v => pill(words(v), STATUS[v]) },
       { key: "rules", label: "Rules", format: v => h("span", { title: rulesText(v), text: (v || []).map(r => r.rule_id).join(", ") || "–" }) },
       { key: "error", label: "Error" },
     ], rows));

@@ -52,8 +52,12 @@
       { name: "intent", label: "Intent", value: params.intent || "" },
     ], v => { const p = Object.assign({}, params, v, { offset: 0 }); for (const k of Object.keys(p)) if (!p[k]) delete p[k]; cx.go("interactions", p); }, { submit: "Filter" }));
     const page = await api(`/v1/interactions?${q}`);
-    el.append(h("p", { class: "muted", text: `${fmt(page.total)} interactions; showing ${offset + 1}-${Math.min(offset + limit, page.total)}.` }));
-    el.append(table([
+    // "No interactions" when none match; past the last page (an old link after a filter), say so rather than "101-30".
+    const shown = page.items.length, noun = page.total === 1 ? "interaction" : "interactions";
+    el.append(h("p", { class: "muted", "data-testid": "paging", text: !page.total ? (q.size > 2 ? "No interactions match these filters." : "No interactions yet.")
+      : !shown ? `${fmt(page.total)} ${noun}; this page is past the last one.`
+      : `${fmt(page.total)} ${noun}; showing ${fmt(offset + 1)}-${fmt(offset + shown)}.` }));
+    if (shown) el.append(table([
       { key: "started_at", label: "Started", format: (v, r) => h("a", { href: `#/interaction?id=${r.id}`, text: v.slice(0, 16).replace("T", " ") }) },
       { key: "channel", label: "Channel" }, { key: "intent", label: "Intent" },
       { key: "outcome", label: "Outcome", format: v => h("span", { class: "pill " + ({ resolved: "ok", abandoned: "bad", escalated: "warn" }[v] || ""), text: v || "open" }) },
@@ -61,7 +65,7 @@
       { key: "turn_count", label: "Turns" }, { key: "csat", label: "CSAT" },
     ], page.items));
     const nav = h("div", { class: "row" });
-    if (offset > 0) nav.append(h("button", { class: "secondary", text: "Previous", onclick: () => cx.go("interactions", Object.assign({}, params, { offset: Math.max(0, offset - limit) })) }));
+    if (offset > 0) nav.append(h("button", { class: "secondary", text: "Previous", onclick: () => cx.go("interactions", Object.assign({}, params, { offset: Math.max(0, Math.min(offset, Math.ceil(page.total / limit) * limit) - limit) })) }));
     if (offset + limit < page.total) nav.append(h("button", { class: "secondary", text: "Next", onclick: () => cx.go("interactions", Object.assign({}, params, { offset: offset + limit })) }));
     el.append(nav);
   } });

@@ -29,10 +29,11 @@
   cx.page({ id: "qa-evaluations", title: "Evaluations", section: "Quality", order: 41, roles: [...READ, "agent"], async render(el, params) {
     const q = new URLSearchParams({ limit: 100 }); if (params.below) q.set("below", params.below); if (params.agent_id && !isAgent()) q.set("agent_id", params.agent_id);
     const evs = await api(`/v1/qa/evaluations?${q}`);
+    const who = await cx.names({ agents: evs.map(e => e.agent_id) });  // readers: the agent's name; an agent: the kind
     if (isAgent()) el.append(h("p", { class: "muted", text: "Your own evaluations." }));
     el.append(h("div", { class: "row" }, h("a", { href: "#/qa-evaluations", text: "All" }), " · ", h("a", { href: "#/qa-evaluations?below=60", text: "Below 60" })));
     el.append(table([{ key: "scored_at", label: "Scored", format: (v, r) => h("a", { href: `#/qa-evaluation?id=${r.id}`, text: v.slice(0, 16).replace("T", " ") }) },
-      { key: "scorecard_name", label: "Scorecard", format: (v, r) => `${v} v${r.version}` }, { key: "agent_kind", label: "Agent" },
+      { key: "scorecard_name", label: "Scorecard", format: (v, r) => `${v} v${r.version}` }, { key: "agent_id", label: "Agent", format: (v, r) => (v && who.agentName(v) !== v ? h("span", {}, who.agent(v), h("small", { class: "muted", text: ` (${r.agent_kind})` })) : r.agent_kind || "–") },
       { key: "total", label: "Score", format: (v, r) => h("span", { class: r.auto_failed ? "bad" : v >= 80 ? "ok" : "warn", text: r.auto_failed ? `${v} (auto-fail)` : String(v) }) }], evs));
   } });
 
@@ -78,21 +79,35 @@
     const example = e => isAgent()
       ? h("a", { href: `#/qa-evaluation?id=${e.evaluation_id}`, text: "open " })
       : h("a", { href: `#/interaction?id=${e.interaction_id}&highlight=${e.evidence.join(",")}`, text: "open " });
-    const list = rows => table([{ key: "criterion", label: "Criterion" }, { key: "pass_rate", label: "Pass rate", format: v => `${Math.round(v * 100)}%` }, { key: "n", label: "Scored" },
+    const list = rows => table([{ key: "criterion", label: "Criterion" }, { key: "pass_rate", label: "Pass rate", format: v => cx.pct(v) }, { key: "n", label: "Scored" },
       { key: "failed_examples", label: "Examples", format: ex => h("span", {}, ex.map(example)) }], rows);
     el.append(h("h3", { text: "Strengths" }), list(c.strengths), h("h3", { text: "Weakest criteria" }), list(c.weakest));
+    if (isAgent()) {  // the disputes on the agent's own evaluations, with each decision's reason
+      const disputes = await api("/v1/qa/disputes");
+      const decision = d => (d.history.filter(x => x.action !== "opened").pop() || {}).reason || "–";
+      el.append(h("h3", { text: "Your disputes" }), disputes.length ? table([
+        { key: "created_at", label: "Opened", format: (v, r) => h("a", { href: `#/qa-evaluation?id=${r.evaluation_id}`, text: v.slice(0, 16).replace("T", " ") }) },
+        { key: "criterion", label: "Criterion" }, { key: "reason", label: "Your reason" },
+        { key: "status", label: "Status", format: v => h("span", { class: "pill " + ({ upheld: "ok", rejected: "bad" }[v] || "warn"), text: v }) },
+        { key: "history", label: "Decision", format: (v, r) => decision(r) }], disputes)
+        : h("p", { class: "muted", "data-testid": "qa-no-disputes", text: "No disputes on your evaluations." }));
+    }
   } });
 
   cx.page({ id: "qa-calibration", title: "Calibration and disputes", section: "Quality", order: 44, roles: READ, async render(el) {
     const cal = await api("/v1/qa/calibration");
     el.append(h("p", { class: "muted", text: "Agreement with human evaluators per criterion, the criteria that disagree most first." }),
-      table([{ key: "criterion", label: "Criterion" }, { key: "pairs", label: "Pairs" }, { key: "percent_agreement", label: "Agreement", format: v => `${Math.round(v * 100)}%` },
-        { key: "kappa", label: "Cohen's κ", format: v => v === null ? "–" : v.toFixed(2) }, { key: "auto_pass_rate", label: "Auto pass" }, { key: "human_pass_rate", label: "Human pass" }], cal.criteria));
+      table([{ key: "criterion", label: "Criterion" }, { key: "pairs", label: "Pairs" }, { key: "percent_agreement", label: "Agreement", format: v => cx.pct(v) },
+        { key: "kappa", label: "Cohen's κ", format: v => v === null ? "–" : v.toFixed(2) }, { key: "auto_pass_rate", label: "Auto pass", format: v => cx.pct(v) }, { key: "human_pass_rate", label: "Human pass", format: v => cx.pct(v) }], cal.criteria));
     const disputes = await api("/v1/qa/disputes?status=open");
     const manage = ["admin", "supervisor"].includes(cx.state.me.role);
+    // The decision buttons say what they do; they send the dispute's new status ("upheld" or "rejected").
+    const DECISIONS = [["upheld", "Uphold"], ["rejected", "Reject"]];
     el.append(h("h3", { text: "Open disputes" }), table([{ key: "criterion", label: "Criterion" }, { key: "reason", label: "Reason" },
-      { key: "id", label: "Decision", format: (v) => !manage ? "–" : h("span", {}, ["upheld", "rejected"].map(d => h("button", { class: "secondary", text: d, onclick: async () => {
-        const reason = prompt(`Reason (${d}):`); if (!reason) return;
-        try { await api(`/v1/qa/disputes/${v}/decision`, { method: "POST", body: { decision: d, reason } }); cx.go("qa-calibration", { t: Date.now() }); } catch (e) { notify(e.message, "error"); } } }))) }], disputes));
+      { key: "evaluation_id", label: "Evaluation", format: v => h("a", { href: `#/qa-evaluation?id=${v}`, title: v, text: "open" }) },
+      { key: "id", label: "Decision", format: (v, r) => !manage ? "–" : h("span", { class: "row" }, DECISIONS.map(([d, label]) => cx.button(label, async () => {
+        const reason = prompt(`Reason to ${label.toLowerCase()} the dispute on ${r.criterion}:`); if (!reason) return;
+        await api(`/v1/qa/disputes/${v}/decision`, { method: "POST", body: { decision: d, reason } }); cx.go("qa-calibration", { t: Date.now() });
+      }, { class: "secondary", "aria-label": `${label} the dispute on ${r.criterion}` }))) }], disputes));
   } });
 })();

@@ -30,6 +30,20 @@ steps:
   const triggerOf = source => ((/^trigger:\s*([\w]+)/m.exec(source) || [])[1] || "");
   const when = v => (v ? v.slice(0, 16).replace("T", " ") : "–");
   const pill = (v, map) => h("span", { class: "pill " + (map[v] || ""), text: v });
+  // A run's subject is the interaction it acted on (none for events about other things): a link, the id as tooltip.
+  const subjectLink = v => (v ? h("a", { href: `#/interaction?id=${encodeURIComponent(v)}`, title: v, text: "Interaction" }) : "–");
+  // Text that embeds ids (a task title made from a template, a step's detail): each id becomes what it names when
+  // known (`known(id)`: a node or text, e.g. a task's title), else its short form with the whole id as tooltip.
+  const UUIDS = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+  const withIds = (raw, known) => {
+    const text = String(raw || ""), out = []; let last = 0;
+    for (const m of text.matchAll(UUIDS)) {
+      out.push(text.slice(last, m.index), (known && known(m[0])) || cx.shortId(m[0])); last = m.index + m[0].length;
+    }
+    out.push(text.slice(last));
+    return h("span", {}, out);
+  };
+  const ruleNames = async () => new Map((await api("/v1/workflows/rules").catch(() => [])).map(r => [r.id, r.name]));
 
   cx.page({ id: "workflows", title: "Workflow rules", section: "Automate", order: 70, roles: READ, async render(el, params) {
     const rules = await api("/v1/workflows/rules");
@@ -48,7 +62,7 @@ steps:
       const report = await api("/v1/workflows/dry-run", { method: "POST", body: { source: v.source } });
       result.replaceChildren(h("div", { class: "card", "data-testid": "dry-run" }, h("strong", { text: `Dry run: would have run ${cx.num(report.would_run)} ${report.would_run === 1 ? "time" : "times"}` }),
         h("p", { class: "muted", text: `${scanned(report, triggerOf(v.source))}; nothing was executed.` }),
-        report.examples.length ? table([{ key: "at", label: "When", format: when }, { key: "subject", label: "Subject" },
+        report.examples.length ? table([{ key: "at", label: "When", format: when }, { key: "subject", label: "Subject", format: subjectLink },
           { key: "steps", label: "Would do", format: s => s.map(x => x.kind).join(" → ") }], report.examples.slice(0, 10)) : null));
     }, { submit: "Validate and dry run" });
     editor.querySelector("textarea").rows = 14;
@@ -77,15 +91,21 @@ steps:
 
   cx.page({ id: "workflow-runs", title: "Run history", section: "Automate", order: 71, roles: READ, async render(el, params) {
     const q = new URLSearchParams({ limit: 100 }); if (params.rule_id) q.set("rule_id", params.rule_id); if (params.status) q.set("status", params.status);
-    const runs = await api(`/v1/workflows/runs?${q}`);
+    const [runs, rules, tasks] = await Promise.all([api(`/v1/workflows/runs?${q}`), ruleNames(), api("/v1/workflows/tasks?limit=500").catch(() => [])]);
+    // a step that made a task names it by its title (the task id stays as the tooltip)
+    const titles = new Map(tasks.map(t => [t.id, t.title]));
+    const task = id => (titles.has(id) ? h("a", { href: "#/workflow-tasks", title: id }, "\u201c", withIds(titles.get(id)), "\u201d") : null);
     el.append(table([{ key: "created_at", label: "When", format: when },
-      { key: "status", label: "Status", format: v => pill(v, { succeeded: "ok", failed: "bad", loop_stopped: "warn" }) },
-      { key: "subject", label: "Subject", format: v => v ? h("a", { href: `#/interaction?id=${v}`, text: v.slice(0, 8) }) : "–" },
-      { key: "steps", label: "Steps", format: s => h("ol", {}, s.map(x => h("li", { text: `${x.kind}: ${x.status} — ${x.detail}` }))) }], runs));
+      { key: "rule_id", label: "Rule", format: v => (rules.has(v) ? h("a", { href: `#/workflows?edit=${v}`, title: v, text: rules.get(v) }) : cx.shortId(v)) },
+      { key: "status", label: "Status", format: v => pill(v.replace(/_/g, " "), { succeeded: "ok", failed: "bad", "loop stopped": "warn" }) },
+      { key: "subject", label: "Subject", format: subjectLink },
+      { key: "steps", label: "Steps", format: s => h("ol", {}, s.map(x => h("li", {}, `${x.kind.replace(/_/g, " ")}: ${x.status} — `, withIds(x.detail, task)))) }], runs));
   } });
 
   cx.page({ id: "workflow-tasks", title: "Tasks and approvals", section: "Automate", order: 72, roles: READ, async render(el) {
-    const tasks = await api("/v1/workflows/tasks?limit=200");
+    const [tasks, runs, rules] = await Promise.all([api("/v1/workflows/tasks?limit=200"), api("/v1/workflows/runs?limit=500").catch(() => []), ruleNames()]);
+    // what made a task: its rule, and the interaction its run acted on (the newest 500 runs)
+    const runOf = new Map(runs.map(r => [r.id, r]));
     const manage = ["admin", "supervisor"].includes(cx.state.me.role);
     const decide = (t, decision) => cx.act(async () => {
       const reason = t.kind === "approval" ? prompt(`Reason to ${decision}:`) : "";
@@ -93,7 +113,8 @@ steps:
       await api(`/v1/workflows/tasks/${t.id}/decision`, { method: "POST", body: { decision, reason } }); cx.go("workflow-tasks", { t: Date.now() });
     });
     el.append(table([{ key: "created_at", label: "Created", format: when }, { key: "kind", label: "Kind" }, { key: "team", label: "Team" },
-      { key: "title", label: "Title" }, { key: "status", label: "Status", format: v => pill(v, { done: "ok", approved: "ok", rejected: "bad", expired: "warn", pending: "warn" }) },
+      { key: "title", label: "Title", format: (v, t) => { const run = runOf.get(t.run_id); return withIds(v, id => (run && id === run.subject ? subjectLink(id) : null)); } },
+      { key: "run_id", label: "From", format: v => { const run = runOf.get(v); return run ? h("span", {}, rules.get(run.rule_id) || "a rule", run.subject ? [" · ", subjectLink(run.subject)] : null) : "–"; } }, { key: "status", label: "Status", format: v => pill(v, { done: "ok", approved: "ok", rejected: "bad", expired: "warn", pending: "warn" }) },
       { key: "id", label: "Action", format: (v, t) => !manage ? "–" : t.kind === "approval" && t.status === "pending"
         ? h("span", {}, h("button", { text: "Approve", onclick: decide(t, "approve") }), " ", h("button", { class: "secondary", text: "Reject", onclick: decide(t, "reject") }))
         : t.status === "open" ? h("button", { class: "secondary", text: "Mark done", onclick: decide(t, "done") }) : "–" }], tasks));
