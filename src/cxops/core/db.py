@@ -98,3 +98,21 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[Session]:
+    """A savepoint in the session's transaction (session.begin_nested), rolled back alone on an exception and
+    otherwise committed or rolled back with the transaction around it, on every database.
+
+    Use this, not begin_nested directly: SQLite's Python driver (in its default, legacy transaction mode) opens a
+    transaction only before a data-changing statement, so a SAVEPOINT issued before any write opened a transaction
+    of its own that RELEASE committed, and a later rollback left the savepoint's writes in the database. The
+    transaction is opened first here (a deferred BEGIN: no lock until the savepoint writes)."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        if raw is not None and not raw.in_transaction:
+            connection.exec_driver_sql("BEGIN")
+    with session.begin_nested():
+        yield session

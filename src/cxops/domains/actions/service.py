@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from cxops.contracts.events import ActionDecided
 from cxops.core.auth import Principal, Role
 from cxops.core.clock import utcnow
+from cxops.core.db import savepoint
 from cxops.core.errors import Conflict, CxopsError
 from cxops.core.events import emit
 from cxops.core.repository import get_scoped
@@ -79,7 +80,7 @@ def _insert(
     session: Session, row: ActionProposal, org_id: uuid.UUID, req: ProposalCreate, digest: str
 ) -> ActionProposal:
     try:
-        with session.begin_nested():
+        with savepoint(session):
             session.add(row)
             session.flush()
     except IntegrityError:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from cxops.core.db import savepoint
 from cxops.core.errors import Conflict, NotFound, ValidationFailed
 from cxops.core.repository import by_codes
 from cxops.domains.directory import schemas
@@ -24,7 +25,7 @@ def _ref(session: Session, model: Any, org_id: uuid.UUID, code: str, field: str)
 def _add(session: Session, row: Any, what: str, code: str) -> Any:
     session.add(row)
     try:
-        with session.begin_nested():
+        with savepoint(session):
             session.flush([row])
     except IntegrityError:
         raise Conflict(f"{what} with code {code!r} already exists", field="code") from None

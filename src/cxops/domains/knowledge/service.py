@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from cxops.contracts.events import KnowledgeConflictFound
 from cxops.core.auth import Role
 from cxops.core.clock import utcnow
+from cxops.core.db import savepoint
 from cxops.core.errors import Conflict, NotFound, ValidationFailed
 from cxops.core.events import emit
 from cxops.core.repository import get_scoped
@@ -307,7 +308,7 @@ def record_assist_attributions(
             row = KnowledgeAttribution(org_id=org_id, article_id=article_id, interaction_id=interaction_id, usage=usage)
             session.add(row)
             try:
-                with session.begin_nested():
+                with savepoint(session):
                     session.flush([row])
             except IntegrityError:  # recorded meanwhile by another transaction (POST /attributions)
                 continue
