@@ -18,6 +18,7 @@ from sqlalchemy import select
 from cxops.core.events import Delivered, to_delivered
 from cxops.core.ids import new_id
 from cxops.core.models import OutboxEvent
+from cxops.domains.interactions.public import Interaction
 from cxops.domains.workflows import service
 from cxops.domains.workflows.models import WorkflowRun
 from tests.conftest import auth, drain_events
@@ -240,6 +241,51 @@ def test_dry_run_against_past_events_executes_nothing(client: TestClient, org_ke
     assert report["subjects_evaluated"] == 9 and report["would_run"] == 3
     assert report["examples"][0]["steps"][0]["params"]["title"].startswith("Abandoned c-")
     assert client.get("/v1/workflows/tasks", headers=auth(org_keys["analyst"])).json() == []
+
+
+def test_dry_run_examples_explain_each_subject_in_interaction_order(client: TestClient, org_keys: dict, app) -> None:  # type: ignore[no-untyped-def]
+    """A batch's interactions are evaluated on the fields a rule reads (ids as text, handle time, start time) and
+    listed in interaction id order, each example with the verdict of every condition."""
+    records = [interaction(i, outcome="escalated" if i % 2 else "resolved", wrap_s=40 + i) for i in range(8)]
+    _ingest(client, org_keys, records)
+    text = (
+        "name: slow escalations\ntrigger: interaction_ended\nconditions:\n"
+        "  - {field: outcome, op: eq, value: escalated}\n  - {field: handle_s, op: ge, value: 363}\n"
+        'steps:\n  - create_task: {team: sup, title: "{interaction_id} {customer_id} {queue_id} {team_id} '
+        '{handle_s} {started_at} {channel} {external_id}"}\n'
+    )
+    report = client.post("/v1/workflows/dry-run", json={"source": text}, headers=auth(org_keys["analyst"])).json()
+    assert (report["events_examined"], report["subjects_evaluated"], report["would_run"]) == (1, 8, 3)
+    with app.state.session_factory() as session:
+        rows = {
+            str(r.id): r
+            for r in session.scalars(select(Interaction).where(Interaction.external_id.in_(["c-3", "c-5", "c-7"])))
+        }
+    assert [e["subject"] for e in report["examples"]] == sorted(rows)
+    for example in report["examples"]:
+        row = rows[example["subject"]]
+        assert example["steps"][0]["params"]["title"] == (
+            f"{row.id} {row.customer_id} {row.queue_id} {row.team_id or ''} {300 + 20 + row.wrap_s} "
+            f"{row.started_at.isoformat()} voice {row.external_id}"
+        )
+        assert example["conditions"] == [
+            "outcome eq 'escalated': yes (value 'escalated')",
+            f"handle_s ge 363: yes (value {300 + 20 + row.wrap_s!r})",
+        ]
+        assert example["fact_at"] == row.ended_at.isoformat()
+
+
+def test_a_dry_run_counts_every_match_beyond_the_examples_it_shows(
+    client: TestClient, org_keys: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """would_run is how many times the rule would have run, not how many examples fit in the report (it read
+    "would have run 200 times" for any rule matching more)."""
+    monkeypatch.setattr(service, "DRY_RUN_MAX_EXAMPLES", 2)
+    _ingest(client, org_keys, [interaction(i, outcome="escalated" if i % 2 else "resolved") for i in range(8)])
+    text = "name: esc\ntrigger: interaction_ended\nconditions:\n  - {field: outcome, op: eq, value: escalated}\n"
+    text += "steps:\n  - create_task: {team: sup, title: x}\n"
+    report = client.post("/v1/workflows/dry-run", json={"source": text}, headers=auth(org_keys["analyst"])).json()
+    assert (report["subjects_evaluated"], report["would_run"], len(report["examples"])) == (8, 4, 2)
 
 
 def test_approvals_need_a_reason_and_close_once(client: TestClient, org_keys: dict, app) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cxops.domains.workflows.compute.rules import RuleError, find_cycle, matches, parse_rule, render
+from cxops.domains.workflows.compute.rules import RuleError, find_cycle, holds, matches, parse_rule, render
 
 GOOD = """\
 name: Low QA review
@@ -26,6 +26,43 @@ def test_parse_and_match() -> None:
     assert not matches(rule, {"score": 75, "agent": {"kind": "ai"}})[0]
     assert not matches(rule, {"agent": {"kind": "ai"}})[0]  # a missing field never matches lt
     assert render(rule.steps[0].params, {"interaction_id": "i-1", "score": 42})["title"] == "Review i-1 (score 42)"
+
+
+EVERY_OP = """\
+name: Every operator
+trigger: interaction_ended
+conditions:
+  - {field: score, op: lt, value: 60}
+  - {field: agent.kind, op: in, value: [ai, bot]}
+  - {field: tags, op: contains, value: vip}
+  - {field: channel, op: ne, value: email}
+steps:
+  - notify: {message: "x"}
+"""
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {"score": 42, "agent": {"kind": "ai"}, "tags": ["vip"], "channel": "voice"},  # every condition holds
+        {"score": 75, "agent": {"kind": "ai"}, "tags": ["vip"], "channel": "voice"},  # the first fails
+        {"score": 42, "agent": {"kind": "ai"}, "tags": ["vip"], "channel": "email"},  # the last fails
+        {"agent": {"kind": "ai"}, "tags": ["vip"]},  # missing fields
+        {"score": "low", "agent": {"kind": "ai"}, "tags": ["vip"], "channel": "voice"},  # text < number: TypeError
+        {"score": 42, "agent": {"kind": ["ai"]}, "tags": 3, "channel": "voice"},  # unhashable in, int contains
+        {"score": 42, "agent": "ai", "tags": "a vip call", "channel": "chat"},  # a path through text, substring
+        {},
+    ],
+)
+def test_holds_is_the_verdict_of_matches(context: dict) -> None:
+    """Scans use `holds` (no explanation, stops at the first failing condition); it must decide as `matches`."""
+    rule = parse_rule(EVERY_OP)
+    assert holds(rule, context) == matches(rule, context)[0]
+
+
+def test_a_rule_without_conditions_holds_for_anything() -> None:
+    rule = parse_rule("name: all\ntrigger: interaction_ended\nsteps:\n  - notify: {message: x}\n")
+    assert holds(rule, {}) and matches(rule, {}) == (True, [])
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,13 +21,14 @@ from sqlalchemy.orm import Session
 
 from cxops.contracts.workflow_events import STEP_EVENTS, WorkflowRunRequested
 from cxops.core.clock import as_utc, utcnow
+from cxops.core.db import savepoint
 from cxops.core.errors import Conflict, NotFound, ValidationFailed
 from cxops.core.events import Delivered, emit
 from cxops.core.ids import id_time_or, parse_uuids
 from cxops.core.models import OutboxEvent
 from cxops.domains.directory.public import set_agent_status
 from cxops.domains.interactions.public import Interaction, add_tags
-from cxops.domains.workflows.compute.rules import Rule, RuleError, find_cycle, matches, parse_rule, render
+from cxops.domains.workflows.compute.rules import Rule, RuleError, find_cycle, holds, matches, parse_rule, render
 from cxops.domains.workflows.models import (
     WorkflowDeadLetter,
     WorkflowNotification,
@@ -39,6 +40,7 @@ from cxops.domains.workflows.ports import WebhookSender
 
 MAX_DEPTH = 5
 DRY_RUN_MAX_EVENTS = 1000
+DRY_RUN_MAX_EXAMPLES = 200
 BACKFILL_MAX_EVENTS = 10_000
 _SCAN_CHUNK = 200
 _INTERACTION_FIELDS = (
@@ -58,6 +60,19 @@ _INTERACTION_FIELDS = (
     "wrap_s",
     "source",
     "external_id",
+)
+#: What a subject of an ended interaction is made of: its id and directory ids, its times, then _INTERACTION_FIELDS.
+#: Read as columns, not entities: a dry run or backfill reads tens of thousands of interactions, and loading each as
+#: an ORM object (identity map, columns it never reads) and explaining every verdict made the demo's dry run over
+#: 77,586 interactions take 4.5 s of CPU (2.2 s now: examples are explained, the rest only evaluated).
+_SUBJECT_COLUMNS = (
+    Interaction.id,
+    Interaction.customer_id,
+    Interaction.queue_id,
+    Interaction.team_id,
+    Interaction.started_at,
+    Interaction.ended_at,
+    *(getattr(Interaction, name) for name in _INTERACTION_FIELDS),
 )
 
 
@@ -201,7 +216,12 @@ def contexts_for(
     if event_type != "interactions.ended":
         return [Subject("", payload, event_at)] if since is None or event_at >= since else []
     ids = parse_uuids(payload.get("interaction_ids", []))
-    stmt = select(Interaction).where(Interaction.org_id == org_id, Interaction.id.in_(ids))
+    if not ids:
+        return []
+    # in id order: the order SQLite returned them in without it, now the same on every database
+    stmt = (
+        select(*_SUBJECT_COLUMNS).where(Interaction.org_id == org_id, Interaction.id.in_(ids)).order_by(Interaction.id)
+    )
     if since is not None:
         stmt = stmt.where(
             or_(
@@ -209,19 +229,19 @@ def contexts_for(
                 and_(Interaction.ended_at.is_(None), Interaction.started_at >= since),
             )
         )
-    rows: Iterable[Interaction] = session.scalars(stmt) if ids else []
     out = []
-    for row in rows:
-        ctx: dict[str, Any] = {name: getattr(row, name) for name in _INTERACTION_FIELDS}
+    for row_id, customer_id, queue_id, team_id, started_at, ended_at, *values in session.execute(stmt):
+        ctx: dict[str, Any] = dict(zip(_INTERACTION_FIELDS, values, strict=True))
+        key = str(row_id)
         ctx.update(
-            interaction_id=str(row.id),
-            customer_id=str(row.customer_id) if row.customer_id else None,
-            queue_id=str(row.queue_id) if row.queue_id else None,
-            team_id=str(row.team_id) if row.team_id else None,
-            handle_s=row.talk_s + row.hold_s + row.wrap_s,
-            started_at=row.started_at.isoformat(),
+            interaction_id=key,
+            customer_id=str(customer_id) if customer_id else None,
+            queue_id=str(queue_id) if queue_id else None,
+            team_id=str(team_id) if team_id else None,
+            handle_s=ctx["talk_s"] + ctx["hold_s"] + ctx["wrap_s"],
+            started_at=started_at.isoformat(),
         )
-        out.append(Subject(str(row.id), ctx, _ended(row.ended_at, row.started_at)))
+        out.append(Subject(key, ctx, _ended(ended_at, started_at)))
     return out
 
 
@@ -253,10 +273,7 @@ def _start_runs(
     created = present = 0
     for subject in subjects:
         for row, rule, threshold in rules:
-            if subject.at < threshold:
-                continue
-            ok, _ = matches(rule, subject.context)
-            if not ok:
+            if subject.at < threshold or not holds(rule, subject.context):
                 continue
             if (row.id, subject.key) in existing:
                 present += 1
@@ -275,7 +292,7 @@ def _start_runs(
             )
             existing.add((row.id, subject.key))
             try:
-                with session.begin_nested():  # a backfill (or a second dispatcher) may have made it meanwhile
+                with savepoint(session):  # a backfill (or a second dispatcher) may have made it meanwhile
                     session.add(run)
                     session.flush()
             except IntegrityError:
@@ -557,12 +574,15 @@ def dry_run(session: Session, *, org_id: uuid.UUID, source: str, since: datetime
         session, org_id=org_id, event_type=rule.event_type, since=since, limit=min(limit, DRY_RUN_MAX_EVENTS)
     )
     would: list[dict[str, Any]] = []
-    evaluated = 0
+    evaluated = matched = 0
     for ev, subjects in _scan(session, org_id=org_id, event_ids=ids, since=since):
         for subject in subjects:
             evaluated += 1
-            ok, notes = matches(rule, subject.context)
-            if ok and len(would) < 200:
+            if not holds(rule, subject.context):
+                continue
+            matched += 1
+            if len(would) < DRY_RUN_MAX_EXAMPLES:
+                _, notes = matches(rule, subject.context)  # explained for the examples shown only
                 would.append(
                     {
                         "event_id": str(ev.id),
@@ -578,6 +598,6 @@ def dry_run(session: Session, *, org_id: uuid.UUID, source: str, since: datetime
         "trigger": rule.trigger,
         "events_examined": len(ids),
         "subjects_evaluated": evaluated,
-        "would_run": len(would),
+        "would_run": matched,  # every match; the examples stop at DRY_RUN_MAX_EXAMPLES
         "examples": would,
     }

@@ -224,6 +224,18 @@ def matches(rule: Rule, context: dict[str, Any]) -> tuple[bool, list[str]]:
     return ok, notes
 
 
+def holds(rule: Rule, context: dict[str, Any]) -> bool:
+    """Whether every condition holds: the verdict of `matches` without its explanation, stopping at the first
+    condition that fails (dry runs and backfills evaluate tens of thousands of subjects and explain a few)."""
+    for cond in rule.conditions:
+        try:
+            if not OPS[cond.op](lookup(context, cond.field), cond.value):
+                return False
+        except TypeError:
+            return False
+    return True
+
+
 def render(value: Any, context: dict[str, Any]) -> Any:
     """Fill {dotted.field} placeholders in step parameters from the event context (text only, never code)."""
     if isinstance(value, str):
