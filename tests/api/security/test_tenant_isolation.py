@@ -132,6 +132,8 @@ ATTACK_QUERY: dict[tuple[str, str], dict[str, str]] = {
 }
 #: mutating routes that carry no id of another organisation (codes and references resolve in the caller's own one)
 NO_FOREIGN_IDS: dict[tuple[str, str], str] = {
+    ("POST", "/v1/directory/names"): "a read (POST for a batch): body ids resolve in the caller's organisation only; "
+    "another's answer as unknown, as ids that exist nowhere (tests/api/foundation/test_directory_names.py)",
     ("POST", "/v1/regions"): "creates from codes in the caller's organisation",
     ("POST", "/v1/locations"): "creates from codes in the caller's organisation",
     ("POST", "/v1/teams"): "creates from codes in the caller's organisation",
