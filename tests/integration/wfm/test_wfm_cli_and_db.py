@@ -110,3 +110,52 @@ def test_a_repeat_contact_on_the_same_intent_unverifies_an_ai_resolution(
     assert hist.loc[hist.intent == "billing", "verified_ai"].sum() == 3
     assert hist.loc[hist.intent == "billing", "contacts"].sum() == 6
     assert notes == [] and {i.intent for i in intents} == {"billing", "address"}
+
+
+def test_automation_of_several_queues_is_read_once_and_verified_per_queue(
+    session_factory: sessionmaker[Session],
+) -> None:
+    now = datetime.now(UTC)
+    with unit_of_work(session_factory) as s:
+        org = keys.ensure_organisation(s, slug="wfm-queues")
+        queues = ensure_queues(s, org.id, {"q": "chat", "r": "voice", "idle": "chat"})
+        ids = ensure_customers(s, org.id, {("t", f"c{n}"): {} for n in range(2)})
+        contacts = [  # (customer, queue, days ago, AI only?, intent)
+            (0, "q", 10, True, "billing"),
+            (0, "r", 9, False, "billing"),  # back on the same intent, but in another queue: q's stays verified
+            (1, "r", 10, True, "billing"),
+            (1, "r", 9, False, "billing"),  # back in the same queue: not verified
+            (None, "r", 5, False, "address"),
+        ]
+        for n, (c, q, days, ai, intent) in enumerate(contacts):
+            s.add(
+                Interaction(
+                    org_id=org.id,
+                    source="t",
+                    external_id=f"y{n}",
+                    content_hash="h",
+                    channel="chat",
+                    queue_id=queues[q].id,
+                    started_at=now - timedelta(days=days),
+                    outcome="resolved",
+                    intent=intent,
+                    ai_involved=ai,
+                    handed_off=False,
+                    talk_s=100.0,
+                    hold_s=0.0,
+                    wrap_s=20.0,
+                    customer_id=None if c is None else ids[("t", f"c{c}")],
+                    attributes={},
+                )
+            )
+    with unit_of_work(session_factory) as s:
+        both = service.intents_by_queue(s, org_id=org.id, queues=["q", "r", "idle"], days=30, verify_days=7)
+        alone = {q: service.intents_for(s, org_id=org.id, queue=q, days=30, verify_days=7) for q in ("q", "r", "idle")}
+    assert both == alone
+    (q_billing,) = both["q"][0]
+    assert q_billing.automation_share == pytest.approx(1.0)  # its one contact verified, and so the prior
+    assert {i.intent: i.automation_share for i in both["r"][0]} == {"address": 0.0, "billing": 0.0}
+    assert both["idle"] == (
+        [],
+        ["queue 'idle': no interactions in the last 30 days, so no automation share is applied"],
+    )

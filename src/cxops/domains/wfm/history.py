@@ -70,7 +70,8 @@ def automation_history(df: pd.DataFrame, *, now: datetime, verify_days: int) -> 
         return pd.DataFrame(columns=["intent", "week_age", "contacts", "verified_ai", "escalated",
                                      "human_handle_s", "escalated_handle_s"])  # fmt: skip
     d = df.assign(intent=df["intent"].fillna("unknown")).sort_values("started_at")
-    nxt = d.groupby(["customer_id", "intent"], dropna=False)["started_at"].shift(-1)
+    # group order does not matter to a shift (sort=False): sorting customer UUIDs as Python objects is slow
+    nxt = d.groupby(["customer_id", "intent"], dropna=False, sort=False)["started_at"].shift(-1)
     quiet = nxt.isna() | ((nxt - d["started_at"]) > pd.Timedelta(days=verify_days))
     resolved_by_ai = d["ai_involved"] & ~d["handed_off"] & (d["outcome"] == "resolved")
     d["verified_ai"] = (resolved_by_ai & quiet & d["customer_id"].notna()).astype(float)

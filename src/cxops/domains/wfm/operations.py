@@ -197,12 +197,16 @@ def what_if(session: Session, *, org_id: uuid.UUID, plan_id: uuid.UUID, data: sc
     targets = service._targets(params.targets)
     scenario = intraday.WhatIf(data.volume_factor, data.automation_delta or None, data.shrinkage, data.aht_factor)
     out: dict[str, Any] = {}
-    rows = repository.staffing_intervals(session, plan.id)
-    for sid in sorted({r.series_id for r in rows}):
-        mine = [r for r in rows if r.series_id == sid]
-        intents, notes = service.intents_for(
-            session, org_id=org_id, queue=sid, days=params.automation_days, verify_days=params.verify_days
-        )
+    by_series: dict[str, list[Any]] = {}
+    for r in repository.staffing_intervals(session, plan.id):
+        by_series.setdefault(r.series_id, []).append(r)
+    series = sorted(by_series)
+    automation = service.intents_by_queue(
+        session, org_id=org_id, queues=series, days=params.automation_days, verify_days=params.verify_days
+    )
+    for sid in series:
+        mine = by_series[sid]
+        intents, notes = automation[sid]
         if not intents:
             aht = params.aht_s or service.DEFAULT_AHT_S
             intents = [IntentDemand("all", 1.0, 0.0, 0.0, aht, aht, 0.0)]

@@ -101,12 +101,35 @@ def intents_for(
     session: Session, *, org_id: uuid.UUID, queue: str, days: int, verify_days: int
 ) -> tuple[list[IntentDemand], list[str]]:
     """Automation and escalation shares per intent of one queue from recent interactions."""
+    return intents_by_queue(session, org_id=org_id, queues=[queue], days=days, verify_days=verify_days)[queue]
+
+
+def intents_by_queue(
+    session: Session, *, org_id: uuid.UUID, queues: list[str], days: int, verify_days: int
+) -> dict[str, tuple[list[IntentDemand], list[str]]]:
+    """`intents_for` of several queues from one read of their recent interactions (not one read per queue).
+
+    A resolution is verified per queue, as for one queue alone: a later contact on the same intent in another
+    queue does not undo it.
+    """
+    if not queues:
+        return {}
     now = utcnow()
-    rows = repository.contacts(session, org_id, now - timedelta(days=days), None, [queue])
-    hist = history.automation_history(history.frame(rows), now=now, verify_days=verify_days)
-    if hist.empty:
-        return [], [f"queue {queue!r}: no interactions in the last {days} days, so no automation share is applied"]
-    return automation_shares(hist, default_aht_s=DEFAULT_AHT_S), []
+    rows = repository.contacts(session, org_id, now - timedelta(days=days), None, sorted(set(queues)))
+    df = history.frame(rows)
+    parts = {str(q): part for q, part in df.groupby("queue", sort=False)}
+    out: dict[str, tuple[list[IntentDemand], list[str]]] = {}
+    for queue in queues:
+        part = parts.get(queue, df.iloc[:0])
+        hist = history.automation_history(part, now=now, verify_days=verify_days)
+        if hist.empty:
+            out[queue] = (
+                [],
+                [f"queue {queue!r}: no interactions in the last {days} days, so no automation share is applied"],
+            )
+        else:
+            out[queue] = automation_shares(hist, default_aht_s=DEFAULT_AHT_S), []
+    return out
 
 
 def _targets(t: schemas.TargetsIn) -> Targets:
@@ -137,10 +160,19 @@ def create_staffing(session: Session, *, org_id: uuid.UUID, data: schemas.Staffi
     summary: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
     aht_points = _aht_points(session, org_id=org_id, data=data, run=run)
-    for sid in sorted({p.series_id for p in points}):
-        mine = [p for p in points if p.series_id == sid]
+    by_series: dict[str, list[ForecastPoint]] = {}
+    for p in points:
+        by_series.setdefault(p.series_id, []).append(p)
+    series = sorted(by_series)
+    automation = (
+        intents_by_queue(session, org_id=org_id, queues=series, days=data.automation_days, verify_days=data.verify_days)
+        if data.apply_automation
+        else {}
+    )
+    for sid in series:
+        mine = by_series[sid]
         totals = np.array([p.yhat for p in mine])
-        calls, aht, info = _human_demand(session, org_id=org_id, data=data, queue=sid, totals=totals)
+        calls, aht, info = _human_demand(data, automation.get(sid), totals)
         if aht_points is not None:
             aht = _aht_from_run(aht_points, sid, [p.ts for p in mine])
             info["notes"].append(f"handle time per interval from forecast run {data.aht_run_id}")
@@ -200,14 +232,13 @@ def _aht_from_run(points: dict[tuple[str, datetime], float], sid: str, stamps: l
 
 
 def _human_demand(
-    session: Session, *, org_id: uuid.UUID, data: schemas.StaffingCreate, queue: str, totals: np.ndarray
+    data: schemas.StaffingCreate, automation: tuple[list[IntentDemand], list[str]] | None, totals: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Human contacts and handle time of one series from `intents_by_queue`'s answer for it (None: not applied)."""
     intents: list[IntentDemand] = []
     notes = ["automation not applied (apply_automation is false)"]
-    if data.apply_automation:
-        intents, notes = intents_for(
-            session, org_id=org_id, queue=queue, days=data.automation_days, verify_days=data.verify_days
-        )
+    if automation is not None:
+        intents, notes = automation[0], list(automation[1])
     if intents:
         calls, aht = human_workload(totals, intents)
     else:
