@@ -132,7 +132,7 @@ def test_a_look_clusters_the_outcomes_by_customer() -> None:
     ]
     rows = outcomes(
         contacts,
-        contacts,
+        [c.visit for c in contacts],
         salt="s",
         holdout_share=0.5,
         repeat_window=timedelta(days=7),

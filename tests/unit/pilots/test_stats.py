@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from cxops.domains.pilots.compute import sequential
 from cxops.domains.pilots.compute.gate import Guardrail, decide
 from cxops.domains.pilots.compute.sequential import boundaries, inflation_factor, nominal_alpha
 from cxops.domains.pilots.compute.stats import (
@@ -98,6 +99,22 @@ def test_sequential_boundaries_keep_the_overall_false_positive_rate() -> None:
     assert crossed == pytest.approx(0.05, abs=0.002)
     assert nominal_alpha(bounds[-1]) < 0.05
     assert 1.0 < inflation_factor(looks) < 1.06
+
+
+@pytest.mark.parametrize("key", sorted(sequential._KNOWN_BOUNDARIES))
+def test_the_stored_default_boundaries_are_what_the_integration_computes(key: tuple[tuple[float, ...], float]) -> None:
+    fractions, alpha = key
+    assert sequential._boundaries(fractions, alpha) == sequential._KNOWN_BOUNDARIES[key]
+    assert boundaries(fractions, alpha) == sequential._KNOWN_BOUNDARIES[key]
+
+
+@pytest.mark.parametrize("key", sorted(sequential._KNOWN_INFLATION))
+def test_the_stored_default_inflation_is_what_the_integration_computes(
+    key: tuple[tuple[float, ...], float, float],
+) -> None:
+    fractions, alpha, power = key
+    assert sequential._inflation_factor(fractions, alpha, power) == sequential._KNOWN_INFLATION[key]
+    assert inflation_factor(fractions, alpha, power) == sequential._KNOWN_INFLATION[key]
 
 
 def test_gate_reasons_and_guardrails() -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from cxops.core.clock import as_utc
 from cxops.domains.directory.public import Location, Queue, Region, Team
 from cxops.domains.interactions.public import Interaction
-from cxops.domains.pilots.compute.outcomes import Contact
+from cxops.domains.pilots.compute.outcomes import Contact, Visit
 from cxops.domains.pilots.models import Pilot, PilotLook
 
 _COLUMNS = (
@@ -27,7 +27,6 @@ _COLUMNS = (
     Interaction.csat,
     Interaction.survey_answered,
 )
-_CHUNK = 500
 
 
 def _contact(row: Any) -> Contact:
@@ -69,30 +68,34 @@ def _horizon(session: Session, org_id: uuid.UUID) -> datetime | None:
     return session.scalar(select(func.max(Interaction.started_at)).where(Interaction.org_id == org_id))
 
 
-def _customers_contacts(
-    session: Session, org_id: uuid.UUID, customers: list[str], since: datetime, until: datetime
-) -> list[Contact]:
-    """Every contact of these customers started in [since, until], in scope or not (repeats are per intent)."""
-    out: list[Contact] = []
-    for i in range(0, len(customers), _CHUNK):
-        ids = [uuid.UUID(c) for c in customers[i : i + _CHUNK]]
-        stmt = select(*_COLUMNS).where(
-            Interaction.org_id == org_id,
-            Interaction.customer_id.in_(ids),
-            Interaction.started_at >= since,
-            Interaction.started_at <= until,
-        )
-        out.extend(_contact(r) for r in session.execute(stmt))
-    return out
+def _visits(
+    session: Session, org_id: uuid.UUID, in_scope: Select[Any], scope: dict[str, Any], since: datetime, until: datetime
+) -> list[Visit]:
+    """Every contact started in [since, until] of the customers of `in_scope` (a query of in-scope contacts), as
+    (customer, intent, started_at): in scope or not, since repeats are per intent (so only the scope's intents,
+    if it names some, can be repeats of an in-scope contact).
+
+    One query with the customers as a subquery: the database reads its customer index once per customer, instead
+    of the application sending the customer ids back in batches and building a contact per row.
+    """
+    customers = in_scope.subquery()
+    stmt = select(Interaction.customer_id, Interaction.intent, Interaction.started_at).where(
+        Interaction.org_id == org_id,
+        Interaction.customer_id.in_(select(customers.c.customer_id)),
+        Interaction.started_at >= since,
+        Interaction.started_at <= until,
+    )
+    if scope.get("intents"):
+        stmt = stmt.where(Interaction.intent.in_(scope["intents"]))
+    return [(str(customer), intent, started) for customer, intent, started in session.execute(stmt)]
 
 
-def scope_contacts(session: Session, pilot: Pilot) -> tuple[list[Contact], list[Contact], datetime | None]:
+def scope_contacts(session: Session, pilot: Pilot) -> tuple[list[Contact], list[Visit], datetime | None]:
     """In-scope contacts, every later contact of the same customers (for repeats), and the data horizon."""
     in_scope = [_contact(r) for r in session.execute(_scoped(pilot).order_by(Interaction.started_at))]
     horizon = _horizon(session, pilot.org_id)
-    customers = sorted({c.customer_id for c in in_scope})
     until = (pilot.ends_at or horizon or pilot.starts_at) + timedelta(days=pilot.repeat_window_days)
-    history = _customers_contacts(session, pilot.org_id, customers, pilot.starts_at, until)
+    history = _visits(session, pilot.org_id, _scoped(pilot), pilot.scope or {}, pilot.starts_at, until)
     return in_scope, history, horizon
 
 
@@ -104,7 +107,7 @@ class PrePeriodContacts:
     until: datetime
     horizon: datetime
     in_scope: list[Contact]
-    history: list[Contact]
+    history: list[Visit]
     #: the window held more than `limit` contacts; `in_scope` keeps the latest ones
     truncated: bool
 
@@ -131,14 +134,13 @@ def pre_period_contacts(
     stmt = (
         _in_scope(org_id, scope)
         .where(Interaction.started_at >= since, Interaction.started_at < until)
-        .order_by(Interaction.started_at.desc())
+        .order_by(Interaction.started_at.desc(), Interaction.id.desc())  # the id: the same latest ones each time
         .limit(limit + 1)
     )
     in_scope = [_contact(r) for r in session.execute(stmt)]
     truncated = len(in_scope) > limit
     in_scope = in_scope[:limit][::-1]
-    customers = sorted({c.customer_id for c in in_scope})
-    history = _customers_contacts(session, org_id, customers, since, until + timedelta(days=repeat_window_days))
+    history = _visits(session, org_id, stmt.limit(limit), scope, since, until + timedelta(days=repeat_window_days))
     return PrePeriodContacts(since, until, as_utc(horizon), in_scope, history, truncated)
 
 

@@ -53,11 +53,27 @@ def _box(
 
 MAX_Z = 10.0  # a critical value no look can reach in practice (nominal alpha ~1.5e-23)
 
+#: The default monitoring plan (looks at 25/50/75/100% of the sample, alpha 0.05, power 0.85; `PlanIn`'s defaults)
+#: as `_boundaries` and `_inflation_factor` compute it: the Genz integrations take seconds, which every process
+#: paid on its first plan (tests/unit/pilots/test_stats.py recomputes these values).
+DEFAULT_LOOKS = (0.25, 0.5, 0.75, 1.0)
+_KNOWN_BOUNDARIES: dict[tuple[tuple[float, ...], float], tuple[float, ...]] = {
+    (DEFAULT_LOOKS, 0.05): (3.919927969080382, 2.773952545240425, 2.298244473484985, 2.04263946592547),
+}
+_KNOWN_INFLATION: dict[tuple[tuple[float, ...], float, float], float] = {
+    (DEFAULT_LOOKS, 0.05, 0.85): 1.0302554880666974,
+}
+
 
 @lru_cache(maxsize=256)
 def boundaries(fractions: tuple[float, ...], alpha: float = 0.05) -> tuple[float, ...]:
     """Two-sided critical values |z| >= c_k for each look (O'Brien-Fleming-type spending)."""
     _check(fractions, alpha)
+    known = _KNOWN_BOUNDARIES.get((tuple(fractions), alpha))
+    return known if known is not None else _boundaries(fractions, alpha)
+
+
+def _boundaries(fractions: tuple[float, ...], alpha: float) -> tuple[float, ...]:
     out: list[float] = []
     spent_before = 0.0
     inside_before = 1.0
@@ -130,6 +146,11 @@ def inflation_factor(fractions: tuple[float, ...], alpha: float = 0.05, power: f
         raise ValueError("the last planned look must be at the full planned sample (fraction 1.0)")
     if len(fractions) == 1:
         return 1.0  # a single look is the fixed design
+    known = _KNOWN_INFLATION.get((tuple(fractions), alpha, power))
+    return known if known is not None else _inflation_factor(fractions, alpha, power)
+
+
+def _inflation_factor(fractions: tuple[float, ...], alpha: float, power: float) -> float:
     bounds = boundaries(fractions, alpha)
     fixed_drift = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
     drift = optimize.brentq(
