@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -75,18 +75,31 @@ class TrustLedgerScores:
 
 
 class _Memo:
-    """Computed coverages by (organisation, version of the evidence, intents); one computation at a time."""
+    """Computed coverages per intent, by organisation and version of the evidence; one computation at a time. An
+    intent is computed once per version whatever intents it is asked with: the map filtered to one intent and the
+    whole map reuse each other's (the memo was keyed by the exact list, so opening one intent made the map cold)."""
 
     def __init__(self) -> None:
-        self._values: dict[uuid.UUID, tuple[tuple[str, ...], dict[str, float]]] = {}
+        self._values: dict[uuid.UUID, tuple[tuple[str, ...], dict[str, float | None]]] = {}
         self.lock = threading.Lock()
 
-    def get(self, org_id: uuid.UUID, key: tuple[str, ...]) -> dict[str, float] | None:
-        hit = self._values.get(org_id)
-        return hit[1] if hit is not None and hit[0] == key else None
-
-    def put(self, org_id: uuid.UUID, key: tuple[str, ...], value: dict[str, float]) -> None:
-        self._values[org_id] = (key, value)
+    def coverage(
+        self,
+        org_id: uuid.UUID,
+        version: tuple[str, ...],
+        intents: Sequence[str],
+        compute: Callable[[list[str]], Mapping[str, float]],
+    ) -> dict[str, float]:
+        """The coverage of `intents` (those with evidence), computing only the ones this version has not seen."""
+        with self.lock:
+            hit = self._values.get(org_id)
+            known = dict(hit[1]) if hit is not None and hit[0] == version else {}
+            todo = sorted(set(intents) - set(known))
+            if todo:
+                found = compute(todo)
+                known.update({intent: found.get(intent) for intent in todo})
+                self._values[org_id] = (version, known)
+        return {intent: value for intent in intents if (value := known.get(intent)) is not None}
 
 
 class KnowledgeCoverage:
@@ -98,21 +111,20 @@ class KnowledgeCoverage:
 
     def coverage(self, session: Session, *, org_id: uuid.UUID, intents: Sequence[str]) -> Mapping[str, float]:
         """Share of each intent's sampled customer questions that knowledge search answers (0-1)."""
-        key = (content_generation(session, org_id=org_id), utcnow().date().isoformat(), *sorted(intents))
-        with self._memo.lock:
-            found = self._memo.get(org_id, key)
-            if found is None:
-                rows = coverage_by_intent(
-                    session,
-                    org_id=org_id,
-                    data_dir=self.data_dir,
-                    embedder=self.embedder,
-                    intents=list(intents),
-                    since=utcnow() - timedelta(days=COVERAGE_DAYS),
-                )
-                found = {intent: float(r["coverage"]) for intent, r in rows.items()}
-                self._memo.put(org_id, key, found)
-        return found
+
+        def compute(todo: list[str]) -> dict[str, float]:
+            rows = coverage_by_intent(
+                session,
+                org_id=org_id,
+                data_dir=self.data_dir,
+                embedder=self.embedder,
+                intents=todo,
+                since=utcnow() - timedelta(days=COVERAGE_DAYS),
+            )
+            return {intent: float(r["coverage"]) for intent, r in rows.items()}
+
+        version = (content_generation(session, org_id=org_id), utcnow().date().isoformat())
+        return self._memo.coverage(org_id, version, intents, compute)
 
 
 class PolicyCoverage:
@@ -124,21 +136,19 @@ class PolicyCoverage:
 
     def coverage(self, session: Session, *, org_id: uuid.UUID, intents: Sequence[str]) -> Mapping[str, float]:
         """Share of the action steps proposed in each intent's contacts that a pack governs (0-1)."""
+
+        def compute(todo: list[str]) -> dict[str, float]:
+            rows = policy_coverage_by_intent(
+                session,
+                self.runtime,
+                org_id=org_id,
+                intents=todo,
+                since=utcnow() - timedelta(days=COVERAGE_DAYS),
+            )
+            return {intent: float(r["coverage"]) for intent, r in rows.items()}
+
         newest = session.scalar(select(func.max(ActionProposal.created_at)).where(ActionProposal.org_id == org_id))
-        key = (str(newest), str(int(time.time() // 3600)), *sorted(intents))
-        with self._memo.lock:
-            found = self._memo.get(org_id, key)
-            if found is None:
-                rows = policy_coverage_by_intent(
-                    session,
-                    self.runtime,
-                    org_id=org_id,
-                    intents=list(intents),
-                    since=utcnow() - timedelta(days=COVERAGE_DAYS),
-                )
-                found = {intent: float(r["coverage"]) for intent, r in rows.items()}
-                self._memo.put(org_id, key, found)
-        return found
+        return self._memo.coverage(org_id, (str(newest), str(int(time.time() // 3600))), intents, compute)
 
 
 def analytics_ports(

@@ -424,8 +424,10 @@ def test_coverage_gaps_are_kept_until_content_or_interactions_change(
     assert searched >= 1 and first["coverage_gaps"] == []
     assert client.get(f"{KB}/health", headers=analyst).json()["coverage_gaps"] == [] and len(calls) == searched
     ask(2, "What are your mortgage rates today?")  # new interactions: the gaps are worked out again
+    ask(3, "What are your mortgage rates today?")  # customers open with the same words: searched once
     client.get(f"{KB}/health", headers=analyst)
     assert len(calls) > searched
+    assert calls[searched:].count("What are your mortgage rates today?") == 1
     searched = len(calls)
     _sync(client, org_keys["admin"], source)  # a sync is new content, even with no change
     client.get(f"{KB}/health", headers=analyst)

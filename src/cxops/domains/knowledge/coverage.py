@@ -43,17 +43,20 @@ def coverage_by_intent(
     """{intent: {coverage (0-1), sampled, answered, median_confidence, top_article}} for the intents with customer
     questions since `since`; `top_article` is the title most often retrieved first for them (None if none was)."""
     questions = repository.intent_questions(session, org_id, intents=intents, since=since, per_intent=sample)
+    # each distinct question is searched once: customers (and the demo's 780 sampled questions, 417 distinct) often
+    # open with the same words, and a search (an encoder pass and a hybrid query) is the whole cost here
+    verdicts: dict[str, tuple[bool, float, str | None]] = {}
     out: dict[str, dict[str, Any]] = {}
     for intent, asked in questions.items():
         answered, confidences, tops = 0, [], Counter[str]()
         for text in asked:
-            results, _ = retrieval.search(
-                session, org_id=org_id, data_dir=data_dir, embedder=embedder, query=text, access=_ACCESS, k=3
-            )
-            answered += bool(retrieval.answer(results, threshold=threshold)["answered"])
-            confidences.append(results[0]["confidence"] if results else 0.0)
-            if results:
-                tops[str(results[0]["citation"]["title"])] += 1
+            if text not in verdicts:
+                verdicts[text] = _verdict(session, org_id, data_dir, embedder, text, threshold)
+            ok, confidence, top = verdicts[text]
+            answered += ok
+            confidences.append(confidence)
+            if top is not None:
+                tops[top] += 1
         out[intent] = {
             "coverage": round(answered / len(asked), 4),
             "sampled": len(asked),
@@ -62,6 +65,19 @@ def coverage_by_intent(
             "top_article": tops.most_common(1)[0][0] if tops else None,
         }
     return out
+
+
+def _verdict(
+    session: Session, org_id: uuid.UUID, data_dir: Path, embedder: Embedder | None, text: str, threshold: float
+) -> tuple[bool, float, str | None]:
+    """Whether the answer endpoint would answer `text`, the best passage's confidence, its article's title."""
+    results, _ = retrieval.search(
+        session, org_id=org_id, data_dir=data_dir, embedder=embedder, query=text, access=_ACCESS, k=3
+    )
+    answered = bool(retrieval.answer(results, threshold=threshold)["answered"])
+    if not results:
+        return answered, 0.0, None
+    return answered, results[0]["confidence"], str(results[0]["citation"]["title"])
 
 
 def content_generation(session: Session, *, org_id: uuid.UUID) -> str:
