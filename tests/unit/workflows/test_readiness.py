@@ -40,12 +40,26 @@ def test_trajectories(scores: tuple[float, ...], kwargs: dict, trajectory: str) 
     assert a.trajectory == trajectory and a.trajectory_evidence
 
 
-def test_unmeasured_pillars_count_as_not_ready_and_missing_ones_are_an_error() -> None:
-    ps = _pillars(100, 100, 100, 100, 100, 100)
+def test_unmeasured_pillars_are_left_out_of_the_overall_and_missing_ones_are_an_error() -> None:
+    ps = _pillars(100, 50, 100, 100, 100, 100)
     ps[1] = Pillar("process", None, ["no data"])
-    assert assess(ps).overall == 85.0
+    a = assess(ps)
+    assert (a.overall, a.measured_weight, a.unmeasured) == (100.0, 85.0, ["process"])
+    ps[0] = Pillar("knowledge", 0.0, ["no knowledge source"])  # measured as absent: a 0 that counts
+    assert assess(ps).overall == round((0 * 20 + 100 * 65) / 85, 1)
     with pytest.raises(ValueError, match="missing pillars"):
         assess(ps[:3])
+
+
+def test_next_step_gains_are_on_the_scale_of_the_overall() -> None:
+    """Doing a step moves the overall by its expected gain, measured pillars or not."""
+    ps = _pillars(50, 100, 100, 100, 100, 100)
+    ps[0].steps = [Step("Sync a knowledge source", "knowledge", 50.0)]
+    ps[4] = Pillar("trust", None, ["no automated experiences recorded yet"])
+    before = assess(ps)
+    gain = before.next_steps[0].overall_gain
+    ps[0] = Pillar("knowledge", 100.0)
+    assert assess(ps).overall == round(before.overall + gain, 1)
 
 
 def test_unmeasured_trust_is_no_evidence_of_a_collapse() -> None:
@@ -54,5 +68,6 @@ def test_unmeasured_trust_is_no_evidence_of_a_collapse() -> None:
     a = assess(ps)
     assert a.trajectory == "managed intelligence"  # not "trust collapse", and not "autonomous" without evidence
     assert any("trust not measured" in e for e in a.trajectory_evidence)
-    assert a.overall == round((80 * 20 + 70 * 15 + 75 * 20 + 80 * 20 + 60 * 10) / 100, 1)  # still 0 in the score
+    assert a.overall == round((80 * 20 + 70 * 15 + 75 * 20 + 80 * 20 + 60 * 10) / 85, 1)  # left out, not a 0
+    assert a.unmeasured == ["trust"]
     assert assess(ps, trust_falling=True, automation_rising=True).trajectory == "trust collapse"

@@ -186,6 +186,8 @@ def get_readiness(request: Request, session: DbSession, who: Reader) -> dict[str
     )
     return {
         "overall": result.overall,
+        "measured_weight": result.measured_weight,
+        "unmeasured": result.unmeasured,
         "trajectory": result.trajectory,
         "trajectory_evidence": result.trajectory_evidence,
         "pillars": [

@@ -2,6 +2,10 @@
 steps with the largest expected gain.
 
 Pillars and weights (sum 100): knowledge 20, process 15, integration 20, governance 20, trust 15, workforce 10.
+A pillar without data to judge (trust before any automated experience) is "not measured": the overall is the
+weighted mean of the measured pillars (its weight is left out, and the assessment says how much weight it covers),
+not a 0 that reads as "not ready" while the pillar's page says "no data". A pillar that is measured as absent (no
+knowledge source, no staffing plan) is a 0.
 Trajectories (the four outcomes CX operations tend towards):
 - trust collapse: customers are turning away from automation (trust < 40, or trust falling while automation grows);
   an unmeasured trust pillar (no automated experience recorded yet) is no evidence of a collapse;
@@ -24,10 +28,11 @@ class Step:
     action: str
     pillar: str
     pillar_points: float
+    measured_weight: float = 100.0  # the weight the overall covers (set by `assess`)
 
     @property
     def overall_gain(self) -> float:
-        return round(self.pillar_points * WEIGHTS[self.pillar] / 100, 2)
+        return round(self.pillar_points * WEIGHTS[self.pillar] / self.measured_weight, 2)
 
 
 @dataclass
@@ -45,21 +50,30 @@ class Assessment:
     trajectory: str
     trajectory_evidence: list[str]
     next_steps: list[Step]
+    measured_weight: float = 100.0  # of the 100 weight points, those of measured pillars
+    unmeasured: list[str] = field(default_factory=list)
 
 
 def assess(pillars: list[Pillar], *, trust_falling: bool = False, automation_rising: bool = False) -> Assessment:
-    """Combine pillars (missing ones count as 0: an unmeasured pillar is not ready) and diagnose the trajectory."""
+    """Combine the measured pillars (weighted mean; an unmeasured one is left out and named) and diagnose the
+    trajectory. Every pillar must be given, measured or not."""
     by = {p.name: p for p in pillars}
     unknown = sorted(set(WEIGHTS) - set(by))
     if unknown:
         raise ValueError(f"missing pillars: {unknown}")
+    measured = {n: w for n, w in WEIGHTS.items() if by[n].score is not None}
+    weight = float(sum(measured.values()))
+    overall = round(sum(float(by[n].score or 0.0) * w for n, w in measured.items()) / weight, 1) if weight else 0.0
     score = {name: (by[name].score or 0.0) for name in WEIGHTS}
-    overall = round(sum(score[n] * w for n, w in WEIGHTS.items()) / 100, 1)
     trajectory, evidence = _trajectory(
         score, by["trust"].score, trust_falling=trust_falling, automation_rising=automation_rising
     )
-    steps = sorted((s for p in pillars for s in p.steps), key=lambda s: -s.overall_gain)[:3]
-    return Assessment(overall, by, trajectory, evidence, steps)
+    candidates = [s for p in pillars for s in p.steps]
+    for step in candidates:
+        step.measured_weight = weight or 100.0
+    steps = sorted(candidates, key=lambda s: -s.overall_gain)[:3]
+    unmeasured = [n for n in WEIGHTS if n not in measured]
+    return Assessment(overall, by, trajectory, evidence, steps, weight, unmeasured)
 
 
 def _trajectory(
