@@ -61,6 +61,12 @@ class KnowledgeArticle(Base):
     #: when the source system says the content last changed (e.g. Zendesk's updated_at); None when it does not say
     source_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
+    @property
+    def reviewed_at(self) -> datetime | None:
+        """The latest real review (stated for its source or recorded since); None when nobody has reviewed it:
+        `last_reviewed_at` then holds the first sync's time, from which its first review falls due."""
+        return self.last_reviewed_at if self.last_reviewed_at != self.created_at else None
+
 
 class KnowledgeArticleVersion(Base):
     """History: every added, changed or removed version of an article, in order."""

@@ -185,7 +185,8 @@ def _passages(session: Session, org_id: uuid.UUID, gen: str, ids: list[uuid.UUID
                 "title": article.title,
                 "section": chunk.section,
                 "source": source.name,
-                "last_reviewed_at": article.last_reviewed_at,
+                "last_reviewed_at": article.reviewed_at,  # None: never reviewed (not the sync time)
+                "first_synced_at": article.created_at,
             },
         }
     with _LOCK:

@@ -108,7 +108,9 @@ class Citation(BaseModel):
     title: str
     section: str
     source: str
-    last_reviewed_at: datetime
+    #: the latest real review; None when nobody has reviewed the article since cxops first synced it
+    last_reviewed_at: datetime | None
+    first_synced_at: datetime
 
 
 class FreshnessConflict(BaseModel):

@@ -322,9 +322,8 @@ def content_as_of(a: KnowledgeArticle) -> datetime:
     the source system's own modification date, and a change a sync saw. The first sync only tells when cxops first
     saw the article (a source without a review date is taken as reviewed then), which counts only without any of
     those."""
-    reviewed = a.last_reviewed_at != a.created_at  # the first sync's default review is the sync time itself
     dates = [
-        *([a.last_reviewed_at] if reviewed else []),
+        *([a.reviewed_at] if a.reviewed_at else []),
         *([a.source_updated_at] if a.source_updated_at else []),
         *([a.updated_at] if a.version > 1 else []),
     ]

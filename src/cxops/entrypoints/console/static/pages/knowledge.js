@@ -81,7 +81,7 @@
       { key: "citation", label: "Article", format: c => h("span", { text: c.title }) },
       { key: "citation", label: "Section", format: c => c.section || "–" },
       { key: "citation", label: "Source", format: c => c.source },
-      { key: "citation", label: "Last reviewed", format: c => when(c.last_reviewed_at) },
+      { key: "citation", label: "Last reviewed", format: c => c.last_reviewed_at ? when(c.last_reviewed_at) : `never (first synced ${when(c.first_synced_at)})` },
       { key: "text", label: "Passage", format: t => h("span", { text: t.length > 300 ? t.slice(0, 300) + "…" : t }) },
     ], rows);
   }
