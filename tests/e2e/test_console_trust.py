@@ -46,14 +46,16 @@ def customer(live_server):  # type: ignore[no-untyped-def]
     detail = httpx.get(f"{base}/v1/interactions/{ids[0]}", headers=auth(keys["admin"])).json()
     cid = detail["customer_id"]
     for _ in range(100):  # the embedded dispatcher derives the ledger after commit
-        advice = httpx.get(f"{base}/v1/customers/{cid}/routing-advice", headers=auth(keys["agent"])).json()
+        advice = httpx.get(f"{base}/v1/customers/{cid}/routing-advice", headers=auth(keys["service"])).json()
         if advice["route"] == "human_first":
             break
         time.sleep(0.1)
-    agent = auth(keys["agent"])
-    httpx.post(
-        f"{base}/v1/customers/{cid}/consents", json={"purpose": "personalisation", "granted": True}, headers=agent
-    )
+    # the human the contacts were handed to: an agent key linked to h1 records consent from one of them
+    body = {"name": "agent h1", "role": "agent", "subject": "h1"}
+    keys["h1"] = httpx.post(f"{base}/v1/keys", json=body, headers=auth(keys["admin"])).json()["api_key"]
+    agent = auth(keys["h1"])
+    grant = {"purpose": "personalisation", "granted": True, "source_interaction_id": ids[0]}
+    assert httpx.post(f"{base}/v1/customers/{cid}/consents", json=grant, headers=agent).status_code == 200
     body = {
         "kind": "preference",
         "content": "prefers chat over phone",
@@ -62,7 +64,7 @@ def customer(live_server):  # type: ignore[no-untyped-def]
         "reason": "said so at the start of the chat",
     }
     assert httpx.post(f"{base}/v1/customers/{cid}/memory", json=body, headers=agent).status_code == 201
-    return {"keys": keys, "cid": cid}
+    return {"keys": keys, "cid": cid, "interactions": ids}
 
 
 def test_customer_trust_view_shows_advice_reasons_and_memory(page, live_server, customer) -> None:  # type: ignore[no-untyped-def]
@@ -74,6 +76,34 @@ def test_customer_trust_view_shows_advice_reasons_and_memory(page, live_server, 
     page.keyboard.press("Enter")
     page.wait_for_selector("text=said so at the start of the chat")
     shot(page, "trust-customer")
+
+
+def test_consent_history_shows_who_recorded_it_and_in_which_interaction(page, live_server, customer) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, live_server["base"], customer["keys"]["h1"])
+    page.goto(f"{live_server['base']}/#/trust-customer?customer_id={customer['cid']}")
+    history = page.locator("section[aria-label=Consent] table").nth(1)
+    row = history.locator("tr", has_text="agent h1")
+    row.wait_for()
+    first = customer["interactions"][0]
+    assert row.locator("a").get_attribute("href") == f"#/interaction?id={first}"
+    # an agent records consent from one of their contacts: the form asks for it
+    form = page.locator("section[aria-label=Consent] form")
+    form.get_by_label("Purpose").select_option("recommendations")
+    form.get_by_role("button", name="Record").click()
+    page.locator(
+        "#" + form.get_by_label("In interaction (id)").get_attribute("aria-describedby"), has_text="required"
+    ).wait_for()
+    form.get_by_label("In interaction (id)").fill(customer["interactions"][1])
+    form.get_by_role("button", name="Record").click()
+    history = page.locator("section[aria-label=Consent] table").nth(1)
+    history.locator("tr", has_text="recommendations").wait_for()
+    assert (
+        history.locator("tr", has_text="recommendations")
+        .locator("a")
+        .get_attribute("href")
+        .endswith(customer["interactions"][1])
+    )
+    shot(page, "trust-consent-history")
 
 
 def test_trust_index_page_draws_charts(page, live_server, customer) -> None:  # type: ignore[no-untyped-def]

@@ -50,3 +50,9 @@ def ingest(client: TestClient, keys: dict, rec: dict[str, Any]) -> dict[str, Any
     assert r.status_code in (200, 201), r.text
     client.app.state.dispatcher.run_once()  # type: ignore[attr-defined]
     return client.get(f"/v1/interactions/{r.json()['id']}", headers=auth(keys["admin"])).json()
+
+
+def with_agents(rec: dict[str, Any], *codes: str) -> dict[str, Any]:
+    """`rec` handled by these human agents, the first as primary (its external id made unique)."""
+    _n[0] += 1
+    return {**rec, "external_id": f"t-{_n[0]}", "participants": [{"agent": c} for c in codes]}

@@ -7,14 +7,15 @@ import uuid
 from fastapi.testclient import TestClient
 
 from tests.api.trust.helpers import ingest, record
-from tests.conftest import auth
+from tests.conftest import auth, linked_key, new_agent_key
 
 
 def test_two_poor_experiences_route_to_a_human_with_reasons(client: TestClient, org_keys: dict) -> None:
     first = ingest(client, org_keys, record(customer="c-a", hours_ago=72, handoff=True, outcome="escalated"))
     ingest(client, org_keys, record(customer="c-a", hours_ago=24, outcome="abandoned", intent="refund"))
     cid = first["customer_id"]
-    advice = client.get(f"/v1/customers/{cid}/routing-advice", headers=auth(org_keys["agent"])).json()
+    agent = auth(linked_key(client, org_keys["admin"], "a-1"))  # the human the first contact was handed to
+    advice = client.get(f"/v1/customers/{cid}/routing-advice", headers=agent).json()
     assert advice["route"] == "human_first" and advice["poor_in_window"] == 2
     assert {r["kind"] for r in advice["reasons"]} == {"ai_escalated", "abandoned_in_automation"}
     assert first["id"] in {r["interaction_id"] for r in advice["reasons"]}
@@ -56,10 +57,11 @@ def test_reingesting_an_updated_interaction_replaces_its_entries(client: TestCli
 def test_policy_is_configurable(client: TestClient, org_keys: dict) -> None:
     d = ingest(client, org_keys, record(customer="c-e", hours_ago=10, handoff=True, outcome="escalated"))
     url = f"/v1/customers/{d['customer_id']}/routing-advice"
-    assert client.get(url, headers=auth(org_keys["agent"])).json()["route"] == "automation_ok"
+    agent = auth(linked_key(client, org_keys["admin"], "a-1"))
+    assert client.get(url, headers=agent).json()["route"] == "automation_ok"
     r = client.put("/v1/trust/policy", json={"max_poor": 1, "window_days": 7}, headers=auth(org_keys["supervisor"]))
     assert r.status_code == 200 and r.json()["max_poor"] == 1
-    assert client.get(url, headers=auth(org_keys["agent"])).json()["route"] == "human_first"
+    assert client.get(url, headers=agent).json()["route"] == "human_first"
     bad = client.put("/v1/trust/policy", json={"max_poor": 0}, headers=auth(org_keys["admin"]))
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "max_poor"
     assert client.put("/v1/trust/policy", json={}, headers=auth(org_keys["analyst"])).status_code == 403
@@ -67,8 +69,9 @@ def test_policy_is_configurable(client: TestClient, org_keys: dict) -> None:
 
 def test_unknown_customer_is_404(client: TestClient, org_keys: dict) -> None:
     missing = uuid.uuid4()
-    r = client.get(f"/v1/customers/{missing}/routing-advice", headers=auth(org_keys["agent"]))
-    assert r.status_code == 404 and str(missing) in r.json()["error"]["message"]
+    for key in (org_keys["service"], new_agent_key(client, org_keys["admin"], "a-9")):
+        r = client.get(f"/v1/customers/{missing}/routing-advice", headers=auth(key))
+        assert r.status_code == 404 and str(missing) in r.json()["error"]["message"]
 
 
 def test_trust_index_by_queue(client: TestClient, org_keys: dict) -> None:

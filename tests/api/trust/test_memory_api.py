@@ -7,20 +7,26 @@ import uuid
 from fastapi.testclient import TestClient
 
 from tests.api.trust.helpers import ingest, record
-from tests.conftest import auth
+from tests.conftest import auth, linked_key
 
 
 def _customer(client: TestClient, keys: dict, name: str = "m-1") -> tuple[str, str]:
-    d = ingest(client, keys, record(customer=name, hours_ago=3))
+    """A customer and their contact with the human agent a-1 (whose key `_agent` gives)."""
+    d = ingest(client, keys, record(customer=name, hours_ago=3, ai=False))
     return d["customer_id"], d["id"]
 
 
+def _agent(client: TestClient, keys: dict) -> dict[str, str]:
+    """Headers of an agent key linked to a-1, the agent of `_customer`'s contacts."""
+    return auth(linked_key(client, keys["admin"], "a-1"))
+
+
 def test_consent_for_an_unknown_purpose_is_refused(client: TestClient, org_keys: dict) -> None:
-    cid, _ = _customer(client, org_keys)
+    cid, iid = _customer(client, org_keys)
     r = client.post(
         f"/v1/customers/{cid}/consents",
-        json={"purpose": "selling_data", "granted": True},
-        headers=auth(org_keys["agent"]),
+        json={"purpose": "selling_data", "granted": True, "source_interaction_id": iid},
+        headers=_agent(client, org_keys),
     )
     assert r.status_code == 422
     err = r.json()["error"]
@@ -49,7 +55,7 @@ def test_memory_without_a_source_is_refused(client: TestClient, org_keys: dict) 
 
 def test_memory_lifecycle_with_consent_scope_and_withdrawal(client: TestClient, org_keys: dict) -> None:
     cid, iid = _customer(client, org_keys)
-    agent = auth(org_keys["agent"])
+    agent = _agent(client, org_keys)
     secret = "lives with a guide dog named Rex"
     body = {"kind": "fact", "content": secret, "purpose": "personalisation", "reason": "mentioned on the call"}
     body["source_interaction_id"] = iid
@@ -69,7 +75,7 @@ def test_memory_lifecycle_with_consent_scope_and_withdrawal(client: TestClient, 
     why = client.get(f"/v1/customers/{cid}/memory/{item.json()['id']}/why", headers=agent).json()
     assert why["source_interaction"]["id"] == iid and why["reason"] == "mentioned on the call"
     assert why["consent"]["action"] == "granted" and why["purpose_description"]
-    withdraw = {"purpose": "personalisation", "granted": False}
+    withdraw = {"purpose": "personalisation", "granted": False, "source_interaction_id": iid}
     assert client.post(f"/v1/customers/{cid}/consents", json=withdraw, headers=agent).json()["granted"] is False
     assert client.get(f"/v1/customers/{cid}/memory?purpose=personalisation", headers=agent).status_code == 403
     view = client.get(f"/v1/customers/{cid}/consents", headers=agent).json()
@@ -90,8 +96,8 @@ def test_memory_roles(client: TestClient, org_keys: dict) -> None:
 
 def test_narrowing_consent_scope_erases_items_it_no_longer_covers(client: TestClient, org_keys: dict) -> None:
     cid, iid = _customer(client, org_keys, "m-scope")
-    agent = auth(org_keys["agent"])
-    grant = {"purpose": "service_continuity", "granted": True}
+    agent = _agent(client, org_keys)
+    grant = {"purpose": "service_continuity", "granted": True, "source_interaction_id": iid}
     assert client.post(f"/v1/customers/{cid}/consents", json=grant, headers=agent).status_code == 200
     base = {"purpose": "service_continuity", "source_interaction_id": iid, "reason": "from the call"}
     for kind, content in (("fact", "has two accounts"), ("preference", "prefers morning calls")):

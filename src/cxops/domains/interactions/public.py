@@ -3,6 +3,7 @@
 from cxops.domains.interactions.ingest import BatchIngestor, content_hash, parse_line, parse_obj
 from cxops.domains.interactions.live import LiveInteraction, append_turns, attach_live, end_live, open_live
 from cxops.domains.interactions.models import AgentStateEvent, Interaction, InteractionParticipant, Turn
+from cxops.domains.interactions.repository import took_part
 from cxops.domains.interactions.service import add_tags, set_documentation
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "parse_line",
     "parse_obj",
     "set_documentation",
+    "took_part",
 ]

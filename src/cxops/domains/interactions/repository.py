@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from cxops.core.repository import insert_ignore
@@ -45,6 +45,31 @@ def participants_of(session: Session, interaction_id: uuid.UUID) -> list[Interac
             .order_by(InteractionParticipant.seq)
         )
     )
+
+
+def took_part(
+    session: Session,
+    org_id: uuid.UUID,
+    agent_id: uuid.UUID,
+    *,
+    customer_id: uuid.UUID | None = None,
+    interaction_id: uuid.UUID | None = None,
+) -> bool:
+    """Whether the agent took part, as primary agent or participant, in an interaction of the organisation: one of
+    `customer_id` and/or `interaction_id` itself (at least one is given). Open (live) interactions count."""
+    if customer_id is None and interaction_id is None:
+        raise ValueError("took_part needs a customer_id or an interaction_id")
+    participant = exists().where(
+        InteractionParticipant.interaction_id == Interaction.id, InteractionParticipant.agent_id == agent_id
+    )
+    stmt = select(Interaction.id).where(
+        Interaction.org_id == org_id, or_(Interaction.primary_agent_id == agent_id, participant)
+    )
+    if customer_id is not None:
+        stmt = stmt.where(Interaction.customer_id == customer_id)
+    if interaction_id is not None:
+        stmt = stmt.where(Interaction.id == interaction_id)
+    return session.scalars(stmt.limit(1)).first() is not None
 
 
 def insert_states(session: Session, rows: list[dict[str, Any]]) -> int:

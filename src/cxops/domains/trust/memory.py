@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from cxops.core.clock import utcnow
 from cxops.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from cxops.core.models import ApiKey
 from cxops.domains.interactions.public import Interaction
 from cxops.domains.trust import schemas
 from cxops.domains.trust.models import ConsentEvent, ConsentState, MemoryItem
@@ -106,12 +107,29 @@ def consent_view(session: Session, *, org_id: uuid.UUID, customer_id: uuid.UUID)
         .order_by(ConsentEvent.recorded_at.desc())
         .limit(500)
     ).all()
+    recorders = _recorders(session, org_id, {h.recorded_by for h in history if h.recorded_by is not None})
     return schemas.ConsentView(
         customer_id=customer_id,
         consents=[schemas.ConsentRead.model_validate(s) for s in states],
-        history=[schemas.ConsentEventRead.model_validate(h) for h in history],
+        history=[_event_read(h, recorders) for h in history],
         purposes=schemas.PURPOSES,
     )
+
+
+def _recorders(session: Session, org_id: uuid.UUID, key_ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str | None]]:
+    """Role and subject of the organisation's keys among `key_ids` (revoked ones too: they recorded history)."""
+    if not key_ids:
+        return {}
+    rows = session.execute(
+        select(ApiKey.id, ApiKey.role, ApiKey.subject).where(ApiKey.org_id == org_id, ApiKey.id.in_(key_ids))
+    )
+    return {key_id: (role, subject) for key_id, role, subject in rows}
+
+
+def _event_read(event: ConsentEvent, recorders: dict[uuid.UUID, tuple[str, str | None]]) -> schemas.ConsentEventRead:
+    role, subject = recorders.get(event.recorded_by, (None, None)) if event.recorded_by else (None, None)
+    read = schemas.ConsentEventRead.model_validate(event)
+    return read.model_copy(update={"recorded_by_role": role, "recorded_by_subject": subject})
 
 
 def _granted(session: Session, org_id: uuid.UUID, customer_id: uuid.UUID, purpose: str) -> ConsentState | None:

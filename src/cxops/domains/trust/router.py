@@ -11,10 +11,11 @@ from fastapi import APIRouter, Depends, Query
 from cxops.core.auth import ADMINS, ALL_ROLES, MANAGERS, READERS, Principal, Role
 from cxops.core.clock import utcnow
 from cxops.core.web import DbSession, require
-from cxops.domains.trust import memory, privacy, repository, schemas, service
+from cxops.domains.trust import access, memory, privacy, repository, schemas, service
 
 router = APIRouter(prefix="/v1", tags=["trust"])
 Reader = Annotated[Principal, Depends(require(READERS))]
+#: A customer's trust data: every role; an agent only for the customers of their own contacts (`access`).
 Anyone = Annotated[Principal, Depends(require(ALL_ROLES))]
 Manager = Annotated[Principal, Depends(require(MANAGERS))]
 Admin = Annotated[Principal, Depends(require(ADMINS))]
@@ -26,12 +27,14 @@ Purpose = Annotated[str, Query(min_length=1, max_length=50)]
 @router.get("/customers/{customer_id}/routing-advice", response_model=schemas.RoutingAdvice)
 def get_routing_advice(customer_id: uuid.UUID, session: DbSession, who: Anyone) -> Any:
     """Human first or automation, with the poor automated experiences that led to it."""
+    access.visible_customer(session, who, customer_id)
     return service.routing_advice(session, org_id=who.org_id, customer_id=customer_id)
 
 
 @router.get("/customers/{customer_id}/trust", response_model=schemas.LedgerRead)
 def get_trust(customer_id: uuid.UUID, session: DbSession, who: Anyone) -> Any:
     """The customer's trust ledger and decaying trust score."""
+    access.visible_customer(session, who, customer_id)
     return service.ledger(session, org_id=who.org_id, customer_id=customer_id)
 
 
@@ -64,13 +67,16 @@ def get_index(
 
 @router.get("/customers/{customer_id}/consents", response_model=schemas.ConsentView)
 def get_consents(customer_id: uuid.UUID, session: DbSession, who: Anyone) -> Any:
-    """Current consents per purpose and their history."""
+    """Current consents per purpose and their history, each change with who recorded it."""
+    access.visible_customer(session, who, customer_id)
     return memory.consent_view(session, org_id=who.org_id, customer_id=customer_id)
 
 
 @router.post("/customers/{customer_id}/consents", response_model=schemas.ConsentRead)
 def post_consent(customer_id: uuid.UUID, data: schemas.ConsentChange, session: DbSession, who: Recorder) -> Any:
-    """Record consent given or withdrawn for a purpose (withdrawal erases that purpose's memory)."""
+    """Record consent given or withdrawn for a purpose (withdrawal erases that purpose's memory). An agent records
+    it from one of their own interactions with the customer (`source_interaction_id` required)."""
+    access.check_source(session, who, customer_id, data.source_interaction_id)
     state, _ = memory.change_consent(
         session, org_id=who.org_id, customer_id=customer_id, data=data, recorded_by=who.key_id
     )
@@ -79,19 +85,23 @@ def post_consent(customer_id: uuid.UUID, data: schemas.ConsentChange, session: D
 
 @router.post("/customers/{customer_id}/memory", response_model=schemas.MemoryRead, status_code=201)
 def post_memory(customer_id: uuid.UUID, data: schemas.MemoryCreate, session: DbSession, who: Recorder) -> Any:
-    """Remember something, with its purpose, source interaction, reason and retention."""
+    """Remember something, with its purpose, source interaction, reason and retention (for an agent, a source
+    interaction they took part in)."""
+    access.check_source(session, who, customer_id, data.source_interaction_id)
     return memory.remember(session, org_id=who.org_id, customer_id=customer_id, data=data, created_by=who.key_id)
 
 
 @router.get("/customers/{customer_id}/memory", response_model=list[schemas.MemoryRead])
 def get_memory(customer_id: uuid.UUID, purpose: Purpose, session: DbSession, who: Anyone) -> Any:
     """Memory items for one purpose; refused unless the customer consented to it."""
+    access.visible_customer(session, who, customer_id)
     return memory.recall(session, org_id=who.org_id, customer_id=customer_id, purpose=purpose)
 
 
 @router.get("/customers/{customer_id}/memory/{item_id}/why", response_model=schemas.MemoryWhy)
 def get_memory_why(customer_id: uuid.UUID, item_id: uuid.UUID, session: DbSession, who: Anyone) -> Any:
     """Why do we know this."""
+    access.visible_customer(session, who, customer_id)
     return memory.explain(session, org_id=who.org_id, customer_id=customer_id, item_id=item_id)
 
 

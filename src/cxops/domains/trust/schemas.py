@@ -103,6 +103,9 @@ class ConsentEventRead(BaseModel):
     scope: list[str]
     source_interaction_id: uuid.UUID | None
     recorded_by: uuid.UUID | None
+    #: the recording key's role and subject (the agent's code for agent and service keys), when the key is known
+    recorded_by_role: str | None = None
+    recorded_by_subject: str | None = None
     recorded_at: datetime
 
 

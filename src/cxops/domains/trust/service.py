@@ -242,10 +242,15 @@ def _experiences(rows: list[TrustExperience]) -> list[Experience]:
     return [Experience(r.kind, r.occurred_at) for r in rows]
 
 
+def customer_not_found(customer_id: uuid.UUID) -> NotFound:
+    """The answer for a customer the caller may not know of: the same whether it exists nowhere or is out of reach."""
+    return NotFound(f"customer {customer_id} not found", field="customer_id")
+
+
 def require_customer(session: Session, org_id: uuid.UUID, customer_id: uuid.UUID) -> None:
     """NotFound unless the customer exists in the organisation."""
     if repo.customer_or_none(session, org_id, customer_id) is None:
-        raise NotFound(f"customer {customer_id} not found", field="customer_id")
+        raise customer_not_found(customer_id)
 
 
 def ledger(session: Session, *, org_id: uuid.UUID, customer_id: uuid.UUID) -> schemas.LedgerRead:

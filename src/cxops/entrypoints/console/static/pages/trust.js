@@ -8,6 +8,10 @@
   const when = v => (v ? v.slice(0, 16).replace("T", " ") : "–");
   const day = v => (v ? v.slice(0, 10) : "–");
   const section = (title, ...children) => h("section", { class: "card", "aria-label": title }, h("h3", { text: title }), ...children);
+  const interactionLink = v => (v ? h("a", { href: `#/interaction?id=${v}`, title: v, text: "…" + v.slice(-8) }) : "–");
+  // Who recorded a consent change: the key's role and subject (an agent's code) when known, else the key id shortened.
+  const recorder = (v, r) => (!v ? "–" : h("span", { title: `key ${v}`,
+    text: r.recorded_by_subject ? `${r.recorded_by_role} ${r.recorded_by_subject}` : `${r.recorded_by_role || ""} key …${v.slice(-8)}`.trim() }));
 
   async function memorySection(cid, consents) {
     const granted = consents.consents.filter(c => c.granted);
@@ -35,20 +39,27 @@
         { key: "scope", label: "Covers", format: v => v.join(", ") || "–" }, { key: "updated_at", label: "Since", format: when }], consents.consents),
       h("h4", { text: "History" }),
       table([{ key: "recorded_at", label: "When", format: when }, { key: "purpose", label: "Purpose" }, { key: "action", label: "Action" },
-        { key: "source_interaction_id", label: "Interaction", format: v => v ? h("a", { href: `#/interaction?id=${v}`, text: "…" + v.slice(-8) }) : "–" }], consents.history));
+        { key: "recorded_by", label: "Recorded by", format: recorder },
+        { key: "source_interaction_id", label: "Interaction", format: interactionLink }], consents.history));
     if (cx.state.me && RECORD.includes(cx.state.me.role)) {
+      const agent = cx.state.me.role === "agent";
       out.append(h("h4", { text: "Record consent" }), form([
         { name: "purpose", label: "Purpose", type: "select", options: Object.keys(consents.purposes) },
         { name: "granted", label: "Customer says", type: "select", options: [["true", "gives consent"], ["false", "withdraws consent"]] },
+        // agents record from one of their own contacts with the customer (the API requires it of them)
+        { name: "source_interaction_id", label: "In interaction (id)", placeholder: "uuid", required: agent },
       ], async v => {
-        await api(`/v1/customers/${cid}/consents`, { method: "POST", body: { purpose: v.purpose, granted: v.granted === "true" } });
+        const source = v.source_interaction_id.trim();
+        await api(`/v1/customers/${cid}/consents`, { method: "POST",
+          body: Object.assign({ purpose: v.purpose, granted: v.granted === "true" }, source ? { source_interaction_id: source } : {}) });
         notify("Consent recorded", "ok"); rerender();
       }, { submit: "Record" }));
     }
     return out;
   }
 
-  async function customerView(el, cid, params) {
+  // `el` holds only the customer's view: recording consent redraws it (the hash, hence the route, stays the same).
+  async function customerView(el, cid) {
     const [advice, ledger, consents] = await Promise.all([
       api(`/v1/customers/${cid}/routing-advice`), api(`/v1/customers/${cid}/trust`), api(`/v1/customers/${cid}/consents`)]);
     el.append(h("div", { class: "grid" },
@@ -63,9 +74,10 @@
       { key: "occurred_at", label: "When", format: when },
       { key: "kind", label: "Experience", format: (v, r) => h("span", { class: "pill " + (r.poor ? "bad" : "ok"), title: r.reason, text: v.replaceAll("_", " ") }) },
       { key: "intent", label: "Intent" }, { key: "origin", label: "From" },
-      { key: "interaction_id", label: "Interaction", format: v => v ? h("a", { href: `#/interaction?id=${v}`, text: "…" + v.slice(-8) }) : "–" },
+      { key: "interaction_id", label: "Interaction", format: interactionLink },
     ], ledger.experiences)));
-    el.append(consentSection(cid, consents, () => cx.go("trust-customer", params)));
+    const redraw = () => { el.replaceChildren(); customerView(el, cid).catch(e => notify(e.message, "error")); };
+    el.append(consentSection(cid, consents, redraw));
     el.append(await memorySection(cid, consents));
   }
 
@@ -73,7 +85,9 @@
     el.append(form([{ name: "customer_id", label: "Customer id", value: params.customer_id || "", placeholder: "uuid" }],
       v => cx.go("trust-customer", { customer_id: v.customer_id.trim() }), { submit: "Show" }));
     if (!params.customer_id) { el.append(h("p", { class: "muted", text: "Enter a customer id (from an interaction) to see their trust ledger, routing advice and consented memory." })); return; }
-    await customerView(el, params.customer_id, params);
+    const view = h("div");
+    el.append(view);
+    await customerView(view, params.customer_id);
   } });
 
   cx.page({ id: "trust-index", title: "Trust index", section: "Trust", order: 2, roles: READ, async render(el, params) {
