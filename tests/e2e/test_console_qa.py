@@ -168,3 +168,36 @@ def test_an_agent_sees_the_status_of_their_disputes_on_their_coaching(page, live
     decided.get_by_role("link").click()
     page.get_by_test_id("qa-transcript").wait_for()
     assert errors == [], errors
+
+
+def test_scorecards_say_active_or_inactive_and_the_coaching_picker_tells_namesakes_apart(
+    page, live_server, scored
+) -> None:  # type: ignore[no-untyped-def]
+    base = live_server["base"]
+    sup = auth(scored["supervisor"])
+    v2 = DEMO.replace("version: 1", "version: 2")
+    assert httpx.post(f"{base}/v1/qa/scorecards", json={"source": v2}, headers=sup).status_code == 201
+    namesakes = {}
+    for code in ("apatel-1", "apatel-2"):
+        made = httpx.post(f"{base}/v1/agents", json={"code": code, "name": "Andrea Patel"}, headers=sup)
+        assert made.status_code == 201, made.text
+        namesakes[code] = made.json()["id"]
+    sign_in(page, base, scored["supervisor"])
+    page.goto(f"{base}/#/qa-scorecards")
+    rows = page.locator("table.data").first.locator("tbody tr")
+    rows.first.wait_for()
+    active = {r.locator("td").nth(1).inner_text(): r.locator("td").nth(2) for r in rows.all()}
+    # the Active column reads active / inactive (not a pass/na verdict pill)
+    assert active["2"].inner_text() == "active" and "ok" in active["2"].locator(".pill").get_attribute("class")
+    assert active["1"].inner_text() == "inactive"
+    assert page.locator("table.data").first.get_by_text("pass", exact=True).count() == 0
+    shot(page, "qa-scorecards")
+    page.goto(f"{base}/#/qa-coaching")
+    picker = page.get_by_label("Agent (human or AI)")
+    picker.wait_for()
+    labels = {o.get_attribute("value"): o.inner_text() for o in picker.locator("option").all()}
+    assert labels[namesakes["apatel-1"]] == "Andrea Patel · apatel-1 (human)"
+    assert labels[namesakes["apatel-2"]] == "Andrea Patel · apatel-2 (human)"
+    picker.select_option(label="Andrea Patel · apatel-2 (human)")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url(f"**agent_id={namesakes['apatel-2']}")

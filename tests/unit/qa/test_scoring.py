@@ -8,7 +8,7 @@ import pytest
 
 import cxops.domains.qa as qa_pkg
 from cxops.domains.qa.compute.cache import CachingEncoder
-from cxops.domains.qa.compute.model import InteractionView, TurnView
+from cxops.domains.qa.compute.model import InteractionView, TurnView, has_agent_turn
 from cxops.domains.qa.compute.regex_safety import UnsafePattern, check_pattern
 from cxops.domains.qa.compute.scorecard import ScorecardError, parse_scorecard, score
 from tests.knowledge_support import shared_embedder
@@ -155,3 +155,65 @@ def test_caching_encoder_embeds_each_distinct_line_once(encoder) -> None:  # typ
     cached(["new line"])  # evicts the least recently used
     cached(["anything else?"])
     assert calls == [2, 1, 1]
+
+
+def _resolution(card_text: str, view: InteractionView) -> tuple[dict[str, object], float, float]:
+    result = score(parse_scorecard(card_text), view)
+    return {c.criterion: c for c in result.criteria}, result.sections["Resolution"], result.total
+
+
+EXACT = DEMO.replace("mode: semantic, ", "mode: exact, ").replace("threshold: 0.55, ", "")
+STATES_FACTS = ("Refunds are possible within 30 days, and yours qualifies.",)
+
+
+def test_a_human_agents_facts_with_no_article_recorded_are_not_applicable_and_left_out_of_the_score() -> None:
+    """A human agent cites no article (unless assist recorded the ones it showed): grounding cannot apply."""
+    human = InteractionView(
+        turns=_turns(("customer", "Can I get a refund?"), ("agent", STATES_FACTS[0])),
+        hold_s=0,
+        outcome="resolved",
+        repeat_contact=False,
+    )
+    by_id, resolution, _ = _resolution(EXACT, human)
+    assert by_id["grounded"].status == "na" and by_id["grounded"].max_points == 0.0  # type: ignore[attr-defined]
+    assert "no article recorded" in by_id["grounded"].detail  # type: ignore[attr-defined]
+    # Resolution = resolved (40, pass) + no_long_silence (20, pass); grounded (20) and policy (20) left out
+    assert resolution == 100.0
+    # with an article recorded (assist showed it), the same facts are checked
+    shown = InteractionView(
+        turns=human.turns, outcome="resolved", repeat_contact=False, citations=("Refunds within 14 days.",)
+    )
+    by_id, resolution, _ = _resolution(EXACT, shown)
+    assert by_id["grounded"].status == "fail" and "30 days" in by_id["grounded"].detail  # type: ignore[attr-defined]
+    assert resolution == round(100 * 60 / 80, 2)
+
+
+def test_an_ai_agents_facts_with_no_cited_article_still_fail() -> None:
+    """Not weakened for AI agents, which answer from the knowledge base: uncited facts fail, with their turns."""
+    handoff = InteractionView(
+        turns=_turns(
+            ("customer", "Can I get a refund?"),
+            ("ai", "Refunds take 5 business days."),
+            ("system", "Connecting you to an agent."),
+            ("agent", STATES_FACTS[0]),
+        ),
+        outcome="resolved",
+        repeat_contact=False,
+    )
+    by_id, _, _ = _resolution(EXACT, handoff)
+    grounded = by_id["grounded"]
+    assert grounded.status == "fail" and grounded.evidence == (1,)  # type: ignore[attr-defined]
+    # a scorecard may require human agents to cite too
+    strict = EXACT.replace(
+        "{type: grounding, min_ratio: 1.0}", "{type: grounding, min_ratio: 1.0, must_cite: [agent, ai]}"
+    )
+    assert _resolution(strict, handoff)[0]["grounded"].evidence == (1, 3)  # type: ignore[attr-defined]
+    with pytest.raises(ScorecardError, match="must_cite"):
+        parse_scorecard(EXACT.replace("{type: grounding, min_ratio: 1.0}", "{type: grounding, must_cite: [customer]}"))
+
+
+def test_a_contact_no_agent_took_part_in_has_nothing_to_evaluate() -> None:
+    abandoned = InteractionView(turns=_turns(("system", "All agents are busy."), ("customer", "Hello?")))
+    assert not has_agent_turn(abandoned) and not has_agent_turn(InteractionView(turns=()))
+    assert has_agent_turn(InteractionView(turns=_turns(("customer", "Hi"), ("ai", "Hello, how can I help?"))))
+    assert has_agent_turn(GOOD)

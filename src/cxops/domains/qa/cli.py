@@ -9,14 +9,14 @@ from pathlib import Path
 import orjson
 import typer
 from rich.progress import Progress
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from cxops.core import keys
 from cxops.core.cli import cli_errors, console, fail, open_db, parse_since
 from cxops.core.db import unit_of_work
-from cxops.domains.interactions.public import Interaction
+from cxops.domains.interactions.public import Interaction, Turn
 from cxops.domains.qa import insight, service
-from cxops.domains.qa.compute.model import Encoder
+from cxops.domains.qa.compute.model import SERVING, Encoder
 from cxops.domains.qa.ports import QaFacts
 
 app = typer.Typer(help="Quality assurance: scorecards, bulk scoring, calibration.", no_args_is_help=True)
@@ -56,7 +56,10 @@ def score(
     org: str = typer.Option(DEFAULT_ORG, "--org"),
     batch: int = typer.Option(200, "--batch", min=1, max=5000),
 ) -> None:
-    """Score every ended interaction since a date with the active scorecards (progress bar, one commit per batch)."""
+    """Score every ended interaction since a date with the active scorecards (progress bar, one commit per batch).
+
+    Interactions no agent (human or AI) took part in (abandoned in the queue or the IVR) are not scored, and any
+    evaluation they were given before is dropped."""
     start = parse_since(since)
     factory = open_db()
     with cli_errors(), unit_of_work(factory) as session:
@@ -66,6 +69,8 @@ def score(
         where = (Interaction.org_id == org_id, Interaction.started_at >= start, Interaction.ended_at.is_not(None))
         total = session.scalar(select(func.count()).select_from(Interaction).where(*where)) or 0
         ids = [i for (i,) in session.execute(select(Interaction.id).where(*where).order_by(Interaction.started_at))]
+        served = exists().where(Turn.interaction_id == Interaction.id, Turn.speaker.in_(SERVING))
+        agentless = session.scalar(select(func.count()).select_from(Interaction).where(*where, ~served)) or 0
     encoder, facts, scored = _encoder(), (_FACTS[-1] if _FACTS else None), 0
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("scoring", total=total)
@@ -78,7 +83,8 @@ def score(
                     )
                 )
             bar.advance(task, len(chunk))
-    console.print(f"scored {total} interactions ({scored} evaluations)")
+    skipped = f"; {agentless} with no agent or AI turn not scored (nothing to evaluate)" if agentless else ""
+    console.print(f"scored {total - agentless} interactions ({scored} evaluations){skipped}")
 
 
 @app.command("calibration")

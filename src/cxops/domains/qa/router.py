@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 
 from cxops.core.auth import ALL_ROLES, MANAGERS, READERS, Principal, Role
-from cxops.core.errors import BadRequest, NotFound
+from cxops.core.errors import BadRequest
 from cxops.core.repository import get_scoped
 from cxops.core.web import DbSession, require
 from cxops.domains.directory.public import linked_agent
@@ -75,17 +75,22 @@ def get_evaluation(evaluation_id: uuid.UUID, session: DbSession, who: Anyone) ->
 
 @router.post("/interactions/{interaction_id}/score", response_model=list[schemas.EvaluationRead])
 def post_score(interaction_id: uuid.UUID, request: Request, session: DbSession, who: Manager) -> Any:
-    """Score (or re-score) one interaction now with the active scorecards."""
-    evs = service.score_interactions(
-        session,
-        org_id=who.org_id,
-        interaction_ids=[interaction_id],
-        encoder=request.app.state.qa_encoder(),
-        facts=getattr(request.app.state, "qa_facts", None),
-    )
-    if not evs:
-        raise NotFound(f"no ended interaction {interaction_id}, or no active scorecard")
-    return evs
+    """Score (or re-score) one interaction now with the active scorecards.
+
+    404 when there is no active scorecard or no such ended interaction. 409 (`details.reason` "no_agent_turn")
+    when no agent, human or AI, took part in it (abandoned in the queue or the IVR): an evaluation judges an
+    agent's handling, so there is nothing to score; any evaluation it was given before is dropped (committed)."""
+    try:
+        return service.score_interaction(
+            session,
+            org_id=who.org_id,
+            interaction_id=interaction_id,
+            encoder=request.app.state.qa_encoder(),
+            facts=getattr(request.app.state, "qa_facts", None),
+        )
+    except service.NotScorable:
+        session.commit()  # the stale evaluations it dropped stay dropped
+        raise
 
 
 @router.post("/calibration/csv")

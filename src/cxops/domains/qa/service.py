@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from cxops.contracts.qa_events import EvaluationsScored, ScorecardActivated, ScoredEvaluation
@@ -16,12 +16,16 @@ from cxops.core.errors import Conflict, NotFound, ValidationFailed
 from cxops.core.events import emit
 from cxops.domains.directory.public import agents_by_ids
 from cxops.domains.interactions.public import Interaction, Turn
-from cxops.domains.qa.compute.model import Encoder, InteractionView, TurnView
+from cxops.domains.qa.compute.model import Encoder, InteractionView, TurnView, has_agent_turn
 from cxops.domains.qa.compute.scorecard import Scorecard, ScorecardError, parse_scorecard, score
 from cxops.domains.qa.models import QaDispute, QaEvaluation, QaScorecard
 from cxops.domains.qa.ports import QaFacts
 
 REPEAT_WINDOW = timedelta(days=7)
+
+
+class NotScorable(Conflict):
+    """An explicit request to score an interaction no agent (human or AI) took part in: nothing to evaluate."""
 
 
 def parse_or_422(source: str) -> Scorecard:
@@ -125,6 +129,11 @@ def score_interactions(
 ) -> list[QaEvaluation]:
     """Score ended interactions with the active scorecards (updating an earlier score by the same version).
 
+    An evaluation judges an agent's (human or AI) handling: an interaction with no agent or AI turn (abandoned in
+    the queue or the IVR) is not scored, and any evaluation it was given before (by any scorecard version, with
+    its disputes) is dropped, so QA figures, coaching and analytics no longer count it. Every scoring path (API,
+    `cxops qa score`, the 'ended' consumer, the re-score after a publication) goes through here.
+
     `only_missing` leaves out interactions these scorecards have already scored: a re-score of history after a
     publication skips what the interactions' own 'ended' events scored with the new version in the meantime."""
     cards = scorecards if scorecards is not None else active_scorecards(session, org_id)
@@ -168,6 +177,8 @@ def score_interactions(
         if not rows:
             return []
     views = _views(session, rows, facts)
+    drop_evaluations(session, org_id=org_id, interaction_ids=[r.id for r in rows if not has_agent_turn(views[r.id])])
+    rows = [r for r in rows if has_agent_turn(views[r.id])]
     agents = agents_by_ids(session, [r.primary_agent_id for r in rows if r.primary_agent_id])
     out = []
     for card_row in cards:
@@ -217,6 +228,58 @@ def score_interactions(
     for start in range(0, len(scored), step):
         emit(session, org_id=org_id, event=EvaluationsScored(evaluations=scored[start : start + step]))
     return out
+
+
+def score_interaction(
+    session: Session, *, org_id: uuid.UUID, interaction_id: uuid.UUID, encoder: Encoder | None, facts: QaFacts | None
+) -> list[QaEvaluation]:
+    """Score (or re-score) one ended interaction now with the active scorecards.
+
+    NotFound (404) when there is no active scorecard or no such ended interaction; NotScorable (409) when no agent
+    (human or AI) took part in it: its earlier evaluations are dropped all the same (the caller commits them)."""
+    cards = active_scorecards(session, org_id)
+    if not cards:
+        raise NotFound("no active scorecard: publish one first")
+    found = session.scalar(
+        select(Interaction.id).where(
+            Interaction.org_id == org_id, Interaction.id == interaction_id, Interaction.ended_at.is_not(None)
+        )
+    )
+    if found is None:
+        raise NotFound(f"no ended interaction {interaction_id}")
+    evs = score_interactions(
+        session, org_id=org_id, interaction_ids=[interaction_id], encoder=encoder, facts=facts, scorecards=cards
+    )
+    if not evs:
+        raise NotScorable(
+            f"interaction {interaction_id} has no agent or AI turn (it never reached an agent, e.g. abandoned in the "
+            "queue or the IVR): a QA evaluation judges an agent's handling, so there is nothing to score",
+            field="interaction_id",
+            details={"reason": "no_agent_turn"},
+        )
+    return evs
+
+
+def drop_evaluations(session: Session, *, org_id: uuid.UUID, interaction_ids: list[uuid.UUID]) -> int:
+    """Delete the evaluations (every scorecard version) of these interactions, and the disputes on them; how many."""
+    if not interaction_ids:
+        return 0
+    ids = list(
+        session.scalars(
+            select(QaEvaluation.id).where(
+                QaEvaluation.org_id == org_id, QaEvaluation.interaction_id.in_(interaction_ids)
+            )
+        )
+    )
+    if ids:
+        session.execute(
+            delete(QaDispute).where(QaDispute.evaluation_id.in_(ids)),
+            execution_options={"synchronize_session": "fetch"},
+        )
+        session.execute(
+            delete(QaEvaluation).where(QaEvaluation.id.in_(ids)), execution_options={"synchronize_session": "fetch"}
+        )
+    return len(ids)
 
 
 def _criterion(c: Any) -> dict[str, Any]:

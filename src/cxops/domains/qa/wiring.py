@@ -1,4 +1,5 @@
-"""Event consumers of the QA domain: score every ended interaction; re-score history when a scorecard changes."""
+"""Event consumers of the QA domain: score every ended interaction an agent (human or AI) took part in; re-score
+history when a scorecard changes (both through `service.score_interactions`, which skips agentless contacts)."""
 
 from __future__ import annotations
 

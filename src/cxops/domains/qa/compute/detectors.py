@@ -15,10 +15,9 @@ import numpy as np
 from rapidfuzz import fuzz
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from cxops.domains.qa.compute.model import Encoder, InteractionView, TurnView
+from cxops.domains.qa.compute.model import SERVING, Encoder, InteractionView, TurnView
 from cxops.domains.qa.compute.regex_safety import UnsafePattern, check_pattern
 
-SERVING = frozenset({"agent", "ai"})
 SPEAKERS = {"agent": SERVING, "customer": frozenset({"customer"}), "any": frozenset({"agent", "ai", "customer"})}
 MAX_SEMANTIC_WINDOW = 6
 _VADER = SentimentIntensityAnalyzer()
@@ -248,19 +247,36 @@ class ResolutionDetector:
 
 
 class GroundingDetector:
-    """Facts the agent states (amounts, durations, percentages) appear in the articles it cited."""
+    """Facts the agent states (amounts, durations, percentages) appear in the articles cited in the contact.
+
+    The articles are the knowledge facts recorded for the contact (cited by an AI agent, or shown to / used by a
+    human agent through assist). With none recorded, facts stated by the speakers in `must_cite` (default: the AI
+    agent, which answers from the knowledge base) fail; a human agent's facts are not applicable then, as there is
+    nothing to check them against (a human agent cites no article unless assist recorded the ones it showed)."""
 
     def __init__(self, params: dict[str, Any]) -> None:
         self.min_ratio = float(params.get("min_ratio", 1.0))
+        must_cite = params.get("must_cite", ["ai"])
+        if not isinstance(must_cite, list) or not all(isinstance(x, str) and x in SERVING for x in must_cite):
+            raise ValueError(f"'must_cite' is a list of {sorted(SERVING)}")
+        self.must_cite = frozenset(must_cite)
 
     def __call__(self, ctx: Context) -> Outcome:
-        facts = [(t.seq, m.group(0)) for t in ctx.view.turns if t.speaker in SERVING for m in _FACT.finditer(t.text)]
+        facts = [
+            (t.seq, t.speaker, m.group(0))
+            for t in ctx.view.turns
+            if t.speaker in SERVING
+            for m in _FACT.finditer(t.text)
+        ]
         if not facts:
             return Outcome("na", detail="no factual claims to check")
         if not ctx.view.citations:
-            return Outcome("fail", tuple(s for s, _ in facts), "facts stated with no cited article")
+            owed = [s for s, speaker, _ in facts if speaker in self.must_cite]
+            if not owed:
+                return Outcome("na", detail="facts stated with no article recorded to check them against")
+            return Outcome("fail", tuple(owed), "facts stated with no cited article")
         corpus = " ".join(ctx.view.citations).lower()
-        missing = [(s, f) for s, f in facts if f.lower() not in corpus]
+        missing = [(s, f) for s, _, f in facts if f.lower() not in corpus]
         ratio = 1 - len(missing) / len(facts)
         status = "pass" if ratio >= self.min_ratio else "fail"
         detail = f"{len(facts) - len(missing)}/{len(facts)} facts backed by the cited articles"

@@ -10,6 +10,8 @@ import numpy as np
 
 #: Encodes texts to L2-normalised vectors (bound to the packaged MiniLM by entrypoints).
 Encoder = Callable[[Sequence[str]], np.ndarray]
+#: The speakers who serve the customer: a human agent ("agent") or an AI agent ("ai").
+SERVING = frozenset({"agent", "ai"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,12 @@ class InteractionView:
     repeat_contact: bool | None = None
     citations: tuple[str, ...] = ()
     actions: tuple[dict[str, Any], ...] = ()
+
+
+def has_agent_turn(view: InteractionView) -> bool:
+    """Whether an agent (human or AI) took part: an evaluation judges their handling, so a contact with only
+    system and customer turns (abandoned in the queue or the IVR before anyone answered) has nothing to evaluate."""
+    return any(t.speaker in SERVING for t in view.turns)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,12 +3,13 @@
   "use strict";
   const { h, api, table, form, notify, kpi } = window.cx;
   const READ = ["admin", "supervisor", "analyst"];
-  const statusPill = v => h("span", { class: "pill " + ({ pass: "ok", fail: "bad", na: "" }[v] || ""), text: v });
+  const pill = (text, kind) => h("span", { class: "pill " + (kind || ""), text });
+  const statusPill = v => pill(v, { pass: "ok", fail: "bad" }[v]);
 
   cx.page({ id: "qa-scorecards", title: "Scorecards", section: "Quality", order: 40, roles: READ, async render(el) {
     const cards = await api("/v1/qa/scorecards?all_versions=true");
     el.append(table([{ key: "name", label: "Scorecard" }, { key: "version", label: "Version" },
-      { key: "active", label: "Active", format: v => statusPill(v ? "pass" : "na") }, { key: "created_at", label: "Published", format: v => v.slice(0, 16) }], cards));
+      { key: "active", label: "Active", format: v => pill(v ? "active" : "inactive", v ? "ok" : "") }, { key: "created_at", label: "Published", format: v => v.slice(0, 16) }], cards));
     const active = cards.find(c => c.active);
     const out = h("div", { "aria-live": "polite" });
     el.append(h("h3", { text: "Edit (publishing a higher version re-scores history; past scores keep their version)" }));
@@ -68,8 +69,9 @@
       c = await api("/v1/qa/coaching/me");
       el.append(h("p", { class: "muted", text: `Your coaching${c.agent_name ? ` (${c.agent_name})` : ""}, from your scored contacts.` }));
     } else {
+      // Names repeat (two agents can share one), so each option carries the agent's code too.
       const agents = await api("/v1/agents?limit=500").catch(() => []);
-      el.append(form([{ name: "agent_id", label: "Agent (human or AI)", type: "select", value: params.agent_id || "", options: [["", "choose…"], ...agents.map(a => [a.id, `${a.name} (${a.kind})`])] }],
+      el.append(form([{ name: "agent_id", label: "Agent (human or AI)", type: "select", value: params.agent_id || "", options: [["", "choose…"], ...agents.map(a => [a.id, `${a.name} · ${a.code} (${a.kind})`])] }],
         v => cx.go("qa-coaching", v.agent_id ? { agent_id: v.agent_id } : null), { submit: "Show" }));
       if (!params.agent_id) return;
       c = await api(`/v1/qa/coaching/${encodeURIComponent(params.agent_id)}`);
