@@ -126,3 +126,57 @@ def test_tasks_and_runs_name_what_they_are_about_instead_of_ids(page, live_serve
     assert tasks[0]["id"] not in run.inner_text() and subject not in run.inner_text(), run.inner_text()
     assert run.get_by_role("link", name="E2E call back escalated").count() == 1
     shot(page, "workflow-runs-names")
+
+
+APPROVAL_RULE = """\
+name: E2E close tripped breakers once approved
+trigger: breaker_tripped
+steps:
+  - request_approval:
+      title: "Close the breaker of {scope} {key}?"
+      body: "It opened because: {reason}. Approving closes it."
+  - close_breaker: {scope: "{scope}", key: "{key}", reason: "approved in workflow task"}
+"""
+
+
+def test_approving_in_the_page_with_a_reason_closes_the_breaker(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    base, app = live_server["base"], live_server["app"]
+    keys = make_org_keys(app.state.session_factory, "workflows-approval-e2e")
+    agent = {"code": "bot-e2e", "name": "E2E bot", "kind": "ai"}
+    assert httpx.post(f"{base}/v1/agents", json=agent, headers=auth(keys["admin"])).status_code == 201
+    saved = httpx.post(f"{base}/v1/workflows/rules", json={"source": APPROVAL_RULE}, headers=auth(keys["admin"]))
+    assert saved.status_code == 201, saved.text
+    kill = {"scope": "agent", "key": "bot-e2e", "open": True, "reason": "refund spike"}
+    assert httpx.post(f"{base}/v1/actions/breakers", json=kill, headers=auth(keys["supervisor"])).status_code == 200
+    tasks: list = []
+    for _ in range(300):  # the embedded dispatcher runs the rule after commit
+        tasks = httpx.get(f"{base}/v1/workflows/tasks", headers=auth(keys["analyst"])).json()
+        if tasks:
+            break
+        time.sleep(0.1)
+    assert [t["title"] for t in tasks] == ["Close the breaker of agent bot-e2e?"]
+
+    sign_in(page, base, keys["supervisor"])
+    page.goto(f"{base}/#/workflow-tasks")
+    row = page.locator("table.data").first.locator("tbody tr").first
+    row.get_by_text("Approving closes it.").wait_for()  # what approving does, read before deciding
+    row.get_by_role("button", name="Approve").click()  # no reason yet: asked in the page, nothing sent
+    row.get_by_role("alert").get_by_text("give the reason for the decision").wait_for()
+    assert httpx.get(f"{base}/v1/workflows/tasks", headers=auth(keys["analyst"])).json()[0]["status"] == "pending"
+    row.get_by_label("Reason").fill("spike explained by a price error")
+    row.get_by_role("button", name="Approve").click()
+    after = page.get_by_test_id("after-decision")
+    after.get_by_text("close breaker: succeeded — breaker agent bot-e2e closed").wait_for()
+    row = page.locator("table.data").first.locator("tbody tr").first
+    assert "approved" in row.inner_text() and "spike explained by a price error" in row.inner_text()
+    shot(page, "workflow-approval-closed-breaker")
+    breaker = next(
+        b
+        for b in httpx.get(f"{base}/v1/actions/breakers", headers=auth(keys["supervisor"])).json()
+        if b["key"] == "bot-e2e"
+    )
+    assert not breaker["is_open"] and "spike explained by a price error" in breaker["reason"]
+    page.goto(f"{base}/#/workflow-runs")
+    run = page.locator("table.data tbody tr").first
+    run.get_by_text("approved: \u201cspike explained by a price error\u201d").wait_for()
+    assert "succeeded" in run.inner_text()

@@ -111,6 +111,29 @@ steps:
     )
     drain_events(app)
     runs = client.get("/v1/workflows/runs", headers=auth(org_keys["analyst"])).json()
+    # the webhook follows the approval: it waits for the decision
+    assert len(runs) == 1 and runs[0]["status"] == "awaiting_approval", runs
+    assert [s["kind"] for s in runs[0]["steps"]] == [
+        "tag",
+        "create_task",
+        "notify",
+        "pause_automation",
+        "request_approval",
+    ]
+    assert _Hook.calls == []
+    approval = next(
+        t
+        for t in client.get("/v1/workflows/tasks", headers=auth(org_keys["analyst"])).json()
+        if t["kind"] == "approval"
+    )
+    decided = client.post(
+        f"/v1/workflows/tasks/{approval['id']}/decision",
+        json={"decision": "approve", "reason": "fine"},
+        headers=auth(org_keys["supervisor"]),
+    )
+    assert decided.status_code == 200, decided.text
+    drain_events(app)
+    runs = client.get("/v1/workflows/runs", headers=auth(org_keys["analyst"])).json()
     assert len(runs) == 1 and runs[0]["status"] == "succeeded", runs
     assert [s["kind"] for s in runs[0]["steps"]] == [
         "tag",

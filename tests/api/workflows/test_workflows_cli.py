@@ -1,4 +1,4 @@
-"""`cxops workflows apply|dry-run|backfill` with clear errors."""
+"""`cxops workflows apply|dry-run|backfill|expire` with clear errors."""
 
 from __future__ import annotations
 
@@ -70,3 +70,8 @@ def test_backfill_errors_are_specific(runner: CliRunner, tmp_path: Path) -> None
     assert later.exit_code == 2 and "in the future" in later.output and "(since)" in later.output
     missing = runner.invoke(app, ["workflows", "backfill", "r"])
     assert missing.exit_code == 2 and "--since" in missing.output
+
+
+def test_expire_settles_overdue_approvals(runner: CliRunner) -> None:
+    out = runner.invoke(app, ["workflows", "expire"])
+    assert out.exit_code == 0 and "0 approval(s) expired" in out.output

@@ -123,7 +123,8 @@ def test_workflows_seed(session_factory: sessionmaker[Session], settings: Settin
         assert len(rules) == 4 and all(r.enabled and r.version == 1 for r in rules.values())
         runs = s.scalars(select(WorkflowRun).where(WorkflowRun.org_id == org_id)).all()
         by_rule = Counter(r.rule_id for r in runs)
-        assert {r.status for r in runs} == {"succeeded"}
+        # the breaker's run waits for its approval: approving it closes the breaker
+        assert Counter(r.status for r in runs) == {"succeeded": len(runs) - 1, "awaiting_approval": 1}
         # every refused AI proposal got a review task; the tripped breaker an approval request and a notification
         denied_ai = s.scalar(
             select(func.count())
@@ -164,3 +165,21 @@ def test_workflows_seed(session_factory: sessionmaker[Session], settings: Settin
     again = workflows_seed.seed(session_factory, org_id=org_id, settings=settings, now=NOW)
     assert again.startswith("Workflows: already seeded (4 rules); nothing added")
     assert _counts(session_factory) == counts
+
+    # A supervisor approves closing the tripped breaker (Automate -> Tasks): the run goes on and closes it, the
+    # approver's reason in the audit log.
+    with unit_of_work(session_factory) as s:
+        approval = s.scalars(select(WorkflowTask).where(WorkflowTask.kind == "approval")).one()
+        workflows_service.decide_task(s, approval, decision="approve", reason="the refunds were legitimate", who="sup")
+    while dispatcher.run_once(1000):
+        pass
+    with unit_of_work(session_factory) as s:
+        breaker = s.scalars(select(ActionBreaker).where(ActionBreaker.key == "ai-kai")).one()
+        assert not breaker.is_open and breaker.changed_by == "sup"
+        assert breaker.reason is not None and "the refunds were legitimate" in breaker.reason
+        run = s.get(WorkflowRun, approval.run_id)
+        assert run is not None and run.status == "succeeded"
+        assert [(x["kind"], x["status"]) for x in run.steps][-1] == ("close_breaker", "succeeded")
+        closed = s.scalars(select(AuditEntry).where(AuditEntry.kind == "breaker_closed")).all()
+        assert [e.payload["by"] for e in closed] == ["sup"]
+        assert verify(s, org_id=org_id)["ok"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cxops.domains.workflows.compute.rules import RuleError, find_cycle, holds, matches, parse_rule, render
+from cxops.domains.workflows.compute.rules import RuleError, find_cycle, gated, holds, matches, parse_rule, render
 
 GOOD = """\
 name: Low QA review
@@ -82,6 +82,35 @@ def test_bad_rules_name_the_line(text: str, line: int, needle: str) -> None:
     with pytest.raises(RuleError) as exc:
         parse_rule(text)
     assert exc.value.line == line and needle in str(exc.value)
+
+
+BREAKER = "name: b\ntrigger: breaker_tripped\nsteps:\n  - request_approval: {title: ok}\n  - close_breaker: %s\n"
+
+
+@pytest.mark.parametrize(
+    ("params", "needle"),
+    [
+        ("{key: bot-9}", "step 'close_breaker' needs the breaker's scope: scope 'action' or 'agent'"),
+        ("{scope: agent}", "step 'close_breaker' needs the breaker's key"),
+        ("{}", "needs the breaker's scope and key"),
+        ('{scope: "", key: "{key}"}', "needs the breaker's scope"),
+        ("{scope: team, key: x}", "has scope 'team'; expected 'action', 'agent' or a placeholder"),
+        ("{scope: agent, key: x, why: y}", "unknown parameters ['why']"),
+    ],
+)
+def test_close_breaker_names_its_breaker(params: str, needle: str) -> None:
+    with pytest.raises(RuleError) as exc:
+        parse_rule(BREAKER % params)
+    assert exc.value.line == 5 and needle in str(exc.value)
+
+
+def test_steps_after_an_approval_are_gated() -> None:
+    rule = parse_rule(BREAKER % '{scope: "{scope}", key: "{key}", reason: approved}')
+    assert [s.kind for s in rule.steps] == ["request_approval", "close_breaker"]
+    assert gated(rule) == [False, True]
+    assert render(rule.steps[1].params, {"scope": "agent", "key": "ai-kai"})["key"] == "ai-kai"
+    assert rule.emits() == {"workflows.approval_requested"}  # closing a breaker publishes nothing a rule reacts to
+    assert gated(parse_rule(GOOD)) == [False, False]
 
 
 def test_missing_keys_and_empty() -> None:

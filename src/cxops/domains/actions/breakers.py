@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from cxops.contracts.events import BreakerTripped
 from cxops.core.clock import utcnow
-from cxops.core.errors import ValidationFailed
+from cxops.core.errors import NotFound, ValidationFailed
 from cxops.core.events import emit
 from cxops.core.models import ApiKey
 from cxops.domains.actions import audit, repository
@@ -92,6 +93,32 @@ def set_breaker(
     if is_open and not was_open:
         emit(session, org_id=org_id, event=BreakerTripped(scope=scope, key=key, reason=reason, automatic=automatic))
     return row
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerClosed:
+    """What `close_breaker` did: `closed_now` False when the breaker was already closed (then nothing changed and
+    `changed_by`/`changed_at` say who closed it and when)."""
+
+    scope: str
+    key: str
+    closed_now: bool
+    changed_by: str | None
+    changed_at: datetime
+
+
+def close_breaker(session: Session, *, org_id: uuid.UUID, scope: str, key: str, reason: str, by: str) -> BreakerClosed:
+    """Close the existing breaker of (`scope`, `key`) as the close endpoint does (audited with `reason` and `by`);
+    a breaker already closed is left as it is (nothing audited). NotFound when no such breaker exists."""
+    if scope not in ("action", "agent"):
+        raise ValidationFailed(f"unknown breaker scope {scope!r}: 'action' or 'agent'", field="scope")
+    row = repository.breaker(session, org_id, scope, key)
+    if row is None:
+        raise NotFound(f"no breaker for {scope} {key!r}")
+    if not row.is_open:
+        return BreakerClosed(scope, key, False, row.changed_by, row.changed_at)
+    row = set_breaker(session, org_id=org_id, scope=scope, key=key, is_open=False, reason=reason, by=by)
+    return BreakerClosed(scope, key, True, row.changed_by, row.changed_at)
 
 
 def _trip_reason(stats: dict[str, int], cfg: BreakerSettings) -> str | None:

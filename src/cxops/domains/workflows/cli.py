@@ -74,3 +74,13 @@ def backfill(
         markup=False,
     )
     typer.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
+
+
+@app.command("expire")
+def expire(org: str | None = typer.Option(None, "--org", help="only this organisation (default: all)")) -> None:
+    """Mark approvals past their expiry 'expired' and end the runs waiting for them (their remaining steps are
+    skipped). The API does this when tasks or runs are read; run this from a scheduler to settle them otherwise."""
+    with cli_errors(), unit_of_work(open_db()) as session:
+        org_id = keys.ensure_organisation(session, slug=org).id if org else None
+        count = service.expire_approvals(session, org_id=org_id)
+    console.print(f"{count} approval(s) expired")

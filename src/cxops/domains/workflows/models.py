@@ -52,7 +52,10 @@ class WorkflowRun(Base):
     rule_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workflows_rule.id", ondelete="CASCADE"), index=True)
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     subject: Mapped[str] = mapped_column(String(100), default="")
-    status: Mapped[str] = mapped_column(String(20))  # pending | running | succeeded | failed | loop_stopped
+    # pending | running | awaiting_approval (its steps after a request_approval wait for the decision) | succeeded |
+    # failed | rejected | expired (the approval was; the remaining steps are recorded skipped) | loop_stopped
+    status: Mapped[str] = mapped_column(String(20))
+    #: the event's fields the steps read, `_chain` (the rules that led here) and, once approved, `approval`
     context: Mapped[dict[str, Any]] = mapped_column(JSONType)
     steps: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     depth: Mapped[int] = mapped_column(Integer, default=0)

@@ -79,10 +79,15 @@ def get_runs(
     session: DbSession,
     who: Reader,
     rule_id: uuid.UUID | None = None,
-    status: Annotated[str | None, Query(pattern="^(pending|running|succeeded|failed|loop_stopped)$")] = None,
+    status: Annotated[
+        str | None,
+        Query(pattern="^(pending|running|awaiting_approval|succeeded|failed|rejected|expired|loop_stopped)$"),
+    ] = None,
     limit: Limit = 100,
 ) -> Any:
-    """Run history, newest first, with each step's outcome."""
+    """Run history, newest first, with each step's outcome (a run waiting for an approval is `awaiting_approval`;
+    one whose approval was rejected or expired is `rejected` or `expired`, its remaining steps skipped)."""
+    service.expire_approvals(session, org_id=who.org_id)
     stmt = select(WorkflowRun).where(WorkflowRun.org_id == who.org_id)
     if rule_id is not None:
         stmt = stmt.where(WorkflowRun.rule_id == rule_id)
@@ -93,6 +98,7 @@ def get_runs(
 
 @router.get("/runs/{run_id}", response_model=schemas.RunRead)
 def get_run(run_id: uuid.UUID, session: DbSession, who: Reader) -> Any:
+    service.expire_approvals(session, org_id=who.org_id)
     return get_scoped(session, WorkflowRun, who.org_id, run_id, "run")
 
 
@@ -104,25 +110,25 @@ def get_tasks(
     status: Annotated[str | None, Query(pattern="^(open|done|pending|approved|rejected|expired)$")] = None,
     limit: Limit = 100,
 ) -> Any:
-    """Tasks, cases and approval requests created by rules."""
+    """Tasks, cases and approval requests created by rules (an approval past its expiry is `expired`, and so is
+    the run that waited for it)."""
+    service.expire_approvals(session, org_id=who.org_id)
     stmt = select(WorkflowTask).where(WorkflowTask.org_id == who.org_id)
     if team:
         stmt = stmt.where(WorkflowTask.team == team)
     if status:
         stmt = stmt.where(WorkflowTask.status == status)
-    rows = list(session.scalars(stmt.order_by(WorkflowTask.created_at.desc()).limit(limit)))
-    now = utcnow()
-    for row in rows:
-        if row.kind == "approval" and row.status == "pending" and row.expires_at and row.expires_at < now:
-            row.status = "expired"
-    return rows
+    return list(session.scalars(stmt.order_by(WorkflowTask.created_at.desc()).limit(limit)))
 
 
 @router.post("/tasks/{task_id}/decision", response_model=schemas.TaskRead)
 def post_task_decision(task_id: uuid.UUID, body: schemas.TaskDecision, session: DbSession, who: Manager) -> Any:
-    """Close a task, or approve/reject an approval request with a reason."""
+    """Close a task, or approve/reject an approval request with a reason. Approving lets the run that waits for it
+    execute its remaining steps (right after, through the run consumer); rejecting ends it, those steps skipped.
+    Who decided is recorded as the breaker changes record it: the key's subject, else `key:<api key id>`."""
     task = get_scoped(session, WorkflowTask, who.org_id, task_id, "task")
-    return service.decide_task(task, decision=body.decision, reason=body.reason, who=str(who.key_id))
+    by = (who.subject or f"key:{who.key_id}")[:100]
+    return service.decide_task(session, task, decision=body.decision, reason=body.reason, who=by)
 
 
 @router.get("/notifications", response_model=list[schemas.NotificationRead])

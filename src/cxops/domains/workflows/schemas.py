@@ -84,6 +84,7 @@ class TaskRead(BaseModel):
     priority: str
     status: str
     decision_reason: str | None
+    decided_by: str | None = None
     expires_at: datetime | None
     created_at: datetime
 

@@ -26,9 +26,20 @@ from cxops.core.errors import Conflict, NotFound, ValidationFailed
 from cxops.core.events import Delivered, emit
 from cxops.core.ids import id_time_or, parse_uuids
 from cxops.core.models import OutboxEvent
+from cxops.domains.actions.public import close_breaker
 from cxops.domains.directory.public import set_agent_status
 from cxops.domains.interactions.public import Interaction, add_tags
-from cxops.domains.workflows.compute.rules import Rule, RuleError, find_cycle, holds, matches, parse_rule, render
+from cxops.domains.workflows.compute.rules import (
+    GATE,
+    Rule,
+    RuleError,
+    find_cycle,
+    gated,
+    holds,
+    matches,
+    parse_rule,
+    render,
+)
 from cxops.domains.workflows.models import (
     WorkflowDeadLetter,
     WorkflowNotification,
@@ -39,6 +50,10 @@ from cxops.domains.workflows.models import (
 from cxops.domains.workflows.ports import WebhookSender
 
 MAX_DEPTH = 5
+#: A run waiting for the decision of its approval (the steps after a `request_approval`).
+AWAITING = "awaiting_approval"
+#: Statuses of a run that is over: nothing executes it again.
+FINISHED = frozenset({"succeeded", "failed", "loop_stopped", "rejected", "expired"})
 DRY_RUN_MAX_EVENTS = 1000
 DRY_RUN_MAX_EXAMPLES = 200
 BACKFILL_MAX_EVENTS = 10_000
@@ -395,11 +410,18 @@ def backfill(session: Session, *, rule: WorkflowRule, since: datetime, max_event
 
 
 def execute_run(session: Session, *, run_id: uuid.UUID, sender: WebhookSender) -> WorkflowRun:
-    """Execute a run's remaining steps in order, recording each outcome; resumes after a crash."""
-    run = session.get(WorkflowRun, run_id)
+    """Execute a run's remaining steps in order, recording each outcome; resumes after a crash.
+
+    Each step's effect and its record commit together (the consumer's transaction), so a redelivered or retried
+    request starts at the first step not recorded: no step runs twice. After a `request_approval` step the run
+    waits (`awaiting_approval`, nothing more executes) until `decide_task` approves it, which requests the run
+    again (a new `workflows.run_requested`), or rejects it, or it expires (`expire_approvals`): both end it.
+    """
+    # locked: a second delivery of a request for the same run (another worker) waits, then finds it done
+    run = session.get(WorkflowRun, run_id, with_for_update=True)
     if run is None:
         raise NotFound(f"workflow run {run_id} not found")
-    if run.status in ("succeeded", "failed", "loop_stopped"):
+    if run.status in FINISHED or run.status == AWAITING:
         return run
     rule_row = session.get(WorkflowRule, run.rule_id)
     rule = parse_rule(rule_row.source)  # type: ignore[union-attr]
@@ -415,8 +437,74 @@ def execute_run(session: Session, *, run_id: uuid.UUID, sender: WebhookSender) -
         if result["status"] != "succeeded":
             run.status, run.finished_at = "failed", utcnow()
             return run
+        if step.kind == GATE:
+            run.status = AWAITING  # the steps after it (if any) wait for the decision; so does the run's outcome
+            return run
     run.status, run.finished_at = "succeeded", utcnow()
     return run
+
+
+def _gated_run(session: Session, task: WorkflowTask) -> WorkflowRun | None:
+    """The run waiting for the decision of approval `task`, or None (a run started before approvals gated steps,
+    or one whose approval was already settled)."""
+    run = session.get(WorkflowRun, task.run_id) if task.run_id else None
+    if run is None or run.status != AWAITING or not run.steps:
+        return None
+    last = run.steps[-1]
+    return run if last.get("kind") == GATE and last.get("task_id") == str(task.id) else None
+
+
+def _settle(session: Session, task: WorkflowTask) -> None:
+    """Apply the settled approval `task` to the run waiting for it: the decision is written on the approval step;
+    approved, the run is requested again to execute its remaining steps (durably, through the run consumer);
+    rejected or expired, the run ends so, its remaining steps recorded as skipped."""
+    run = _gated_run(session, task)
+    if run is None:
+        return
+    now = utcnow()
+    decision = {"decision": task.status, "decided_by": task.decided_by, "decision_reason": task.decision_reason}
+    run.steps = [*run.steps[:-1], {**run.steps[-1], **decision, "decided_at": now.isoformat()}]
+    if task.status == "approved":
+        approval = {
+            "task_id": str(task.id),
+            "decision": task.status,
+            "by": task.decided_by or "",
+            "reason": task.decision_reason or "",
+        }
+        run.context = {**run.context, "approval": approval}
+        run.status = "pending"
+        emit(session, org_id=run.org_id, event=WorkflowRunRequested(run_id=str(run.id)))
+        return
+    rule_row = session.get(WorkflowRule, run.rule_id)
+    rule = parse_rule(rule_row.source)  # type: ignore[union-attr]
+    why = "the approval was rejected" if task.status == "rejected" else "the approval expired undecided"
+    skipped = [
+        {
+            "index": i,
+            "kind": rule.steps[i].kind,
+            "at": now.isoformat(),
+            "status": "skipped",
+            "detail": f"not run: {why}",
+        }
+        for i in range(len(run.steps), len(rule.steps))
+    ]
+    run.steps = [*run.steps, *skipped]
+    run.status, run.finished_at = task.status, now
+
+
+def expire_approvals(session: Session, *, org_id: uuid.UUID | None = None) -> int:
+    """Mark pending approvals past their expiry 'expired' (of one organisation, or all) and end the runs that
+    waited for them as 'expired', their remaining steps skipped. Returns how many expired."""
+    stmt = select(WorkflowTask).where(
+        WorkflowTask.kind == "approval", WorkflowTask.status == "pending", WorkflowTask.expires_at < utcnow()
+    )
+    if org_id is not None:
+        stmt = stmt.where(WorkflowTask.org_id == org_id)
+    tasks = list(session.scalars(stmt.with_for_update(skip_locked=True)))  # one reader settles each
+    for task in tasks:
+        task.status = "expired"
+        _settle(session, task)
+    return len(tasks)
 
 
 def _announce(session: Session, run: WorkflowRun, kind: str, detail: dict[str, Any]) -> None:
@@ -527,7 +615,31 @@ def _approval(session: Session, run: WorkflowRun, _i: int, params: dict[str, Any
     session.add(task)
     session.flush()
     _announce(session, run, "request_approval", {"task_id": str(task.id)})
-    return {"status": "succeeded", "detail": f"approval {task.id} requested, expires in {hours:g} h"}
+    return {
+        "status": "succeeded",
+        "detail": f"approval {task.id} requested, expires in {hours:g} h",
+        "task_id": str(task.id),
+    }
+
+
+def _close_breaker(
+    session: Session, run: WorkflowRun, _i: int, params: dict[str, Any], _s: WebhookSender
+) -> dict[str, Any]:
+    """Close an actions circuit breaker; after an approval, its reason and who decided are the closing's (audited)."""
+    scope, key = str(params["scope"]), str(params["key"])
+    approval = run.context.get("approval") or {}
+    said = [str(params.get("reason") or "closed by a workflow rule")]
+    if approval.get("reason"):
+        said.append(f"{approval['reason']} (approved by {approval.get('by') or 'unknown'})")
+    reason = f"{': '.join(said)}; workflow run {run.id}"[:2000]
+    by = str(approval.get("by") or f"workflow:{run.id}")[:200]
+    closed = close_breaker(session, org_id=run.org_id, scope=scope, key=key, reason=reason, by=by)
+    if not closed.closed_now:
+        return {
+            "status": "succeeded",
+            "detail": f"breaker {scope} {key} was already closed (by {closed.changed_by or 'unknown'})",
+        }
+    return {"status": "succeeded", "detail": f"breaker {scope} {key} closed", "closed_by": by}
 
 
 _STEP_RUNNERS = {
@@ -537,12 +649,17 @@ _STEP_RUNNERS = {
     "tag": _tag,
     "pause_automation": _pause,
     "request_approval": _approval,
+    "close_breaker": _close_breaker,
 }
 
 
-def decide_task(task: WorkflowTask, *, decision: str, reason: str, who: str) -> WorkflowTask:
-    """Close a task, or approve/reject an approval with a reason (expired approvals cannot be decided)."""
+def decide_task(session: Session, task: WorkflowTask, *, decision: str, reason: str, who: str) -> WorkflowTask:
+    """Close a task, or approve/reject an approval with a reason (expired approvals cannot be decided).
+
+    Deciding an approval settles the run waiting for it (`_settle`): approved, its remaining steps execute next (the
+    reason and `who` reach them as `approval`); rejected, it ends with them skipped."""
     if task.kind == "approval":
+        session.refresh(task, with_for_update=True)  # two supervisors deciding at once: the second sees the first's
         if task.status == "pending" and task.expires_at and task.expires_at < utcnow():
             task.status = "expired"
         if task.status != "pending":
@@ -559,6 +676,8 @@ def decide_task(task: WorkflowTask, *, decision: str, reason: str, who: str) -> 
             raise Conflict("this task is already done", field="decision")
         task.status = "done"
     task.decision_reason, task.decided_by = reason or None, who
+    if task.kind == "approval":
+        _settle(session, task)
     return task
 
 
@@ -573,6 +692,7 @@ def dry_run(session: Session, *, org_id: uuid.UUID, source: str, since: datetime
     ids, _ = _past_events(
         session, org_id=org_id, event_type=rule.event_type, since=since, limit=min(limit, DRY_RUN_MAX_EVENTS)
     )
+    after_approval = gated(rule)
     would: list[dict[str, Any]] = []
     evaluated = matched = 0
     for ev, subjects in _scan(session, org_id=org_id, event_ids=ids, since=since):
@@ -590,7 +710,14 @@ def dry_run(session: Session, *, org_id: uuid.UUID, source: str, since: datetime
                         "at": ev.created_at.isoformat(),
                         "fact_at": subject.at.isoformat(),
                         "conditions": notes,
-                        "steps": [{"kind": s.kind, "params": render(s.params, subject.context)} for s in rule.steps],
+                        "steps": [
+                            {
+                                "kind": s.kind,
+                                "params": render(s.params, subject.context),
+                                "when": "after approval" if later else "now",
+                            }
+                            for s, later in zip(rule.steps, after_approval, strict=True)
+                        ],
                     }
                 )
     return {

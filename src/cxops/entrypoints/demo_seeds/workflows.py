@@ -5,7 +5,9 @@ Four rules, validated and versioned as `POST /v1/workflows/rules` saves them (a 
 - a supervisor call-back task (and a tag on the interaction) when a voice call ends escalated or transferred with
   the customer very unhappy;
 - a review task for the AI operations team when policy refuses an AI agent's action;
-- an approval request (and a console notification) before a tripped circuit breaker is closed;
+- an approval request (and a console notification) when a circuit breaker trips: approving it closes the breaker
+  (the run waits for the decision; the approver's reason is the closing's, in the audit log), rejecting it leaves
+  the breaker open;
 - a task for the knowledge team when a sync finds conflicting articles (the knowledge seed's, when it ran first).
 
 Saved rules act only on facts from when they were saved, so the demo's history would start none. The seed asks for
@@ -78,7 +80,8 @@ steps:
 """,
     """\
 name: Approve closing a tripped breaker
-description: A circuit breaker that opened blocks an action type or an AI agent; closing it needs an approval.
+description: A circuit breaker that opened blocks an action type or an AI agent; approving the request closes it,
+  rejecting it (or letting it expire) leaves it open.
 trigger: breaker_tripped
 steps:
   - notify:
@@ -87,8 +90,10 @@ steps:
       message: "Circuit breaker opened for {scope} {key}: {reason}"
   - request_approval:
       title: "Close the breaker of {scope} {key}?"
-      body: "It opened because: {reason}. Review its recent proposals in the audit log before closing it."
+      body: "It opened because: {reason}. Review its recent proposals in the audit log: approving closes the
+        breaker, rejecting leaves it open."
       expires_in_h: 72
+  - close_breaker: {scope: "{scope}", key: "{key}", reason: "approved in workflow task"}
 """,
     """\
 name: Settle conflicting knowledge

@@ -10,6 +10,10 @@ A rule:
       - create_task: {team: quality, title: "Review interaction {interaction_id}"}
       - notify: {message: "Low QA score {score} for {agent}", level: warning}
       - webhook: {url: "https://example.org/hook", secret_env: HOOK_SECRET}
+
+A `request_approval` step gates the steps after it: the run waits for the decision, goes on with them once approved
+and skips them when the approval is rejected or expires. Those steps can read the decision as `{approval.reason}`,
+`{approval.by}` and `{approval.decision}`.
 """
 
 from __future__ import annotations
@@ -45,7 +49,11 @@ STEPS: dict[str, tuple[frozenset[str], frozenset[str], str | None]] = {
     "tag": (frozenset({"tags"}), frozenset({"interaction_field"}), "workflows.interaction_tagged"),
     "pause_automation": (frozenset({"agent"}), frozenset({"reason"}), "workflows.automation_paused"),
     "request_approval": (frozenset({"title"}), frozenset({"body", "expires_in_h"}), "workflows.approval_requested"),
+    "close_breaker": (frozenset({"scope", "key"}), frozenset({"reason"}), None),
 }
+#: The step that makes the steps after it wait for a decision.
+GATE = "request_approval"
+BREAKER_SCOPES = ("action", "agent")
 
 OPS = {
     "eq": lambda a, b: a == b,
@@ -184,6 +192,8 @@ def _steps(node: yaml.Node, data: Any) -> tuple[Step, ...]:
         params = params or {}
         if not isinstance(params, dict):
             raise RuleError(f"the parameters of '{kind}' must be a mapping", _line(item_node))
+        if kind == "close_breaker":
+            _check_breaker(params, _line(item_node))
         required, optional, _ = STEPS[kind]
         missing, unknown = required - set(params), set(params) - required - optional
         if missing:
@@ -194,6 +204,32 @@ def _steps(node: yaml.Node, data: Any) -> tuple[Step, ...]:
             raise RuleError("webhook url must start with http:// or https://", _line(item_node))
         out.append(Step(kind, dict(params)))
     return tuple(out)
+
+
+def _check_breaker(params: dict[str, Any], line: int | None) -> None:
+    """A `close_breaker` names the breaker: its scope ('action' or 'agent', or a {placeholder}) and its key."""
+    missing = [name for name in ("scope", "key") if params.get(name) in (None, "")]
+    if missing:
+        raise RuleError(
+            f"step 'close_breaker' needs the breaker's {' and '.join(missing)}: scope 'action' or 'agent' and the "
+            'key of the action or agent, e.g. {scope: "{scope}", key: "{key}"} on a breaker_tripped rule',
+            line,
+        )
+    scope = str(params["scope"])
+    if scope not in BREAKER_SCOPES and not _PLACEHOLDER.search(scope):
+        raise RuleError(
+            f"step 'close_breaker' has scope {scope!r}; expected 'action', 'agent' or a placeholder like \"{{scope}}\"",
+            line,
+        )
+
+
+def gated(rule: Rule) -> list[bool]:
+    """For each step of `rule`, whether it runs only after an approval (it follows a `request_approval` step)."""
+    out, waiting = [], False
+    for step in rule.steps:
+        out.append(waiting)
+        waiting = waiting or step.kind == GATE
+    return out
 
 
 def lookup(context: dict[str, Any], path: str) -> Any:

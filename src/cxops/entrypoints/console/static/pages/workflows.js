@@ -44,6 +44,11 @@ steps:
     return h("span", {}, out);
   };
   const ruleNames = async () => new Map((await api("/v1/workflows/rules").catch(() => [])).map(r => [r.id, r.name]));
+  const human = v => String(v || "").replace(/_/g, " ");
+  const RUN_STATUS = { succeeded: "ok", failed: "bad", "loop stopped": "warn", "awaiting approval": "warn", rejected: "bad", expired: "warn" };
+  // One step of a run: what it did; an approval step also says how it was decided (steps after it wait for that).
+  const stepItem = (x, known) => h("li", {}, `${human(x.kind)}: ${x.status} — `, withIds(x.detail, known),
+    x.decision ? ` · ${x.decision}${x.decision_reason ? `: \u201c${x.decision_reason}\u201d` : ""}` : null);
 
   cx.page({ id: "workflows", title: "Workflow rules", section: "Automate", order: 70, roles: READ, async render(el, params) {
     const rules = await api("/v1/workflows/rules");
@@ -63,7 +68,7 @@ steps:
       result.replaceChildren(h("div", { class: "card", "data-testid": "dry-run" }, h("strong", { text: `Dry run: would have run ${cx.num(report.would_run)} ${report.would_run === 1 ? "time" : "times"}` }),
         h("p", { class: "muted", text: `${scanned(report, triggerOf(v.source))}; nothing was executed.` }),
         report.examples.length ? table([{ key: "at", label: "When", format: when }, { key: "subject", label: "Subject", format: subjectLink },
-          { key: "steps", label: "Would do", format: s => s.map(x => x.kind).join(" → ") }], report.examples.slice(0, 10)) : null));
+          { key: "steps", label: "Would do", format: s => s.map(x => (x.when === "after approval" ? `${x.kind} (after approval)` : x.kind)).join(" → ") }], report.examples.slice(0, 10)) : null));
     }, { submit: "Validate and dry run" });
     editor.querySelector("textarea").rows = 14;
     el.append(editor, result);
@@ -97,9 +102,9 @@ steps:
     const task = id => (titles.has(id) ? h("a", { href: "#/workflow-tasks", title: id }, "\u201c", withIds(titles.get(id)), "\u201d") : null);
     el.append(table([{ key: "created_at", label: "When", format: when },
       { key: "rule_id", label: "Rule", format: v => (rules.has(v) ? h("a", { href: `#/workflows?edit=${v}`, title: v, text: rules.get(v) }) : cx.shortId(v)) },
-      { key: "status", label: "Status", format: v => pill(v.replace(/_/g, " "), { succeeded: "ok", failed: "bad", "loop stopped": "warn" }) },
+      { key: "status", label: "Status", format: v => pill(human(v), RUN_STATUS) },
       { key: "subject", label: "Subject", format: subjectLink },
-      { key: "steps", label: "Steps", format: s => h("ol", {}, s.map(x => h("li", {}, `${x.kind.replace(/_/g, " ")}: ${x.status} — `, withIds(x.detail, task)))) }], runs));
+      { key: "steps", label: "Steps", format: s => h("ol", {}, s.map(x => stepItem(x, task))) }], runs));
   } });
 
   cx.page({ id: "workflow-tasks", title: "Tasks and approvals", section: "Automate", order: 72, roles: READ, async render(el) {
@@ -107,17 +112,48 @@ steps:
     // what made a task: its rule, and the interaction its run acted on (the newest 500 runs)
     const runOf = new Map(runs.map(r => [r.id, r]));
     const manage = ["admin", "supervisor"].includes(cx.state.me.role);
-    const decide = (t, decision) => cx.act(async () => {
-      const reason = t.kind === "approval" ? prompt(`Reason to ${decision}:`) : "";
-      if (t.kind === "approval" && !reason) return;
-      await api(`/v1/workflows/tasks/${t.id}/decision`, { method: "POST", body: { decision, reason } }); cx.go("workflow-tasks", { t: Date.now() });
-    });
+    // Decide a task; an approved run goes on right after (the run consumer executes the steps that waited): wait a
+    // few seconds for it, so the page shows what the approval did.
+    const decide = async (t, decision, reason) => {
+      await api(`/v1/workflows/tasks/${t.id}/decision`, { method: "POST", body: { decision, reason } });
+      let run = null;
+      for (let i = 0; t.kind === "approval" && t.run_id && i < 24; i++) {
+        run = await api(`/v1/workflows/runs/${t.run_id}`).catch(() => null);
+        if (!run || !["pending", "running"].includes(run.status)) break;
+        await new Promise(done => setTimeout(done, 250));
+      }
+      notify(t.kind !== "approval" ? "Marked done" : `${decision === "approve" ? "Approved" : "Rejected"}` + (run ? `: the run ${human(run.status)}` : ""));
+      cx.go("workflow-tasks", { t: Date.now() });
+    };
+    // A pending approval: the reason is asked in the page, then Approve or Reject.
+    const decision = t => {
+      const reason = h("input", { type: "text", maxlength: 2000, "aria-label": "Reason", placeholder: "Reason (required)", "data-testid": "decision-reason" });
+      const go = verdict => async () => {
+        if (!reason.value.trim()) { reason.focus(); throw new Error("give the reason for the decision"); }
+        await decide(t, verdict, reason.value.trim());
+      };
+      return h("div", { class: "row" }, reason, cx.button("Approve", go("approve")), cx.button("Reject", go("reject"), { class: "secondary" }));
+    };
+    // What followed the decision of an approval: the run's steps after it (e.g. "close breaker: succeeded — breaker
+    // agent ai-kai closed"), or that they wait, run, or were skipped.
+    const afterDecision = t => {
+      const run = runOf.get(t.run_id);
+      if (t.kind !== "approval" || !run) return null;
+      const gate = run.steps.findIndex(x => x.task_id === t.id);
+      if (gate < 0) return null;
+      const later = run.steps.slice(gate + 1);
+      const note = t.status === "pending" ? null : later.length ? "Then:" : ["pending", "running"].includes(run.status) ? "The run is going on…" : null;
+      if (!note) return null;
+      return h("div", { class: "muted", "data-testid": "after-decision" }, note, later.length ? h("ul", {}, later.map(x => stepItem(x))) : null);
+    };
     el.append(table([{ key: "created_at", label: "Created", format: when }, { key: "kind", label: "Kind" }, { key: "team", label: "Team" },
-      { key: "title", label: "Title", format: (v, t) => { const run = runOf.get(t.run_id); return withIds(v, id => (run && id === run.subject ? subjectLink(id) : null)); } },
-      { key: "run_id", label: "From", format: v => { const run = runOf.get(v); return run ? h("span", {}, rules.get(run.rule_id) || "a rule", run.subject ? [" · ", subjectLink(run.subject)] : null) : "–"; } }, { key: "status", label: "Status", format: v => pill(v, { done: "ok", approved: "ok", rejected: "bad", expired: "warn", pending: "warn" }) },
-      { key: "id", label: "Action", format: (v, t) => !manage ? "–" : t.kind === "approval" && t.status === "pending"
-        ? h("span", {}, h("button", { text: "Approve", onclick: decide(t, "approve") }), " ", h("button", { class: "secondary", text: "Reject", onclick: decide(t, "reject") }))
-        : t.status === "open" ? h("button", { class: "secondary", text: "Mark done", onclick: decide(t, "done") }) : "–" }], tasks));
+      { key: "title", label: "Title", format: (v, t) => { const run = runOf.get(t.run_id); return h("span", {}, withIds(v, id => (run && id === run.subject ? subjectLink(id) : null)),
+        t.kind === "approval" && t.body ? h("div", { class: "muted" }, withIds(t.body)) : null); } },
+      { key: "run_id", label: "From", format: v => { const run = runOf.get(v); return run ? h("span", {}, rules.get(run.rule_id) || "a rule", run.subject ? [" · ", subjectLink(run.subject)] : null) : "–"; } },
+      { key: "status", label: "Status", format: (v, t) => h("div", {}, pill(v, { done: "ok", approved: "ok", rejected: "bad", expired: "warn", pending: "warn" }),
+        t.decision_reason ? h("div", { class: "muted", text: `\u201c${t.decision_reason}\u201d` }) : null, afterDecision(t)) },
+      { key: "id", label: "Action", format: (v, t) => !manage ? "–" : t.kind === "approval" && t.status === "pending" ? decision(t)
+        : t.status === "open" ? cx.button("Mark done", () => decide(t, "done", ""), { class: "secondary" }) : "–" }], tasks));
     const notes = await api("/v1/workflows/notifications?limit=50");
     el.append(h("h3", { text: "Notifications" }), table([{ key: "created_at", label: "When", format: when }, { key: "level", label: "Level" },
       { key: "message", label: "Message" }], notes));
