@@ -12,13 +12,15 @@ from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
 
 from cxops.core.auth import Principal, Role, hash_secret
 from cxops.core.clock import utcnow
-from cxops.core.errors import Forbidden, Unauthorized
+from cxops.core.errors import Forbidden, Unauthorized, ValidationFailed
 from cxops.core.models import ApiKey, ConsoleSession
 
 SESSION_COOKIE = "cxops_session"
@@ -124,3 +126,33 @@ def require(roles: frozenset[Role]) -> Callable[..., Principal]:
     dependency.__name__ = f"require_{'_'.join(sorted(r.value for r in roles))}"
     dependency.roles = roles  # type: ignore[attr-defined]  # read by the auth-matrix test over every route
     return dependency
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    """The query parameter names (aliases) a route reads, its dependencies' included."""
+    names = {field.alias for field in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def reject_unknown_query(request: Request) -> None:
+    """Router dependency: 422 for a query parameter the route does not read, naming it and the accepted ones.
+
+    FastAPI ignores unknown query parameters, so a misspelt or unsupported one (`?days=7` where the route takes
+    `since`/`until`) silently returns the default answer. Add it with `APIRouter(dependencies=[Depends(...)])`.
+    """
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    accepted = _query_names(route.dependant)  # a walk over a few lists: cheaper than keeping a cache right
+    unknown = sorted({name for name in request.query_params if name not in accepted})
+    if not unknown:
+        return
+    listed = ", ".join(sorted(accepted)) or "none"
+    what = "parameter" if len(unknown) == 1 else "parameters"
+    raise ValidationFailed(
+        f"unknown query {what} {', '.join(repr(n) for n in unknown)}; accepted: {listed}",
+        field=f"query.{unknown[0]}",
+        details={"unknown": unknown, "accepted": sorted(accepted)},
+    )

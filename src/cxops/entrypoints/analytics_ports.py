@@ -37,6 +37,7 @@ from cxops.domains.qa.models import QaEvaluation
 from cxops.domains.trust.public import contact_trust, ledger_version
 
 COVERAGE_DAYS = 90  # contacts (knowledge) and proposals (policy) of the last 90 days are the evidence
+COVERAGE_SAMPLE = 20  # customer questions sampled per intent for knowledge coverage
 
 
 class QaEvaluationScores:
@@ -105,6 +106,11 @@ class _Memo:
 class KnowledgeCoverage:
     """Knowledge coverage per intent, recomputed when the indexed content changes and at least daily."""
 
+    basis = (
+        f"share of the newest {COVERAGE_SAMPLE} customer questions (first customer turns) of the intent in the last "
+        f"{COVERAGE_DAYS} days that knowledge search answers at the answer endpoint's threshold"
+    )
+
     def __init__(self, data_dir: Path, embedder: Embedder | None) -> None:
         self.data_dir, self.embedder = data_dir, embedder
         self._memo = _Memo()
@@ -120,6 +126,7 @@ class KnowledgeCoverage:
                 embedder=self.embedder,
                 intents=todo,
                 since=utcnow() - timedelta(days=COVERAGE_DAYS),
+                sample=COVERAGE_SAMPLE,
             )
             return {intent: float(r["coverage"]) for intent, r in rows.items()}
 
@@ -129,6 +136,11 @@ class KnowledgeCoverage:
 
 class PolicyCoverage:
     """Policy coverage per intent, recomputed when a proposal is made and at least hourly."""
+
+    basis = (
+        f"share of the action steps proposed in the intent's contacts in the last {COVERAGE_DAYS} days that a policy "
+        "pack has a rule of its own for"
+    )
 
     def __init__(self, runtime: ActionsRuntime) -> None:
         self.runtime = runtime

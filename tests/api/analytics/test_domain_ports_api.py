@@ -148,3 +148,6 @@ def test_opportunity_map_carries_knowledge_and_policy_coverage(  # type: ignore[
     assert by["parcel"]["policy_coverage"] == 0.5 and by["billing"]["policy_coverage"] == 1.0
     assert by["crypto"]["policy_coverage"] is None and by["crypto"]["missing"] == ["policy_coverage"]
     assert by["parcel"]["missing"] == [] and by["parcel"]["opportunity"] == 2 * 1.0 * 1.0 * 0.5
+    # the page says what each coverage figure is: the bound sources state their sample and period
+    assert "newest 20 customer questions" in body["coverage_basis"]["knowledge_coverage"]
+    assert "last 90 days" in body["coverage_basis"]["policy_coverage"]

@@ -22,8 +22,15 @@ def test_opportunity_map_without_coverage_sources(client: TestClient, centre: di
     assert set(by) == {"billing", "delivery"}
     assert by["delivery"]["verified_automation_rate"] == 0.5 and by["delivery"]["ai_contacts"] == 2
     assert by["delivery"]["opportunity"] == 1.0  # 2 contacts x 0.5, coverages not available
-    assert by["billing"]["recommendation"].startswith("pilot")
+    # no AI on billing and only 5 contacts: too few to be worth a pilot (rule 1; it used to read "pilot")
+    assert (by["billing"]["advice"], by["billing"]["advice_rule"]) == ("leave as is", 1)
+    assert by["billing"]["recommendation"].startswith("leave as is: only 5 contacts in range")
+    # 2 AI contacts, 1 with a closed window: no judgement yet
+    assert by["delivery"]["advice"] == "gather evidence"
     assert "knowledge_coverage" in body["unavailable"] and "policy_coverage" in body["unavailable"]
+    assert body["coverage_basis"] == {"knowledge_coverage": None, "policy_coverage": None}
+    assert [r["advice"] for r in body["advice_rules"]][:3] == ["leave as is", "prepare", "pilot"]
+    assert any("compare those two" in n for n in body["notes"])
 
 
 def test_opportunity_map_uses_bound_coverage(client: TestClient, centre: dict, app) -> None:  # type: ignore[no-untyped-def]
@@ -37,6 +44,42 @@ def test_opportunity_map_uses_bound_coverage(client: TestClient, centre: dict, a
     assert float(rows["delivery"]["opportunity"]) == 2 * 0.5 * 0.5 * 0.5
     assert rows["billing"]["knowledge_coverage"] == ""  # no evidence for billing: left out, not zero
     assert float(rows["billing"]["opportunity"] or 0) == 0.0
+    assert {"advice", "advice_rule", "advice_reason", "containment_rate_closed"} <= set(rows["delivery"])
+
+
+def test_opportunity_map_says_what_each_coverage_figure_is(client: TestClient, centre: dict, app) -> None:  # type: ignore[no-untyped-def]
+    """A source's `basis` (its sample size and period) is shown beside its figure; without one, the page says
+    that the sample size and period are not stated (not the knowledge health report's, which samples fewer)."""
+
+    class Stated:
+        basis = "share of the newest 20 customer questions of the last 90 days answered at confidence >= 0.5"
+
+        def coverage(self, session, *, org_id, intents):  # type: ignore[no-untyped-def]
+            return {"delivery": 0.6}
+
+    class Unstated:
+        def coverage(self, session, *, org_id, intents):  # type: ignore[no-untyped-def]
+            return {"delivery": 1.0}
+
+    app.state.analytics_ports = AnalyticsPorts(knowledge=Stated(), policy=Unstated())
+    body = client.get("/v1/analytics/opportunities", params={"repeat_days": 1}, headers=centre["reader"]).json()
+    assert body["coverage_basis"]["knowledge_coverage"] == Stated.basis
+    assert body["coverage_basis"]["policy_coverage"].endswith("the source does not state the period")
+
+
+def test_containment_and_verified_resolution_share_a_population(client: TestClient, centre: dict, app) -> None:  # type: ignore[no-untyped-def]
+    """Delivery's AI contacts: two 3 days old (window closed at repeat_days=1; one contained and resolved, one
+    escalated) and, added here, one escalated an hour ago (pending). containment_rate counts all three;
+    containment_rate_closed and the verified rate only the two closed ones, so they compare."""
+    app.state.analytics_ports = AnalyticsPorts()
+    young = contact(90, NOW - timedelta(hours=1), [("bot", "ai")], channel="chat", queue="chat-q",
+                    customer={"external_id": "Y"}, intent="delivery", outcome="escalated")  # fmt: skip
+    ingest(client, centre["keys"]["service"], [young])
+    body = client.get("/v1/analytics/opportunities", params={"repeat_days": 1}, headers=centre["reader"]).json()
+    row = next(r for r in body["rows"] if r["intent"] == "delivery")
+    assert row["ai_contacts"] == 3 and row["pending_verification"] == 1
+    assert row["containment_rate"] == round(1 / 3, 4)  # every AI contact in range
+    assert row["containment_rate_closed"] == 0.5 and row["verified_automation_rate"] == 0.5  # the closed two
 
 
 def test_topics_in_unlabelled_contacts(client: TestClient, centre: dict) -> None:

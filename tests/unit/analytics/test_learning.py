@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from cxops.domains.analytics.compute.opportunity import opportunity_map
+from cxops.domains.analytics.compute.opportunity import ADVICE_RULES, opportunity_map
 from cxops.domains.analytics.compute.topics import DAY_S, discover, emerging
 from tests.conftest import SHARED_DATA
 
@@ -119,3 +121,76 @@ def test_opportunity_advice_counts_only_verified_ai_evidence() -> None:
     assert out["recommendation"].startswith("gather evidence")
     out = opportunity_map([{**young, "pending_verification": 30}], knowledge=None, policy=None)[0]
     assert out["recommendation"].startswith("expand")
+
+
+# --- The advice decision table -----------------------------------------------------------------------------------
+
+JUDGED = {"volume": 1000, "ai_share": 0.3, "ai_contacts": 300, "pending_verification": 50}
+
+
+def _advice(row, knowledge=None, policy=None):  # type: ignore[no-untyped-def]
+    row = {"intent": "x", **row}
+    kc = None if knowledge is None else {"x": knowledge}
+    out = opportunity_map([row], knowledge=kc, policy=None if policy is None else {"x": policy})[0]
+    assert out["recommendation"] == f"{out['advice']}: {out['advice_reason']}"
+    assert ADVICE_RULES[out["advice_rule"] - 1]["advice"] == out["advice"]  # the rule it names gives that advice
+    return out
+
+
+def test_no_policy_blocks_expansion_the_update_address_case() -> None:
+    """update_address: verified 82 %, but policy coverage 0 % (opportunity 0) read "expand"."""
+    out = opportunity_map(
+        [{"intent": "update_address", **JUDGED, "verified_automation_rate": 0.82}],
+        knowledge={"update_address": 1.0},
+        policy={"update_address": 0.0},
+    )[0]
+    assert out["opportunity"] == 0.0
+    assert (out["advice"], out["advice_rule"]) == ("govern first", 6)
+    assert "no policy pack has a rule of its own for the actions proposed" in out["advice_reason"]
+    partly = _advice({**JUDGED, "verified_automation_rate": 0.82}, knowledge=1.0, policy=0.3)
+    assert partly["advice"] == "govern first" and "only 30% of the action steps" in partly["advice_reason"]
+
+
+def test_each_rule_of_the_decision_table() -> None:
+    cases = [
+        ({"volume": 12, "ai_share": 0.0, "ai_contacts": 0, "verified_automation_rate": None}, 1.0, 1.0, 1),
+        ({"volume": 400, "ai_share": 0.0, "ai_contacts": 0, "verified_automation_rate": None}, 0.2, 1.0, 2),
+        ({"volume": 400, "ai_share": 0.0, "ai_contacts": 0, "verified_automation_rate": None}, 1.0, 0.0, 2),
+        ({"volume": 400, "ai_share": 0.0, "ai_contacts": 0, "verified_automation_rate": None}, 0.9, 0.9, 3),
+        ({**JUDGED, "pending_verification": 290, "verified_automation_rate": 0.9}, 1.0, 1.0, 4),
+        ({**JUDGED, "verified_automation_rate": 0.3}, 0.1, 0.0, 5),
+        ({**JUDGED, "verified_automation_rate": 0.9}, 0.1, 0.4, 6),  # both short: policy named first
+        ({**JUDGED, "verified_automation_rate": 0.9}, 0.4, 0.5, 7),
+        ({**JUDGED, "verified_automation_rate": 0.7}, 0.5, 0.5, 8),  # thresholds are inclusive
+        ({**JUDGED, "ai_share": 0.97, "verified_automation_rate": 0.9}, 1.0, 1.0, 9),
+        ({**JUDGED, "verified_automation_rate": 0.6}, 1.0, 1.0, 9),
+    ]
+    for row, kc, pc, rule in cases:
+        out = _advice(row, knowledge=kc, policy=pc)
+        assert out["advice_rule"] == rule, (row, kc, pc, out["recommendation"])
+    assert [r["rule"] for r in ADVICE_RULES] == list(range(1, 10))
+
+
+def test_advice_reasons_quote_the_figures() -> None:
+    pull = _advice({**JUDGED, "verified_automation_rate": 0.3}, knowledge=0.1, policy=0.0)
+    assert "only 30%" in pull["advice_reason"] and "no policy pack" in pull["advice_reason"]
+    assert "knowledge search answers only 10%" in pull["advice_reason"]
+    doc = _advice({**JUDGED, "verified_automation_rate": 0.9}, knowledge=0.25, policy=1.0)
+    assert doc["advice"] == "document first" and "only 25% of its sampled customer questions" in doc["advice_reason"]
+    few = _advice({**JUDGED, "pending_verification": 290, "verified_automation_rate": 0.9})
+    assert "only 10 AI contacts have a closed repeat window (need 20)" in few["advice_reason"]
+    tiny = _advice({"volume": 12, "ai_share": 0.0, "ai_contacts": 0, "verified_automation_rate": None})
+    assert tiny["advice"] == "leave as is" and "only 12 contacts" in tiny["advice_reason"]
+
+
+def test_an_unknown_coverage_blocks_nothing_but_is_said() -> None:
+    out = _advice({**JUDGED, "verified_automation_rate": 0.9}, knowledge=0.8)
+    assert out["advice"] == "expand" and out["advice_reason"].endswith("(policy coverage not known)")
+    assert out["missing"] == ["policy_coverage"]
+
+
+def test_the_documented_table_is_the_code() -> None:
+    """docs/analytics.md lists the same rules, in the same order, with the same advice."""
+    doc = (Path(__file__).parents[3] / "docs" / "analytics.md").read_text(encoding="utf-8")
+    table = re.findall(r"^\s*\| (\d) \| .+ \| ([a-z ]+?)(?: \(.*\))? \|$", doc, flags=re.MULTILINE)
+    assert [(int(n), advice) for n, advice in table] == [(r["rule"], r["advice"]) for r in ADVICE_RULES]

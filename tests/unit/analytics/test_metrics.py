@@ -306,3 +306,30 @@ def test_window_closes_exactly_n_days_after_the_start() -> None:
     closed = window_closed(ts, Params(as_of=T0 + 7 * DAY + 1, repeat_days=7))
     assert closed.tolist() == [True, True, False]
     assert window_closed(ts, Params(as_of=T0 + DAY, repeat_days=1)).tolist() == [True, False, False]
+
+
+def test_containment_over_closed_windows_never_reads_below_verified_resolution() -> None:
+    """The audit's seat_upgrade: containment over every AI contact (82.2%) read below the verified rate over the
+    closed-window ones (83.8%) because the young AI contacts contained less. Over the same contacts it cannot."""
+    ai = {"ai_involved": True, "agent_kind": "ai", "agent": "bot"}
+    as_of = T0 + 30 * DAY
+    old = [row(i, ts=T0 + i * 60, customer=f"o{i}", **ai) for i in range(4)]  # 4 contained, verified
+    young = [row(10 + i, ts=as_of - DAY, customer=f"y{i}", handed_off=True, **ai) for i in range(4)]
+    young += [row(20, ts=as_of - DAY, customer="y9", **ai)]  # 1 of 5 young contained; all pending
+    metrics = ["containment_rate", "containment_rate_closed", "verified_automation_rate", "pending_verification"]
+    out = compute(old + young, metrics, as_of=as_of)[0]
+    assert out["containment_rate"] == round(5 / 9, 4)  # every AI contact in range, pending ones included
+    assert out["verified_automation_rate"] == 1.0 and out["pending_verification"] == 5
+    assert out["containment_rate_closed"] == 1.0  # the verified rate's population: 4 of 4
+    assert out["verified_automation_rate"] > out["containment_rate"]  # what the page compared before
+    rng = np.random.default_rng(11)
+    rows = [
+        row(100 + i, ts=T0 + int(rng.integers(0, 30 * DAY)), customer=f"c{rng.integers(0, 40)}", **ai,
+            handed_off=bool(rng.random() < 0.3), outcome=str(rng.choice(["resolved", "escalated", "abandoned"])))
+        for i in range(300)
+    ]  # fmt: skip
+    for group in compute(rows, metrics, by=("channel",), grain="day", as_of=as_of):
+        if group["verified_automation_rate"] is not None:
+            assert group["verified_automation_rate"] <= group["containment_rate_closed"]
+        else:
+            assert group["containment_rate_closed"] is None  # both wait for the same windows

@@ -13,14 +13,15 @@ from cxops.core.errors import ValidationFailed
 from cxops.domains.analytics import repository, service
 from cxops.domains.analytics.cache import FrameCache
 from cxops.domains.analytics.compute import topics as topic_compute
-from cxops.domains.analytics.compute.opportunity import opportunity_map
-from cxops.domains.analytics.ports import UNAVAILABLE, AnalyticsPorts
+from cxops.domains.analytics.compute.opportunity import ADVICE_RULES, opportunity_map
+from cxops.domains.analytics.ports import COVERAGE_BASIS, UNAVAILABLE, AnalyticsPorts
 
 OPPORTUNITY_METRICS = (
     "volume",
     "ai_share",
     "ai_contacts",
     "containment_rate",
+    "containment_rate_closed",
     "verified_automation_rate",
     "pending_verification",
     "repeat_rate",
@@ -31,6 +32,15 @@ COVERAGE_NOTE = (
     "knowledge coverage = share of a sample of the intent's customer questions that knowledge search answers; "
     "policy coverage = share of the action steps proposed in its contacts that a policy pack governs with a rule "
     "of its own. An intent without such evidence has that factor left out of its product and listed in `missing`"
+)
+POPULATION_NOTE = (
+    "containment_rate counts every AI contact in range; containment_rate_closed and verified_automation_rate count "
+    "only the AI contacts whose N-day repeat window has closed (pending_verification, the younger ones, are left "
+    "out of both), so verified <= containment_rate_closed: compare those two, not containment_rate"
+)
+ADVICE_NOTE = (
+    "advice = the first rule of `advice_rules` that holds (in order), with the rule number and a reason quoting "
+    "the figures: evidence first, then pull back, then any coverage under 50% blocks expansion"
 )
 
 
@@ -48,17 +58,22 @@ def opportunities(
     intents = [r["intent"] for r in rows]
     unavailable: dict[str, str] = {}
     coverage: dict[str, dict[str, float] | None] = {}
+    basis: dict[str, str | None] = {}
     for name in ("knowledge", "policy"):
         port = getattr(ports, name)
         if port is None:
             unavailable[f"{name}_coverage"] = UNAVAILABLE[name]
-            coverage[name] = None
+            coverage[name], basis[f"{name}_coverage"] = None, None
         else:
             coverage[name] = dict(port.coverage(session, org_id=org_id, intents=intents))
+            stated = getattr(port, "basis", None)  # optional: what the source's figure is (sample, period)
+            basis[f"{name}_coverage"] = stated if isinstance(stated, str) and stated else COVERAGE_BASIS[name]
     mapped = opportunity_map(rows, knowledge=coverage["knowledge"], policy=coverage["policy"])
     body = service.page_of(query, mapped, unavailable, horizon=service.horizon_of(frame))
     body["rows"] = mapped
-    body["notes"].append(COVERAGE_NOTE)
+    body["coverage_basis"] = basis
+    body["advice_rules"] = [dict(rule) for rule in ADVICE_RULES]
+    body["notes"].extend([POPULATION_NOTE, COVERAGE_NOTE, ADVICE_NOTE])
     return body
 
 

@@ -35,7 +35,14 @@ class VersionedScores(InteractionScores, Protocol):
 
 
 class IntentCoverage(Protocol):
-    """How well each intent is covered (knowledge articles, or action policies), as a fraction 0-1."""
+    """How well each intent is covered (knowledge articles, or action policies), as a fraction 0-1.
+
+    A source may also have a `basis` attribute (str): what its figure is, in words a reader can check against
+    the owning domain's own pages, e.g. "share of the newest 20 customer questions of the last 90 days that
+    knowledge search answers at confidence >= 0.5". The opportunity map shows it beside the figure (the figure
+    of a sample is not the figure of another sample); without it, `COVERAGE_BASIS` says that the sample size
+    and period are not known.
+    """
 
     def coverage(self, session: Session, *, org_id: uuid.UUID, intents: Sequence[str]) -> Mapping[str, float]:
         """Coverage per intent; intents the source cannot judge (no evidence) are absent, never guessed."""
@@ -62,4 +69,12 @@ UNAVAILABLE: dict[str, str] = {
     "trust": "not available: no trust-index source is bound (the trust domain provides it)",
     "knowledge": "not available: no knowledge-coverage source is bound (the knowledge domain provides it)",
     "policy": "not available: no policy-coverage source is bound (the actions domain provides it)",
+}
+
+#: What a bound coverage source's figure is when the source does not state its `basis`.
+COVERAGE_BASIS: dict[str, str] = {
+    "knowledge": "share of a sample of the intent's customer questions that knowledge search answers; the source "
+    "does not state the sample size or the period",
+    "policy": "share of the action steps proposed in the intent's contacts that a policy pack governs with a rule "
+    "of its own; the source does not state the period",
 }

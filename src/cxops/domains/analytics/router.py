@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
 from cxops.core.auth import READERS, Principal
-from cxops.core.web import DbSession, require
+from cxops.core.web import DbSession, reject_unknown_query, require
 from cxops.domains.analytics import learning, views
 from cxops.domains.analytics.cache import FrameCache
 from cxops.domains.analytics.compute.definitions import DIMENSIONS, GRAIN_MAX_DAYS, GRAINS, METRICS
@@ -25,7 +25,8 @@ from cxops.domains.analytics.ports import AnalyticsPorts
 from cxops.domains.analytics.schemas import MAX_PAGE
 from cxops.domains.analytics.service import check_range, latest_start, run_metrics
 
-router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
+# an unknown query parameter (`?days=7`, `?level=team`) is a 422 naming it, not the default answer in disguise
+router = APIRouter(prefix="/v1/analytics", tags=["analytics"], dependencies=[Depends(reject_unknown_query)])
 Reader = Annotated[Principal, Depends(require(READERS))]
 Dim = Annotated[str | None, Query(max_length=100)]
 Format = Literal["json", "csv", "parquet"]

@@ -31,7 +31,9 @@ MAX_METRICS = 30
 MAX_BY = 3
 DEFAULT_DAYS = 30
 #: Metrics whose outcome is known only once a contact's repeat window has closed.
-REPEAT_METRICS = frozenset({"fcr_rate", "repeat_rate", "verified_automation_rate", "pending_verification"})
+REPEAT_METRICS = frozenset(
+    {"fcr_rate", "repeat_rate", "containment_rate_closed", "verified_automation_rate", "pending_verification"}
+)
 WAIT_NOTE = (
     "service level and speed of answer read attributes.wait_s (seconds queued); contacts without it are left out"
 )

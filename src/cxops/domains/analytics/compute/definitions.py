@@ -80,6 +80,15 @@ METRICS: dict[str, Metric] = {
             "AI contacts that ended without a human, transfer, escalation or abandonment / AI contacts",
         ),
         _M(
+            "containment_rate_closed",
+            "contained_closed",
+            "var_den",
+            "ratio",
+            "AI contacts contained / AI contacts whose N-day window has closed by the data horizon: containment "
+            "over the population of verified_automation_rate, which therefore never exceeds it (containment_rate "
+            "counts every AI contact in range, pending ones included, so the two are not comparable)",
+        ),
+        _M(
             "verified_automation_rate",
             "var_num",
             "var_den",

@@ -157,7 +157,7 @@ def _dynamic_sums(
 ) -> dict[str, Any]:
     wanted = set(needed)
     out: dict[str, Any] = {}
-    if wanted & {"fcr_den", "fcr_num", "rep_den", "rep_num", "var_den", "var_num", "ai_pending"}:
+    if wanted & {"fcr_den", "fcr_num", "rep_den", "rep_num", "var_den", "var_num", "ai_pending", "contained_closed"}:
         window = params.repeat_days * DAY_S
         repeat = part.values("gap_s") <= window
         # Only contacts whose whole window has closed are measured, repeated or not: counting a young contact
@@ -175,6 +175,7 @@ def _dynamic_sums(
         out["var_den"] = _flag(ai & matured)
         out["var_num"] = _flag(ai & matured & (part.values("contained") == 1) & resolved & cust & ~repeat)
         out["ai_pending"] = _flag(ai & ~matured)
+        out["contained_closed"] = _flag(ai & matured & (part.values("contained") == 1))
     if "cost" in wanted:
         ai_n = part.values("ai")
         out["cost"] = part.values("human_min") * params.cost_human_minute + ai_n * params.cost_ai_interaction

@@ -81,8 +81,8 @@
       kpi("Service level", pct(k.service_level), "answered within threshold"), kpi("Abandoned", pct(k.abandon_rate)),
       kpi("First-contact resolution", pct(k.fcr_rate), "no repeat on the intent · closed windows"), kpi("Repeat contacts", pct(k.repeat_rate), "closed windows only"),
       kpi("Transfers", pct(k.transfer_rate)), kpi("Escalations", pct(k.escalation_rate)),
-      kpi("AI involved", pct(k.ai_share)), kpi("AI containment", pct(k.containment_rate), "no human needed"),
-      kpi("Verified AI resolution", pct(k.verified_automation_rate), `${fmt(k.pending_verification)} pending`),
+      kpi("AI involved", pct(k.ai_share)), kpi("AI containment", pct(k.containment_rate), "no human needed · every AI contact in range"),
+      kpi("Verified AI resolution", pct(k.verified_automation_rate), `closed windows only · ${fmt(k.pending_verification)} AI contacts pending`),
       kpi("CSAT", score(k.csat), `1-5 · ${pct(k.survey_response_rate)} responded`), kpi("Sentiment shift", num(k.sentiment_shift), "start → end"),
       kpi("Cost per contact", money(k.cost_per_contact)),
       kpi("QA score", num(k.qa_score), body.unavailable.qa_score ? "not available" : "0-100"),
@@ -126,7 +126,7 @@
     el.append(table([{ key: level, label: level[0].toUpperCase() + level.slice(1), format: nameCell },
       { key: "volume", label: "Contacts" }, { key: "aht_s", label: "AHT (s)" }, { key: "service_level", label: "Service level", format: pct },
       { key: "fcr_rate", label: "FCR", format: pct }, { key: "repeat_rate", label: "Repeat", format: pct },
-      { key: "containment_rate", label: "AI containment", format: pct }, { key: "verified_automation_rate", label: "Verified AI", format: pct },
+      { key: "containment_rate", label: "AI containment (all AI)", format: pct }, { key: "verified_automation_rate", label: "Verified AI (closed windows)", format: pct },
       { key: "csat", label: "CSAT", format: score }, { key: "trust_index", label: "Trust index", format: v => num(v) },
       { key: "cost_per_contact", label: "Cost/contact", format: money }], rows));
     if (unassigned) el.append(h("p", { class: "muted", "data-testid": "unassigned-note", text: `“${unassigned.label}”: ${unassigned.note.replace(/^\(none\) = /, "")}.` }));
@@ -138,13 +138,26 @@
     const q = rangeParams(params);
     el.append(rangeForm("ops-intents", params));
     const body = await api(`/v1/analytics/opportunities?${q}`);
+    const n = body.params.repeat_days, basis = body.coverage_basis || {};
     el.append(h("p", { class: "muted", text: "Opportunity = contacts × verified AI resolution × knowledge coverage × policy coverage (a factor without a source, or without evidence for the intent, is left out and listed under Missing)." }));
-    el.append(table([{ key: "intent", label: "Intent" }, { key: "volume", label: "Contacts" }, { key: "ai_share", label: "AI share", format: pct },
-      { key: "containment_rate", label: "Containment", format: pct }, { key: "verified_automation_rate", label: "Verified AI", format: pct },
-      { key: "repeat_rate", label: "Repeat", format: pct }, { key: "knowledge_coverage", label: "Knowledge", format: pct },
+    // Containment and verified resolution over the same AI contacts (repeat window closed), so they compare:
+    // containment over every AI contact in range (pending ones included) could read below the verified rate.
+    const advice = (v, r) => h("span", { style: "display:inline-block;min-width:16em" }, h("span", { class: "pill " + ({ expand: "ok", "pull back": "bad", "govern first": "warn", "document first": "warn", prepare: "warn" }[r.advice] || ""), text: r.advice }),
+      " ", h("span", { class: "muted", "data-testid": "advice-reason", text: `${r.advice_reason} (rule ${r.advice_rule})` }));
+    const intents = table([{ key: "intent", label: "Intent" }, { key: "volume", label: "Contacts" }, { key: "ai_share", label: "AI share", format: pct },
+      { key: "ai_contacts", label: "AI contacts" }, { key: "pending_verification", label: "AI pending" },
+      { key: "containment_rate_closed", label: "Contained (closed)", format: pct }, { key: "verified_automation_rate", label: "Verified AI (closed)", format: pct },
+      { key: "repeat_rate", label: "Repeat", format: pct }, { key: "knowledge_coverage", label: "Knowledge (sample)", format: pct },
       { key: "policy_coverage", label: "Policy", format: pct }, { key: "opportunity", label: "Opportunity" },
       { key: "missing", label: "Missing", format: v => (v && v.length ? v.map(m => m.replace("_coverage", "")).join(", ") : "–") },
-      { key: "recommendation", label: "Advice", format: v => h("span", { class: "pill " + (v.startsWith("expand") ? "ok" : v.startsWith("pull") ? "bad" : ""), text: v }) }], body.rows));
+      { key: "recommendation", label: "Advice", format: advice }], body.rows);
+    el.append(intents);
+    el.append(h("ul", { class: "muted", "data-testid": "column-notes", "aria-label": "Column notes" },
+      h("li", { text: `Contained (closed) and Verified AI (closed): the AI contacts whose ${n}-day repeat window has closed; AI pending (younger) are left out of both, so verified ≤ contained. The overview's “AI containment” counts every AI contact in range.` }),
+      h("li", { "data-testid": "knowledge-basis", text: `Knowledge (sample): ${basis.knowledge_coverage || "no knowledge source bound"}. Knowledge → Health checks a smaller sample with its own rule, so its figures for an intent can differ.` }),
+      h("li", { text: `Policy: ${basis.policy_coverage || "no policy source bound"}.` })));
+    if (body.advice_rules) el.append(h("details", { class: "card", "data-testid": "advice-rules" }, h("summary", { text: "How the advice is decided (first rule that holds)" }),
+      h("ol", {}, body.advice_rules.map(r => h("li", { text: `${r.advice}: ${r.when}` })))));
     const top = body.rows.filter(r => r.opportunity !== null).slice(0, 12);
     el.append(chart.bar({ title: "Automation opportunity by intent", labels: top.map(r => r.intent), series: [{ name: "opportunity", values: top.map(r => r.opportunity) }] }));
     el.append(exportLinks("/v1/analytics/opportunities", q), notes(body));
