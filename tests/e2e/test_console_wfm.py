@@ -85,20 +85,38 @@ def test_workforce_forms_take_fractions_and_name_their_fields_in_errors(page, li
     # fractions are valid input in every number field (step="any"), not just whole steps from the default
     for name in ("service_level", "shrinkage", "threshold_s"):
         assert page.locator(f"input[name={name}]").get_attribute("step") == "any"
-    page.get_by_label("Service level (0-1)").fill("0.9")
-    page.get_by_label("Shrinkage (0-1)").fill("1")
-    with page.expect_response("**/v1/wfm/staffing") as posted:
-        page.get_by_role("button", name="Staff").click()
-    assert posted.value.status == 422
-    # the API's "targets.shrinkage" error is shown under the form's label, next to its field
+        assert page.locator(f"input[name={name}]").get_attribute("aria-required") == (
+            "true" if name == "shrinkage" else None
+        )
+    # the form checks the server's bounds before sending: shrinkage below 1, a threshold above 0 s
+    sent_bodies: list[str] = []
+    page.on(
+        "request",
+        lambda r: sent_bodies.append(r.url) if r.url.endswith("/v1/wfm/staffing") and r.method == "POST" else None,
+    )
+    page.get_by_label("Service level, all queues").fill("1")
+    page.get_by_label("Answered within (s), all queues").fill("0")
+    page.get_by_label("Shrinkage (0 to below 1)").fill("1")
+    page.get_by_role("button", name="Staff").click()
     errors = page.get_by_test_id("form-errors")
-    errors.get_by_text("Shrinkage (0-1): must be less than 1").wait_for()
-    assert page.locator("input[name=shrinkage]").get_attribute("aria-invalid") == "true"
-    assert "targets." not in errors.inner_text()
-    page.get_by_label("Shrinkage (0-1)").fill("0.25")
+    errors.get_by_text("Shrinkage (0 to below 1): must be less than 1").wait_for()
+    assert "must be less than 1" in errors.get_by_text("Service level, all queues").inner_text()
+    assert "answered within 0 s is meaningless" in errors.get_by_text("Answered within (s), all queues").inner_text()
+    for name in ("service_level", "threshold_s", "shrinkage"):
+        assert page.locator(f"input[name={name}]").get_attribute("aria-invalid") == "true"
+    assert "targets." not in errors.inner_text() and sent_bodies == []
+    # blank targets: each queue is staffed to its own (only what is given is sent)
+    page.get_by_label("Service level, all queues").fill("0.9")
+    page.get_by_label("Answered within (s), all queues").fill("")
+    page.get_by_label("Shrinkage (0 to below 1)").fill("0.25")
     with page.expect_request("**/v1/wfm/staffing") as sent:
         page.get_by_role("button", name="Staff").click()
-    assert sent.value.post_data_json["targets"] == {"service_level": 0.9, "threshold_s": 20, "shrinkage": 0.25}
+    assert sent.value.post_data_json["targets"] == {"service_level": 0.9, "shrinkage": 0.25}
+    # the plan says per queue which target it used and where from
+    page.get_by_test_id("series-notes").wait_for()
+    page.get_by_text("Targets and notes per queue").click()
+    notes = page.get_by_test_id("series-notes").inner_text()
+    assert "target 90% answered within 20 s, from the request (targets.service_level) (service level)" in notes, notes
 
     page.goto(f"{base}/#/wfm-staffing?id={planned['plan']}")
     page.get_by_label("Volume factor (1.2 = +20%)").fill("1.15")
@@ -108,6 +126,9 @@ def test_workforce_forms_take_fractions_and_name_their_fields_in_errors(page, li
         "input[name=shrinkage] >> xpath=../following-sibling::span[contains(@class,'field-error')]"
     )
     assert field_error.inner_text() == "must be a number"
+    page.get_by_label("Shrinkage override (blank = plan's)").fill("1")
+    page.get_by_role("button", name="Run scenario").click()
+    assert field_error.inner_text() == "must be less than 1"
     page.get_by_label("Shrinkage override (blank = plan's)").fill("0.35")
     page.get_by_label("Extra automation (0.10 = +10 points)").fill("0.1")
     page.get_by_role("button", name="Run scenario").click()

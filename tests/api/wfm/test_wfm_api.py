@@ -87,10 +87,32 @@ def test_bad_inputs_are_specific_errors(client: TestClient, planner: dict) -> No
     r = client.post("/v1/wfm/forecasts", json={"source": "csv"}, headers=planner)
     assert r.status_code == 422 and r.json()["error"]["field"] == "csv"
     run = _forecast(client, planner)
-    impossible = {"service_level": 1.0, "threshold_s": 0}
+    impossible = {"service_level": 1.0, "threshold_s": 20}
     body = {"forecast_run_id": run["id"], "aht_s": 200, "apply_automation": False, "targets": impossible}
     r = client.post("/v1/wfm/staffing", json=body, headers=planner)
-    assert r.status_code == 422 and "service level 100% within 0 s is impossible" in r.json()["error"]["message"]
+    assert r.status_code == 422 and "service level 100% within 20 s is impossible" in r.json()["error"]["message"]
+    assert r.json()["error"]["field"] == "targets.service_level"
+    # a threshold of 0 s is meaningless: refused on the field that says it, for every queue or for one
+    for targets, field in (
+        ({"targets": {"threshold_s": 0}}, "targets.threshold_s"),
+        ({"queue_targets": {"q1": {"threshold_s": 0}}}, "queue_targets.q1.threshold_s"),
+    ):
+        r = client.post("/v1/wfm/staffing", json={"forecast_run_id": run["id"], **targets}, headers=planner)
+        assert r.status_code == 422 and r.json()["error"]["field"] == field, r.text
+        assert "answered within 0 s is meaningless" in r.json()["error"]["message"]
+    r = client.post(
+        "/v1/wfm/staffing",
+        json={"forecast_run_id": run["id"], "queue_targets": {"q1": {"service_level": 1.0}}},
+        headers=planner,
+    )
+    assert r.status_code == 422 and r.json()["error"]["field"] == "queue_targets.q1.service_level", r.text
+    r = client.post(
+        "/v1/wfm/staffing",
+        json={"forecast_run_id": run["id"], "queue_targets": {"nope": {"service_level": 0.9}}},
+        headers=planner,
+    )
+    assert r.status_code == 422 and r.json()["error"]["field"] == "queue_targets.nope", r.text
+    assert "does not forecast" in r.json()["error"]["message"] and "q1" in r.json()["error"]["message"]
     r = client.post("/v1/wfm/staffing", json={"forecast_run_id": run["id"], "model": "erlang_a"}, headers=planner)
     assert r.status_code == 422 and r.json()["error"]["field"] == "patience_s"
     r = client.post(
@@ -201,3 +223,66 @@ def test_staffing_can_take_handle_time_from_an_aht_forecast(client: TestClient, 
     short = _forecast(client, planner, csv=csv, metric="aht", horizon=10)
     r = client.post("/v1/wfm/staffing", json=body | {"aht_run_id": short["id"]}, headers=planner)
     assert r.status_code == 422 and "90 interval(s) missing" in r.json()["error"]["message"]
+
+
+def _queue(client: TestClient, org_keys: dict, code: str, channel: str, pct: float, threshold_s: float) -> None:
+    body = {"code": code, "name": code, "channel": channel, "sl_target_pct": pct, "sl_threshold_s": threshold_s}
+    r = client.post("/v1/queues", json=body, headers=auth(org_keys["admin"]))
+    assert r.status_code == 201, r.text
+
+
+def test_each_queue_is_staffed_to_its_own_target(client: TestClient, planner: dict, org_keys: dict) -> None:
+    """A voice queue at 85% in 20 s and an e-mail queue at 90% in 24 h (directory), a series without a queue (the
+    default), then the request's overrides for all and for one; the e-mail queue is staffed to its workload."""
+    _queue(client, org_keys, "voice-x", "voice", 85, 20)
+    _queue(client, org_keys, "email-x", "email", 90, 86_400)
+    csv = _csv(series=("voice-x", "email-x", "other"))
+    run = _forecast(client, planner, csv=csv, horizon=200)
+    base = {"forecast_run_id": run["id"], "aht_s": 400, "apply_automation": False}
+    r = client.post("/v1/wfm/staffing", json=base, headers=planner)
+    assert r.status_code == 201, r.text
+    summary = r.json()["summary"]
+    voice, email, other = summary["voice-x"], summary["email-x"], summary["other"]
+    assert voice["targets"] | {"source": None} == {
+        "service_level": 0.85, "threshold_s": 20, "asa_s": None, "source": None, "method": "erlang_c"
+    }  # fmt: skip
+    assert voice["targets"]["source"] == {"service_level": "directory", "threshold_s": "directory"}
+    assert voice["notes"][0].startswith("target 85% answered within 20 s, from the directory queue 'voice-x'")
+    assert other["targets"]["source"] == {"service_level": "default", "threshold_s": "default"}
+    assert "target 80% answered within 20 s, from the default" in other["notes"][0]
+    assert email["targets"]["method"] == "deferred" and email["targets"]["threshold_s"] == 86_400
+    assert email["notes"][0].startswith("target 90% answered within 24 h, from the directory queue 'email-x'")
+    assert any(n.startswith("deferred work: a 24 h threshold") for n in email["notes"])
+    assert email["answered_within_threshold"] >= 0.9
+    # Deferred: about the workload / (max occupancy x (1 - shrinkage)) in agent-hours, not an agent per interval.
+    work_h = email["human_contacts"] * 400 / 3600
+    assert work_h / (0.85 * 0.7) <= email["agent_hours"] <= 1.1 * work_h / (0.85 * 0.7) + 1
+    per_interval = client.post(
+        "/v1/wfm/staffing", json=base | {"targets": {"threshold_s": 20, "service_level": 0.9}}, headers=planner
+    ).json()["summary"]["email-x"]
+    assert per_interval["targets"]["method"] == "erlang_c"
+    assert per_interval["targets"]["source"] == {
+        "service_level": "targets.service_level",
+        "threshold_s": "targets.threshold_s",
+    }
+    assert email["peak_agents"] < per_interval["peak_agents"] and email["agent_hours"] < per_interval["agent_hours"]
+    # One queue overridden, the rest from the directory.
+    mixed = client.post(
+        "/v1/wfm/staffing",
+        json=base | {"queue_targets": {"voice-x": {"service_level": 0.95}}},
+        headers=planner,
+    )
+    assert mixed.status_code == 201, mixed.text
+    plan = mixed.json()
+    assert plan["summary"]["voice-x"]["targets"]["source"] == {
+        "service_level": "queue_targets.voice-x.service_level", "threshold_s": "directory"
+    }  # fmt: skip
+    assert "(service level) and the directory queue 'voice-x' (threshold)" in plan["summary"]["voice-x"]["notes"][0]
+    assert plan["summary"]["voice-x"]["agent_hours"] > voice["agent_hours"]
+    assert plan["summary"]["email-x"]["targets"]["method"] == "deferred"
+    # The what-if staffs each series as the plan did: no change, no delta.
+    same = client.post(f"/v1/wfm/staffing/{plan['id']}/what-if", json={"volume_factor": 1.0}, headers=planner)
+    assert same.status_code == 200, same.text
+    assert all(v["agent_hours_delta"] == 0 for v in same.json()["series"].values())
+    more = client.post(f"/v1/wfm/staffing/{plan['id']}/what-if", json={"volume_factor": 1.5}, headers=planner).json()
+    assert more["series"]["email-x"]["agent_hours_delta"] > 0

@@ -17,6 +17,7 @@ from cxops.core import keys
 from cxops.core.config import Settings
 from cxops.core.db import unit_of_work
 from cxops.domains.assist.doc_models import AssistDocumentation
+from cxops.domains.directory.public import Queue
 from cxops.domains.interactions.public import Interaction
 from cxops.domains.pilots.models import Pilot, PilotLook
 from cxops.domains.qa import insight
@@ -154,6 +155,17 @@ def _check_wfm(s: Session, org_id: uuid.UUID) -> None:
     [plan] = s.scalars(select(StaffingPlan).where(StaffingPlan.org_id == org_id))
     assert plan.forecast_run_id == runs["volume"].id and plan.params["targets"]["shrinkage"] == 0.3
     assert plan.params["aht_run_id"] == (str(runs["aht"].id) if "aht" in runs else None)
+    # Each voice queue is staffed to its own directory target; each series says which it used and where from.
+    queues = {q.code: q for q in s.scalars(select(Queue).where(Queue.org_id == org_id))}
+    for sid in wfm.VOICE_QUEUES:
+        used, queue = plan.summary[sid]["targets"], queues[sid]
+        assert (used["service_level"], used["threshold_s"], used["method"]) == (
+            queue.sl_target_pct / 100,
+            queue.sl_threshold_s,
+            "erlang_c",
+        )
+        assert used["source"] == {"service_level": "directory", "threshold_s": "directory"}
+        assert f"from the directory queue '{sid}'" in plan.summary[sid]["notes"][0]
     intervals = list(s.scalars(select(StaffingInterval).where(StaffingInterval.plan_id == plan.id)))
     assert len(intervals) == len(points) and all(60 < i.aht_s < 1800 for i in intervals)
     assert max(i.scheduled_agents for i in intervals) >= 1 and min(i.raw_agents for i in intervals) >= 0

@@ -47,9 +47,11 @@ def test_forecast_staff_schedule_commands(
         n = len(s.scalars(select(ForecastPoint).where(ForecastPoint.run_id == uuid.UUID(run["forecast_run_id"]))).all())
     assert n == 100
     out = runner.invoke(
-        app, ["wfm", "staff", "--run", run["forecast_run_id"], "--aht-s", "240", "--sl", "1.0", "--threshold-s", "0"]
+        app, ["wfm", "staff", "--run", run["forecast_run_id"], "--aht-s", "240", "--sl", "1.0", "--threshold-s", "20"]
     )
     assert out.exit_code == 2 and "impossible" in out.output
+    out = runner.invoke(app, ["wfm", "staff", "--run", run["forecast_run_id"], "--threshold-s", "0"])
+    assert out.exit_code == 2 and "answered within 0 s is meaningless" in out.output
     out = runner.invoke(app, ["wfm", "staff", "--run", run["forecast_run_id"], "--aht-s", "240"])
     assert out.exit_code == 0, out.output
     plan = json.loads(out.stdout)

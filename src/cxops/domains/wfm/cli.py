@@ -72,8 +72,8 @@ def forecast_cmd(
 @app.command("staff")
 def staff_cmd(
     run_id: uuid.UUID = typer.Option(..., "--run", help="forecast run id (volume)"),
-    service_level: float = typer.Option(0.8, "--sl"),
-    threshold_s: float = typer.Option(20, "--threshold-s"),
+    service_level: float | None = typer.Option(None, "--sl", help="for every queue; default: each queue's target"),
+    threshold_s: float | None = typer.Option(None, "--threshold-s", help="for every queue; default: each queue's"),
     max_occupancy: float = typer.Option(0.85, "--max-occupancy"),
     shrinkage: float = typer.Option(0.3, "--shrinkage"),
     aht_s: float | None = typer.Option(None, "--aht-s", help="default: human AHT from interactions"),

@@ -18,6 +18,7 @@ from cxops.domains.wfm.compute import intraday
 from cxops.domains.wfm.compute.demand import IntentDemand
 from cxops.domains.wfm.compute.rosters import schedule_week
 from cxops.domains.wfm.compute.schedule import AgentGroup, ShiftRules
+from cxops.domains.wfm.compute.staffing import Targets, is_deferred
 from cxops.domains.wfm.models import ForecastRun, Schedule, Shift, StaffingPlan
 
 
@@ -194,7 +195,6 @@ def what_if(session: Session, *, org_id: uuid.UUID, plan_id: uuid.UUID, data: sc
     plan = get_scoped(session, StaffingPlan, org_id, plan_id, "staffing plan")
     params = schemas.StaffingCreate.model_validate(plan.params)
     freq = session.get(ForecastRun, plan.forecast_run_id).freq_min  # type: ignore[union-attr]
-    targets = service._targets(params.targets)
     scenario = intraday.WhatIf(data.volume_factor, data.automation_delta or None, data.shrinkage, data.aht_factor)
     out: dict[str, Any] = {}
     by_series: dict[str, list[Any]] = {}
@@ -204,7 +204,9 @@ def what_if(session: Session, *, org_id: uuid.UUID, plan_id: uuid.UUID, data: sc
     automation = service.intents_by_queue(
         session, org_id=org_id, queues=series, days=params.automation_days, verify_days=params.verify_days
     )
+    directory = repository.queue_targets(session, org_id, series)
     for sid in series:
+        targets, deferred = _plan_targets(plan, params, sid, directory, freq * 60.0)
         mine = by_series[sid]
         intents, notes = automation[sid]
         if not intents:
@@ -218,6 +220,8 @@ def what_if(session: Session, *, org_id: uuid.UUID, plan_id: uuid.UUID, data: sc
             targets,
             freq * 60.0,
             intraday.WhatIf(scenario.volume_factor, delta, scenario.shrinkage, scenario.aht_factor),
+            deferred=deferred,
+            starts_s=service.starts_s([r.ts for r in mine]),
         )
         out[sid] = {
             "agent_hours_delta": res["agent_hours_delta"],
@@ -233,3 +237,22 @@ def what_if(session: Session, *, org_id: uuid.UUID, plan_id: uuid.UUID, data: sc
             f"no queue of the plan has intent(s) {sorted(data.automation_delta)}", field="automation_delta"
         )
     return {"plan_id": str(plan.id), "scenario": data.model_dump(), "series": out}
+
+
+def _plan_targets(
+    plan: StaffingPlan,
+    params: schemas.StaffingCreate,
+    sid: str,
+    directory: dict[str, tuple[float, float, bool]],
+    interval_s: float,
+) -> tuple[Targets, bool]:
+    """The target the plan staffed `sid` to (its summary says; a plan older than per-queue targets is resolved
+    from its parameters) and whether it was staffed as deferred work."""
+    stored = (plan.summary.get(sid) or {}).get("targets")
+    resolved = stored if stored is not None else service.series_targets(params, sid, directory)
+    t = params.targets
+    targets = Targets(
+        resolved["service_level"], resolved["threshold_s"], t.max_occupancy, resolved["asa_s"], t.shrinkage
+    )
+    method = resolved.get("method")
+    return targets, (method == "deferred") if method is not None else is_deferred(targets.threshold_s, interval_s)

@@ -98,4 +98,14 @@ def state_events(
     return [(c, s, t) for c, s, t in session.execute(stmt)]
 
 
+def queue_targets(session: Session, org_id: uuid.UUID, codes: list[str]) -> dict[str, tuple[float, float, bool]]:
+    """(service-level target %, threshold seconds, auto-created) of the organisation's directory queues by code."""
+    if not codes:
+        return {}
+    stmt = select(Queue.code, Queue.sl_target_pct, Queue.sl_threshold_s, Queue.auto_created).where(
+        Queue.org_id == org_id, Queue.code.in_(codes)
+    )
+    return {code: (float(pct), float(thr), bool(auto)) for code, pct, thr, auto in session.execute(stmt)}
+
+
 __all__ = ["ForecastRun", "Schedule", "StaffingPlan", "bulk_insert", "contacts", "list_runs"]

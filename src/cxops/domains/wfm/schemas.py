@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 
 class _In(BaseModel):
@@ -65,23 +65,62 @@ class ForecastDetail(ForecastRunRead):
     actuals: list[dict[str, Any]]
 
 
-class TargetsIn(_In):
-    """Service targets. Impossible ones (100% within 0 s, ASA 0 s) are refused with the reason."""
+#: The longest service-level threshold a target may name (the directory's queues allow as much).
+MAX_THRESHOLD_S = 86_400.0
 
-    service_level: float = Field(default=0.8, ge=0, le=1)
-    threshold_s: float = Field(default=20, ge=0, le=86_400)
+
+def _threshold(value: float | None) -> float | None:
+    if value is not None and value <= 0:
+        raise ValueError(
+            f"answered within {value:g} s is meaningless: a service level counts the contacts answered within a "
+            "positive time; give at least 1 second (e.g. 20 for calls, 86400 for e-mail)"
+        )
+    return value
+
+
+Threshold = Annotated[float | None, AfterValidator(_threshold)]
+
+
+class QueueTargetsIn(_In):
+    """One queue's service target, over the request's `targets` and the directory's; empty fields fall through."""
+
+    service_level: float | None = Field(default=None, ge=0, le=1, description="share answered within threshold_s")
+    threshold_s: Threshold = Field(default=None, le=MAX_THRESHOLD_S, description="seconds, > 0")
+    asa_s: float | None = Field(default=None, ge=0, le=86_400)
+
+
+class TargetsIn(_In):
+    """Service targets. Impossible ones (100% within any time, ASA 0 s) are refused with the reason.
+
+    `service_level` and `threshold_s` apply to every queue when given; left out, each queue is staffed to its own
+    directory target (80% within 20 s for a series without a directory queue).
+    """
+
+    service_level: float | None = Field(
+        default=None, ge=0, le=1, description="for every queue; default: each queue's directory target"
+    )
+    threshold_s: Threshold = Field(
+        default=None, le=MAX_THRESHOLD_S, description="seconds, > 0, for every queue; default: each queue's"
+    )
     max_occupancy: float = Field(default=0.85, gt=0, le=1)
     asa_s: float | None = Field(default=None, ge=0, le=86_400)
     shrinkage: float = Field(default=0.3, ge=0, lt=1)
 
 
 class StaffingCreate(_In):
-    """Agents per interval for a volume forecast, after AI automation of each intent."""
+    """Agents per interval for a volume forecast, after AI automation of each intent.
+
+    Each series is staffed to, field by field: `queue_targets[series]`, then `targets`, then its directory queue's
+    target, then 80% within 20 s; the plan's summary says which target each series used and where it came from.
+    """
 
     forecast_run_id: uuid.UUID
     aht_s: float | None = Field(default=None, gt=0, le=86_400, description="default: human AHT from interactions")
     aht_run_id: uuid.UUID | None = Field(default=None, description="a handle-time forecast run to use per interval")
     targets: TargetsIn = Field(default_factory=TargetsIn)
+    queue_targets: dict[str, QueueTargetsIn] = Field(
+        default_factory=dict, max_length=200, description="series (queue code) -> its own target, over `targets`"
+    )
     model: Literal["erlang_c", "erlang_a"] = "erlang_c"
     patience_s: float | None = Field(default=None, gt=0, le=86_400)
     apply_automation: bool = True

@@ -16,7 +16,15 @@ from cxops.core.repository import get_scoped
 from cxops.domains.wfm import history, repository, schemas
 from cxops.domains.wfm.compute.demand import IntentDemand, automation_shares, human_workload
 from cxops.domains.wfm.compute.forecast_select import AutoForecaster
-from cxops.domains.wfm.compute.staffing import Targets, staff_erlang_a, staff_erlang_c, with_shrinkage
+from cxops.domains.wfm.compute.staffing import (
+    StaffingTargetError,
+    Targets,
+    is_deferred,
+    staff_deferred,
+    staff_erlang_a,
+    staff_erlang_c,
+    with_shrinkage,
+)
 from cxops.domains.wfm.models import ForecastPoint, ForecastRun, StaffingInterval, StaffingPlan
 
 DEFAULT_AHT_S = 300.0
@@ -132,38 +140,161 @@ def intents_by_queue(
     return out
 
 
-def _targets(t: schemas.TargetsIn) -> Targets:
-    return Targets(t.service_level, t.threshold_s, t.max_occupancy, t.asa_s, t.shrinkage)
+#: The target of a series with no directory queue and none in the request.
+DEFAULT_SERVICE_LEVEL = 0.8
+DEFAULT_THRESHOLD_S = 20.0
 
 
-def _staff(data: schemas.StaffingCreate, calls: np.ndarray, aht: np.ndarray, interval_s: float) -> np.ndarray:
-    targets = _targets(data.targets)
+def _hms(seconds: float) -> str:
+    """20 s, 5 min, 24 h: a threshold as people say it."""
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{seconds / 3600:g} h"
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"
+
+
+def series_targets(
+    data: schemas.StaffingCreate, sid: str, directory: dict[str, tuple[float, float, bool]]
+) -> dict[str, Any]:
+    """The target one series is staffed to, field by field, and where each part came from.
+
+    Order: `queue_targets[sid]`, then `targets` (every queue), then the directory queue `sid`, then 80% within
+    20 s. A directory target no staffing can use (100%, or a threshold of 0 s) is skipped with a note.
+    """
+    own = data.queue_targets.get(sid)
+    notes: list[str] = []
+    found = directory.get(sid)
+    queue_sl: float | None = None
+    queue_t: float | None = None
+    if found is not None:
+        pct, thr, auto = found
+        if 0 <= pct < 100 and thr > 0:
+            queue_sl, queue_t = pct / 100, thr
+            if auto:
+                notes.append(
+                    f"queue {sid!r} was created by ingestion with the default target; set its own in the directory"
+                )
+        else:
+            notes.append(
+                f"the directory target of queue {sid!r} ({pct:g}% within {thr:g} s) cannot be staffed to: ignored"
+            )
+    out: dict[str, Any] = {"source": {}}
+    for name, queue_value, default in (
+        ("service_level", queue_sl, DEFAULT_SERVICE_LEVEL),
+        ("threshold_s", queue_t, DEFAULT_THRESHOLD_S),
+        ("asa_s", None, None),
+    ):
+        for value, source in (
+            (getattr(own, name) if own is not None else None, f"queue_targets.{sid}.{name}"),
+            (getattr(data.targets, name), f"targets.{name}"),
+            (queue_value, "directory"),
+            (default, "default"),
+        ):
+            if value is not None:
+                out[name], out["source"][name] = value, source
+                break
+        else:
+            out[name] = None
+    out["notes"] = notes
+    return out
+
+
+def _describe(sid: str, t: dict[str, Any], method: str) -> str:
+    """Which target a series used and where it came from, for its notes."""
+    where = {
+        "directory": f"the directory queue {sid!r}",
+        "default": f"the default (no directory queue {sid!r} and none in the request)",
+    }
+    src = t["source"]
+    origin = [where.get(src[k], f"the request ({src[k]})") for k in ("service_level", "threshold_s")]
+    said = origin[0] if origin[0] == origin[1] else f"{origin[0]} (service level) and {origin[1]} (threshold)"
+    text = f"target {t['service_level']:.0%} answered within {_hms(t['threshold_s'])}, from {said}"
+    if t["asa_s"] is not None:
+        text += f"; average speed of answer at most {t['asa_s']:g} s ({src['asa_s']})"
+    return text + f"; staffed with {METHODS[method]}"
+
+
+METHODS = {
+    "erlang_c": "Erlang C per interval",
+    "erlang_a": "Erlang A per interval (with abandonment)",
+    "deferred": "the deferred-work model (workload spread over the threshold, checked by a FIFO backlog)",
+}
+
+
+def _as_targets(data: schemas.StaffingCreate, t: dict[str, Any]) -> Targets:
+    return Targets(t["service_level"], t["threshold_s"], data.targets.max_occupancy, t["asa_s"], data.targets.shrinkage)
+
+
+def _check_targets(targets: Targets, source: dict[str, str]) -> None:
+    """`Targets.check`, with the error naming the request field the bad value came from."""
+    try:
+        targets.check()
+    except StaffingTargetError as exc:
+        field = source.get(exc.field or "", f"targets.{exc.field}")
+        raise ValidationFailed(exc.message, field=field) from None
+
+
+def starts_s(stamps: list[datetime]) -> np.ndarray:
+    """Interval starts in seconds from the first (a series with closed hours has gaps)."""
+    if not stamps:
+        return np.zeros(0)
+    return np.array([(ts - stamps[0]).total_seconds() for ts in stamps])
+
+
+def _staff(
+    data: schemas.StaffingCreate,
+    targets: Targets,
+    calls: np.ndarray,
+    aht: np.ndarray,
+    interval_s: float,
+    stamps: list[datetime],
+) -> tuple[str, np.ndarray, np.ndarray, float | None]:
+    """(method, raw agents, scheduled agents, share answered within the threshold for deferred work)."""
+    if is_deferred(targets.threshold_s, interval_s):
+        res = staff_deferred(calls, aht, interval_s, targets, starts_s(stamps))
+        return "deferred", res.raw, res.scheduled, res.answered_within
     if data.model == "erlang_a":
         if data.patience_s is None:
             raise ValidationFailed("model 'erlang_a' needs patience_s (mean caller patience)", field="patience_s")
-        return staff_erlang_a(calls, aht, interval_s, data.patience_s, targets)
-    return staff_erlang_c(calls, aht, interval_s, targets)
+        raw = staff_erlang_a(calls, aht, interval_s, data.patience_s, targets)
+        return "erlang_a", raw, with_shrinkage(raw, targets.shrinkage), None
+    raw = staff_erlang_c(calls, aht, interval_s, targets)
+    return "erlang_c", raw, with_shrinkage(raw, targets.shrinkage), None
 
 
 def create_staffing(session: Session, *, org_id: uuid.UUID, data: schemas.StaffingCreate) -> StaffingPlan:
-    """Human workload after automation per interval, and the agents it needs under the targets."""
+    """Human workload after automation per interval, and the agents it needs under each series' target."""
     run = get_scoped(session, ForecastRun, org_id, data.forecast_run_id, "forecast run")
     if run.metric != "volume":
         raise ValidationFailed(
             f"forecast run {run.id} forecasts {run.metric}; staffing needs a volume forecast", field="forecast_run_id"
         )
-    _targets(data.targets).check()
+    if data.model == "erlang_a" and data.patience_s is None:
+        raise ValidationFailed("model 'erlang_a' needs patience_s (mean caller patience)", field="patience_s")
     points = repository.forecast_points(session, run.id)
+    by_series: dict[str, list[ForecastPoint]] = {}
+    for p in points:
+        by_series.setdefault(p.series_id, []).append(p)
+    series = sorted(by_series)
+    unknown = sorted(set(data.queue_targets) - set(series))
+    if unknown:
+        raise ValidationFailed(
+            f"queue_targets names {unknown[0]!r}, which forecast run {run.id} does not forecast "
+            f"(its series: {', '.join(series) or 'none'})",
+            field=f"queue_targets.{unknown[0]}",
+        )
+    directory = repository.queue_targets(session, org_id, series)
+    interval_s = run.freq_min * 60.0
+    resolved = {sid: series_targets(data, sid, directory) for sid in series}
+    for t in resolved.values():
+        _check_targets(_as_targets(data, t), t["source"])
     plan = StaffingPlan(org_id=org_id, forecast_run_id=run.id, params=data.model_dump(mode="json"), summary={})
     session.add(plan)
     session.flush()
     summary: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
     aht_points = _aht_points(session, org_id=org_id, data=data, run=run)
-    by_series: dict[str, list[ForecastPoint]] = {}
-    for p in points:
-        by_series.setdefault(p.series_id, []).append(p)
-    series = sorted(by_series)
     automation = (
         intents_by_queue(session, org_id=org_id, queues=series, days=data.automation_days, verify_days=data.verify_days)
         if data.apply_automation
@@ -176,14 +307,20 @@ def create_staffing(session: Session, *, org_id: uuid.UUID, data: schemas.Staffi
         if aht_points is not None:
             aht = _aht_from_run(aht_points, sid, [p.ts for p in mine])
             info["notes"].append(f"handle time per interval from forecast run {data.aht_run_id}")
-        raw = _staff(data, calls, aht, run.freq_min * 60.0)
-        sched = with_shrinkage(raw, data.targets.shrinkage)
+        t = resolved[sid]
+        method, raw, sched, within = _staff(data, _as_targets(data, t), calls, aht, interval_s, [p.ts for p in mine])
+        info["notes"] = [_describe(sid, t, method), *t["notes"], *info["notes"]]
+        if method == "deferred":
+            info["notes"].append(_deferred_note(t, within, calls, aht, sched, interval_s, data.targets.shrinkage))
         summary[sid] = info | {
             "agent_hours": float(sched.sum() * run.freq_min / 60),
             "peak_agents": int(sched.max(initial=0)),
             "contacts": float(totals.sum()),
             "human_contacts": float(calls.sum()),
+            "targets": {k: t[k] for k in ("service_level", "threshold_s", "asa_s", "source")} | {"method": method},
         }
+        if within is not None:
+            summary[sid]["answered_within_threshold"] = round(within, 4)
         rows += [
             {
                 "plan_id": plan.id,
@@ -201,6 +338,26 @@ def create_staffing(session: Session, *, org_id: uuid.UUID, data: schemas.Staffi
     repository.bulk_insert(session, StaffingInterval, rows)
     plan.summary = summary
     return plan
+
+
+def _deferred_note(
+    t: dict[str, Any],
+    within: float | None,
+    calls: np.ndarray,
+    aht: np.ndarray,
+    sched: np.ndarray,
+    interval_s: float,
+    shrinkage: float,
+) -> str:
+    work_h = float((calls * aht).sum() / 3600)
+    agent_h = float(sched.sum() * interval_s / 3600)
+    return (
+        f"deferred work: a {_hms(t['threshold_s'])} threshold spans whole {interval_s / 60:g}-minute intervals, so "
+        f"contacts may wait for later ones and per-interval Erlang C would put an agent in every interval; the "
+        f"{work_h:,.0f} h of workload is spread over the threshold instead ({agent_h:,.0f} "
+        f"agent-hours after max occupancy and {shrinkage:.0%} shrinkage), answering about {within or 0:.1%} within "
+        f"{_hms(t['threshold_s'])} by a FIFO backlog estimate"
+    )
 
 
 def _aht_points(

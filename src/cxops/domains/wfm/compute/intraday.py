@@ -18,7 +18,7 @@ import numpy as np
 
 from cxops.core.errors import ValidationFailed
 from cxops.domains.wfm.compute.demand import IntentDemand, apply_automation_delta, human_workload
-from cxops.domains.wfm.compute.staffing import Targets, staff_erlang_c, with_shrinkage
+from cxops.domains.wfm.compute.staffing import Targets, staff_deferred, staff_erlang_c, with_shrinkage
 
 WORK_STATES = frozenset({"available", "on_contact", "after_contact_work"})
 BREAK_STATES = frozenset({"break"})
@@ -122,9 +122,18 @@ class WhatIf:
     aht_factor: float = 1.0
 
 
-def what_if(total_contacts: np.ndarray, intents: list[IntentDemand], targets: Targets, interval_s: float,
-            scenario: WhatIf) -> dict[str, Any]:  # fmt: skip
-    """Base and scenario human contacts and scheduled agents per interval (Erlang C, vectorised)."""
+def what_if(
+    total_contacts: np.ndarray,
+    intents: list[IntentDemand],
+    targets: Targets,
+    interval_s: float,
+    scenario: WhatIf,
+    *,
+    deferred: bool = False,
+    starts_s: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """Base and scenario human contacts and scheduled agents per interval (Erlang C, vectorised; `staff_deferred`
+    for deferred work, as the plan staffed it)."""
     if scenario.volume_factor < 0 or scenario.aht_factor <= 0:
         raise ValidationFailed("volume_factor must be >= 0 and aht_factor > 0", field="scenario")
     base_calls, base_aht = human_workload(total_contacts, intents)
@@ -133,8 +142,8 @@ def what_if(total_contacts: np.ndarray, intents: list[IntentDemand], targets: Ta
     aht = aht * scenario.aht_factor
     shrink = targets.shrinkage if scenario.shrinkage is None else scenario.shrinkage
     scen_targets = Targets(targets.service_level, targets.threshold_s, targets.max_occupancy, targets.asa_s, shrink)
-    base = with_shrinkage(staff_erlang_c(base_calls, base_aht, interval_s, targets), targets.shrinkage)
-    scen = with_shrinkage(staff_erlang_c(calls, aht, interval_s, scen_targets), shrink)
+    base = _scheduled(base_calls, base_aht, interval_s, targets, deferred, starts_s)
+    scen = _scheduled(calls, aht, interval_s, scen_targets, deferred, starts_s)
     return {
         "base_human_contacts": base_calls,
         "scenario_human_contacts": calls,
@@ -142,6 +151,14 @@ def what_if(total_contacts: np.ndarray, intents: list[IntentDemand], targets: Ta
         "scenario_agents": scen,
         "agent_hours_delta": float((scen - base).sum() * interval_s / 3600.0),
     }
+
+
+def _scheduled(
+    calls: np.ndarray, aht: np.ndarray, interval_s: float, targets: Targets, deferred: bool, starts_s: Any
+) -> np.ndarray:
+    if deferred:
+        return staff_deferred(calls, aht, interval_s, targets, starts_s).scheduled
+    return with_shrinkage(staff_erlang_c(calls, aht, interval_s, targets), targets.shrinkage)
 
 
 def day_window(day: datetime) -> tuple[datetime, datetime]:

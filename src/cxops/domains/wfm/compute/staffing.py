@@ -1,8 +1,16 @@
-"""Agents required per interval: Erlang C (vectorised), Erlang A (with patience) and Erlang B, plus shrinkage.
+"""Agents required per interval: Erlang C (vectorised), Erlang A (with patience) and Erlang B, plus shrinkage;
+and deferred work (e-mail, back office) staffed to its workload.
 
 Raw agents are the fewest N meeting every target at once: service level SL(N) >= target, ASA(N) <= target ASA,
 occupancy A / N <= maximum occupancy, and a stable queue (N > A) for Erlang C. Scheduled agents add shrinkage:
 ceil(raw / (1 - shrinkage)). Impossible targets raise `StaffingTargetError` with the reason.
+
+Erlang C treats each interval as its own steady-state queue whose arrivals are answered in that interval. That
+holds while the threshold is short against the interval (20 s in 30 minutes); once the threshold spans whole
+intervals (e-mail: 90% within 24 h) contacts may wait for later intervals, the service-level term
+1 - C exp(-(N - A) t / AHT) is 1 for any stable N, and the requirement collapses to "N > A" in every interval:
+at least one agent, two after shrinkage, in every interval with any forecast, whatever the deadline.
+`staff_deferred` staffs such work to its workload instead (see there).
 """
 
 from __future__ import annotations
@@ -124,6 +132,107 @@ def staff_erlang_c(calls: ArrayLike, aht_s: ArrayLike, interval_s: float, target
         )
         result[ok] = n
     return result
+
+
+#: Largest factor `staff_deferred` raises the workload capacity by while looking for the service level.
+MAX_DEFERRED_SCALE = 8.0
+
+
+@dataclass(frozen=True, slots=True)
+class DeferredStaffing:
+    """Agents per interval for deferred work and the share of its contacts answered within the threshold."""
+
+    raw: IntArray
+    scheduled: IntArray
+    #: fluid FIFO estimate of the share of contacts answered within the threshold with `raw` agents
+    answered_within: float
+    #: the capacity over the workload / max occupancy the target needed (1.0: the workload alone met it)
+    scale: float
+
+
+def is_deferred(threshold_s: float, interval_s: float) -> bool:
+    """A target whose threshold spans at least one whole interval: contacts may wait for later intervals."""
+    return threshold_s >= interval_s
+
+
+def carry_round(values: ArrayLike) -> IntArray:
+    """Whole agents per interval whose running total follows the running total of `values` (each is floor or ceil).
+
+    Rounding each interval up would turn 0.3 agents in every interval into 1 (and 2 after shrinkage); carrying
+    the remainder keeps the agent-hours of fractional requirements within one interval of the exact total.
+    """
+    cum = np.ceil(np.cumsum(np.asarray(values, dtype=np.float64)) - 1e-9)
+    return np.diff(np.concatenate(([0.0], np.maximum(cum, 0.0)))).astype(np.int64)
+
+
+def _answered_within(
+    work: FloatArray, calls: FloatArray, capacity: FloatArray, deadline: IntArray, beyond: FloatArray
+) -> float:
+    """Share of contacts answered within the threshold under FIFO (fluid model).
+
+    Work arriving in interval i (agent-seconds, all of it taken to arrive at the interval's start, which is
+    conservative) is answered in time as far as the capacity up to the last interval ending by its deadline,
+    `deadline[i]`, covers the work up to it; `beyond[i]` intervals of the deadline lie past the horizon, where the
+    capacity continues at the mean of the horizon's last day.
+    """
+    if calls.sum() <= 0:
+        return 1.0
+    cum_cap = np.cumsum(capacity)
+    tail = float(capacity[-min(capacity.size, 48) :].mean()) if capacity.size else 0.0
+    done_by = np.where(deadline >= 0, cum_cap[np.maximum(deadline, 0)], 0.0) + beyond * tail
+    cum = np.cumsum(work)
+    before = cum - work
+    with np.errstate(divide="ignore", invalid="ignore"):
+        part = np.where(work > 0, np.clip((done_by - before) / work, 0.0, 1.0), 1.0)
+    return float((part * calls).sum() / calls.sum())
+
+
+def staff_deferred(
+    calls: ArrayLike, aht_s: ArrayLike, interval_s: float, targets: Targets, starts_s: ArrayLike | None = None
+) -> DeferredStaffing:
+    """Agents per interval for deferred work: the workload, spread over the threshold, at most at max occupancy.
+
+    With a threshold T of at least one interval (`is_deferred`) a contact may be answered in any interval up to T
+    after it arrives, so the backlog absorbs the randomness Erlang C staffs for and what matters is capacity: the
+    work (contacts x AHT) of the intervals within T/2 either side, over as many intervals, divided by the interval
+    and the maximum occupancy, gives fractional agents; whole agents follow their running total (`carry_round`),
+    and scheduled agents apply shrinkage before rounding. A fluid FIFO backlog then measures the share answered
+    within T; while it is below the service level the capacity is raised by 5% steps. The agent-hours come out
+    near workload / (max occupancy x (1 - shrinkage)), which is what a deadline of hours needs, instead of a
+    whole agent in every interval.
+
+    Args:
+        calls, aht_s, interval_s, targets: as for `staff_erlang_c`.
+        starts_s: start of each interval in seconds, increasing (default: back to back); a series with closed
+            hours has gaps, and only its open intervals carry capacity.
+    """
+    targets.check()
+    calls_arr, aht = np.broadcast_arrays(np.atleast_1d(np.asarray(calls, float)), np.asarray(aht_s, float))
+    _validate_load(calls_arr, aht)
+    if not interval_s > 0:
+        raise StaffingTargetError(f"interval_s {interval_s} must be > 0 seconds", "interval_s")
+    n = calls_arr.size
+    ts = np.arange(n) * float(interval_s) if starts_s is None else np.asarray(starts_s, dtype=np.float64)
+    if ts.shape != (n,) or (np.diff(ts) <= 0).any():
+        raise StaffingTargetError("starts_s must give one increasing start per interval", "starts_s")
+    work = calls_arr * aht
+    t = targets.threshold_s
+    cum = np.concatenate(([0.0], np.cumsum(work)))
+    lo = np.searchsorted(ts, ts - t / 2, "left")
+    hi = np.searchsorted(ts, ts + t / 2, "left")
+    need = (cum[hi] - cum[lo]) / np.maximum(hi - lo, 1) / (interval_s * targets.max_occupancy)
+    deadline = np.searchsorted(ts, ts + t - interval_s, "right") - 1
+    beyond = np.maximum(np.floor((ts + t - interval_s - ts[-1]) / interval_s), 0.0) if n else np.zeros(0)
+    scale = 1.0
+    while True:
+        raw = carry_round(need * scale)
+        capacity = (raw * (interval_s * targets.max_occupancy)).astype(np.float64)
+        share = _answered_within(work, calls_arr, capacity, deadline, beyond)
+        if share >= targets.service_level - EPS or scale >= MAX_DEFERRED_SCALE:
+            break
+        scale = min(scale * 1.05, MAX_DEFERRED_SCALE)
+    scheduled = carry_round(need * scale / (1.0 - targets.shrinkage))
+    return DeferredStaffing(raw, np.maximum(scheduled, raw), share, scale)
 
 
 def staff_erlang_a(

@@ -4,6 +4,18 @@
   const { h, api, table, kpi, chart, form, notify } = window.cx;
   const PLANNERS = ["admin", "supervisor", "analyst"];
   const round = (v, d = 1) => cx.num(v, d);
+  // The server's bounds the form helper cannot say with min/max (exclusive ones), with the server's words.
+  const below1 = v => (v !== null && v >= 1 ? "must be less than 1" : null);
+  const positive = v => (v !== null && v <= 0 ? `answered within ${v} s is meaningless: give at least 1 second` : null);
+  const hms = s => (s >= 3600 && s % 3600 === 0 ? `${s / 3600} h` : s >= 60 && s % 60 === 0 ? `${s / 60} min` : `${round(s, 0)} s`);
+  const targetText = t => `${round(100 * t.service_level, 0)}% in ${hms(t.threshold_s)}`;
+  // What a plan staffed to: each series' own target (summary) or, for older plans, the request's one target.
+  const planTargets = r => {
+    const own = [...new Set(Object.values(r.summary || {}).filter(v => v.targets).map(v => targetText(v.targets)))];
+    if (own.length) return own.join(", ");
+    const t = r.params.targets || {};
+    return t.service_level == null ? "queue targets" : targetText(t);
+  };
   const link = (page, id, text) => h("a", { href: `#/${page}?id=${encodeURIComponent(id)}`, text });
 
   // Ids are time-ordered (UUIDv7): runs made together share their first characters, so show the last ones.
@@ -17,7 +29,7 @@
       { key: "choices", label: "Series", format: v => Object.keys(v || {}).join(", ") },
     ],
     "wfm-staffing": [
-      { key: "params", label: "Target", format: v => `${round(100 * v.targets.service_level, 0)}% in ${round(v.targets.threshold_s, 0)} s` },
+      { key: "params", label: "Target", format: (v, r) => planTargets(r) },
       { key: "params", label: "Shrinkage", format: v => `${round(100 * (v.targets.shrinkage || 0), 0)}%` },
       { key: "params", label: "Model", format: v => `${v.model}${v.apply_automation ? ", AI-aware" : ""}` },
       { key: "summary", label: "Agent-hours", format: v => round(Object.values(v || {}).reduce((a, s) => a + (s.agent_hours || 0), 0), 0) },
@@ -82,11 +94,13 @@
       if (!runs.length) el.append(h("p", { class: "muted" }, "No volume forecast yet: ", h("a", { href: "#/wfm-forecast", text: "make one first" }), "."));
       else el.append(form([
         { name: "forecast_run_id", label: "Forecast run", type: "select", value: params.forecast || "", options: runs.map(r => [r.id, forecastLabel(r)]) },
-        { name: "service_level", label: "Service level (0-1)", type: "number", min: 0, max: 1, required: true, value: 0.8 },
-        { name: "threshold_s", label: "Answered within (s)", type: "number", min: 0, max: 86400, required: true, value: 20 },
-        { name: "shrinkage", label: "Shrinkage (0-1)", type: "number", min: 0, max: 1, required: true, value: 0.3 },
+        { name: "service_level", label: "Service level, all queues (0 to below 1; blank = each queue's)", type: "number", min: 0, max: 1, value: "", placeholder: "each queue's", validate: below1 },
+        { name: "threshold_s", label: "Answered within (s), all queues (blank = each queue's)", type: "number", min: 0, max: 86400, value: "", placeholder: "each queue's", validate: positive },
+        { name: "shrinkage", label: "Shrinkage (0 to below 1)", type: "number", min: 0, max: 1, required: true, value: 0.3, validate: below1 },
       ], async v => {
-        const targets = { service_level: v.service_level, threshold_s: v.threshold_s, shrinkage: v.shrinkage };
+        const targets = { shrinkage: v.shrinkage };
+        if (v.service_level !== null) targets.service_level = v.service_level;
+        if (v.threshold_s !== null) targets.threshold_s = v.threshold_s;
         const plan = await api("/v1/wfm/staffing", { method: "POST", body: { forecast_run_id: v.forecast_run_id, targets } });
         cx.go("wfm-staffing", { id: plan.id });
       }, { submit: "Staff" }));
@@ -94,7 +108,11 @@
       return;
     }
     const plan = await api(`/v1/wfm/staffing/${encodeURIComponent(params.id)}`);
-    el.append(h("div", { class: "grid" }, Object.entries(plan.summary).map(([s, v]) => kpi(s, `${round(v.agent_hours, 0)} agent-h`, `peak ${v.peak_agents}; human ${round(v.human_contacts, 0)} of ${round(v.contacts, 0)} contacts`))));
+    el.append(h("div", { class: "grid" }, Object.entries(plan.summary).map(([s, v]) => kpi(s, `${round(v.agent_hours, 0)} agent-h`,
+      `peak ${v.peak_agents}; human ${round(v.human_contacts, 0)} of ${round(v.contacts, 0)} contacts` + (v.targets ? `; ${targetText(v.targets)}${v.targets.method === "deferred" ? " (deferred)" : ""}` : "")))));
+    // Each series says which target it was staffed to, where that came from, and how (Erlang C or deferred work).
+    el.append(h("details", { "data-testid": "series-notes" }, h("summary", { text: "Targets and notes per queue" }),
+      h("ul", {}, Object.entries(plan.summary).map(([s, v]) => h("li", {}, h("strong", { text: `${s}: ` }), (v.notes || []).join("; "))))));
     const byS = {};
     for (const i of plan.intervals) (byS[i.series_id] = byS[i.series_id] || []).push(i);
     el.append(chart.line({ title: "Agents required per interval (with shrinkage)", height: 280, series: Object.entries(byS).map(([s, rows]) => ({ name: s, points: rows.map(r => [r.ts, r.scheduled_agents]) })) }));
@@ -106,7 +124,7 @@
         validate: (v, all) => (!v.trim() && all.delta ? "required when extra automation is set" : null) },
       { name: "delta", label: "Extra automation (0.10 = +10 points)", type: "number", min: -1, max: 1, value: 0, apiField: "automation_delta.*",
         validate: (v, all) => (all.intent.trim() && !v ? "give the extra automation for this intent" : null) },
-      { name: "shrinkage", label: "Shrinkage override (blank = plan's)", type: "number", min: 0, max: 1, value: "", placeholder: "plan's" },
+      { name: "shrinkage", label: "Shrinkage override (blank = plan's)", type: "number", min: 0, max: 1, value: "", placeholder: "plan's", validate: below1 },
     ], async v => {
       const body = { volume_factor: v.volume_factor };
       if (v.intent.trim() && v.delta) body.automation_delta = { [v.intent.trim()]: v.delta };
