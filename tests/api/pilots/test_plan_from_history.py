@@ -167,26 +167,48 @@ def test_correlated_customers_inflate_the_plan_by_the_design_effect(
 
 def test_plans_that_cannot_measure_a_baseline_or_read_a_bad_window_are_422s(client: TestClient, org_keys: dict) -> None:
     _ingest(client, org_keys, [_contact("r1", H - timedelta(days=20))])
-    for body in ({}, {"scope": {"intents": ["no_such_intent"]}}):
-        r = _plan(client, org_keys, **body)
-        assert r.status_code == 422 and r.json()["error"]["field"] == "baseline_rate", r.text
-        assert "baseline_rate" in r.json()["error"]["message"]
+    r = _plan(client, org_keys)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "baseline_rate", r.text
+    assert "baseline_rate" in r.json()["error"]["message"]
+    # An intent no contact has is named as the problem (not the baseline), with the intents there are.
+    r = _plan(client, org_keys, scope={"intents": ["no_such_intent"]})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "scope.intents", r.text
+    message = r.json()["error"]["message"]
+    assert "no contact of the organisation has intent 'no_such_intent'" in message and "refund" in message
+    # With a baseline it plans (no history needed) and says the intent is unknown.
     empty = _plan(client, org_keys, baseline_rate=0.5, scope={"intents": ["no_such_intent"]}).json()
     assert empty["design_effect"] == 1.0 and empty["history_contacts"] == 0 and empty["baseline_measured"] is None
     assert any("no contacts" in n for n in empty["notes"])
+    assert any(n.startswith("scope.intents: 'no_such_intent' occurs in none") for n in empty["notes"]), empty
+    r = _plan(client, org_keys, scope={"queues": ["no-such-queue"]})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "scope.queues", r.text
+    # A known intent whose contacts lie outside the window: the period is at fault.
+    r = _plan(client, org_keys, scope={"intents": ["refund"]}, history_days=7)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "history_days", r.text
+    assert "contacts run from 2026-05-12 to 2026-05-12" in r.json()["error"]["message"]
     for days in (6, 181, "many"):
         r = _plan(client, org_keys, baseline_rate=0.5, scope={}, history_days=days)
         assert r.status_code == 422 and r.json()["error"]["field"] == "history_days", r.text
-    # A pilot needs a baseline too: its scope's (empty) history cannot give one.
-    r = client.post(
-        "/v1/pilots",
-        json={
-            "name": "p",
-            "treatment": "assist",
-            "mde": 0.1,
-            "scope": {"intents": ["no_such_intent"]},
-            "starts_at": H.isoformat(),
-        },
-        headers=auth(org_keys["supervisor"]),
-    )
-    assert r.status_code == 422 and r.json()["error"]["field"] == "baseline_rate"
+    pilot = {"name": "p", "treatment": "assist", "mde": 0.1, "starts_at": H.isoformat()}
+    h = auth(org_keys["supervisor"])
+    r = client.post("/v1/pilots", json={**pilot, "scope": {"intents": ["no_such_intent"]}}, headers=h)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "scope.intents", r.text
+    # A start before the scope's contacts: no pre-period to measure the baseline on, and the start is named.
+    early = {**pilot, "scope": {"intents": ["refund"]}, "starts_at": "2020-01-01T00:00:00Z"}
+    r = client.post("/v1/pilots", json=early, headers=h)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "starts_at", r.text
+    assert "28 days before the start 2020-01-01" in r.json()["error"]["message"]
+    assert client.post("/v1/pilots", json={**early, "baseline_rate": 0.5}, headers=h).status_code == 201
+
+
+def test_a_start_years_ahead_is_refused_and_the_effect_is_named(client: TestClient, org_keys: dict) -> None:
+    h = auth(org_keys["supervisor"])
+    base = {"name": "p", "treatment": "assist", "mde": 0.1, "baseline_rate": 0.5}
+    soon = (datetime.now(UTC) + timedelta(days=80)).isoformat()
+    assert client.post("/v1/pilots", json={**base, "starts_at": soon}, headers=h).status_code == 201
+    r = client.post("/v1/pilots", json={**base, "starts_at": "2031-01-01T00:00:00Z"}, headers=h)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "starts_at", r.text
+    assert "days ahead" in r.json()["error"]["message"] and "at most 90 days" in r.json()["error"]["message"]
+    for over, needle in (({"mde": 0}, "mde must not be zero"), ({"mde": 0.6}, "0.5 + mde 0.6 = 1.1")):
+        r = _plan(client, org_keys, **{"baseline_rate": 0.5, **over})
+        assert r.status_code == 422 and r.json()["error"]["field"] == "mde" and needle in r.text, r.text

@@ -144,6 +144,40 @@ def pre_period_contacts(
     return PrePeriodContacts(since, until, as_utc(horizon), in_scope, history, truncated)
 
 
+def known_codes(session: Session, org_id: uuid.UUID, scope: dict[str, Any]) -> dict[str, set[str]]:
+    """Which of the scope's intents occur in the organisation's contacts, and which queue and region codes exist."""
+    out: dict[str, set[str]] = {"intents": set(), "queues": set(), "regions": set()}
+    if scope.get("intents"):
+        stmt = select(Interaction.intent).where(Interaction.org_id == org_id, Interaction.intent.in_(scope["intents"]))
+        out["intents"] = set(session.scalars(stmt.distinct()))
+    if scope.get("queues"):
+        stmt = select(Queue.code).where(Queue.org_id == org_id, Queue.code.in_(scope["queues"]))
+        out["queues"] = set(session.scalars(stmt))
+    if scope.get("regions"):
+        stmt = select(Region.code).where(Region.org_id == org_id, Region.code.in_(scope["regions"]))
+        out["regions"] = set(session.scalars(stmt))
+    return out
+
+
+def common_intents(session: Session, org_id: uuid.UUID, limit: int = 12) -> list[str]:
+    """The organisation's most frequent intents (to suggest in place of an unknown one)."""
+    stmt = (
+        select(Interaction.intent)
+        .where(Interaction.org_id == org_id, Interaction.intent.is_not(None))
+        .group_by(Interaction.intent)
+        .order_by(func.count().desc(), Interaction.intent)
+        .limit(limit)
+    )
+    return [str(i) for i in session.scalars(stmt)]
+
+
+def scope_span(session: Session, org_id: uuid.UUID, scope: dict[str, Any]) -> tuple[datetime, datetime] | None:
+    """When the scope's first and latest contacts started (None: no contact matches the scope)."""
+    sub = _in_scope(org_id, scope).subquery()
+    first, last = session.execute(select(func.min(sub.c.started_at), func.max(sub.c.started_at))).one()
+    return None if first is None else (as_utc(first), as_utc(last))
+
+
 def looks_of(session: Session, pilot_id: uuid.UUID) -> list[PilotLook]:
     return list(session.scalars(select(PilotLook).where(PilotLook.pilot_id == pilot_id).order_by(PilotLook.seq)))
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from itertools import pairwise
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
@@ -48,17 +49,26 @@ class PlanIn(BaseModel):
         default=7, ge=1, le=90, description="a contact is verified resolved with no repeat within these days"
     )
 
-    @model_validator(mode="after")
-    def _valid(self) -> PlanIn:
-        if self.mde == 0:
-            raise ValueError("mde must not be zero")
-        if self.baseline_rate is not None and not 0 < self.baseline_rate + self.mde < 1:
-            raise ValueError("baseline_rate + mde must lie strictly between 0 and 1")
-        if self.looks[-1] != 1.0 or any(b <= a for a, b in zip(self.looks, self.looks[1:], strict=False)):
-            raise ValueError("looks must increase and end at 1.0 (the full planned sample)")
-        if any(not 0 < f <= 1 for f in self.looks):
+    @field_validator("mde")
+    @classmethod
+    def _effect(cls, value: float, info: ValidationInfo) -> float:
+        if value == 0:
+            raise ValueError("mde must not be zero: give the smallest effect worth finding, e.g. 0.05 for +5 points")
+        baseline = info.data.get("baseline_rate")
+        if baseline is not None and not 0 < baseline + value < 1:
+            raise ValueError(
+                f"baseline_rate {baseline:g} + mde {value:g} = {baseline + value:g} must lie strictly between 0 and 1"
+            )
+        return value
+
+    @field_validator("looks")
+    @classmethod
+    def _looks(cls, value: list[float]) -> list[float]:
+        if any(not 0 < f <= 1 for f in value):
             raise ValueError("looks must lie in (0, 1]")
-        return self
+        if value[-1] != 1.0 or any(b <= a for a, b in pairwise(value)):
+            raise ValueError("looks must increase and end at 1.0 (the full planned sample)")
+        return value
 
 
 class PlanOut(BaseModel):
@@ -90,7 +100,10 @@ class PilotCreate(PlanIn):
     treatment: Literal["ai_agent", "assist"]
     scope: Scope = Field(default_factory=Scope)
     human_minute_cost: float = Field(default=0.9, ge=0, le=100)
-    starts_at: datetime
+    starts_at: datetime = Field(
+        description="at most 90 days ahead (the plan is measured on the history up to now); with no baseline_rate, "
+        "the scope needs contacts in the history_days before it"
+    )
     ends_at: datetime | None = None
 
     @field_validator("starts_at", "ends_at")

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session
 
+from cxops.core.clock import as_utc, utcnow
 from cxops.core.errors import Conflict, ValidationFailed
 from cxops.domains.pilots import repository
 from cxops.domains.pilots.compute.gate import Guardrail, decide
@@ -40,6 +41,9 @@ MIN_HISTORY_CUSTOMERS = 50
 MAX_DESIGN_EFFECT = 20.0
 #: the most pre-period contacts a plan reads (the latest ones of the window)
 MAX_HISTORY_CONTACTS = 200_000
+#: a pilot may be created at most this many days before it starts: its plan is measured on the history up to
+#: now, which would be stale by a later start (and a start years ahead is far likelier a typo than a plan)
+MAX_START_AHEAD_DAYS = 90
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,10 +134,12 @@ def plan_from_history(session: Session, *, org_id: uuid.UUID, data: PlanIn, befo
     """
     if data.scope is None:
         return plan(data)
+    scope = data.scope.model_dump()
+    unknown = _unknown_scope(session, org_id, scope)
     window = repository.pre_period_contacts(
         session,
         org_id=org_id,
-        scope=data.scope.model_dump(),
+        scope=scope,
         days=data.history_days,
         repeat_window_days=data.repeat_window_days,
         before=before,
@@ -141,6 +147,8 @@ def plan_from_history(session: Session, *, org_id: uuid.UUID, data: PlanIn, befo
     )
     if window is None:
         return plan(data, PrePeriod(None, None, data.history_days, (), ()))
+    if not window.in_scope and data.baseline_rate is None:
+        raise _no_history(session, org_id, data, scope, unknown, window.until, before)
     results = outcomes(
         window.in_scope,
         window.history,
@@ -159,7 +167,64 @@ def plan_from_history(session: Session, *, org_id: uuid.UUID, data: PlanIn, befo
         open_windows=len(results) - len(closed),
         truncated=window.truncated,
     )
-    return plan(data, pre)
+    out = plan(data, pre)
+    for field, codes in unknown.items():
+        out.notes.append(
+            f"scope.{field}: {', '.join(repr(c) for c in codes)} "
+            + ("occurs in none of the organisation's contacts" if field == "intents" else "is not in the directory")
+            + ": check the spelling; no contact of it can enter the pilot until it does"
+        )
+    return out
+
+
+def _unknown_scope(session: Session, org_id: uuid.UUID, scope: dict[str, Any]) -> dict[str, list[str]]:
+    """The scope's intents no contact of the organisation has, and its queue and region codes not in the directory."""
+    known = repository.known_codes(session, org_id, scope)
+    out = {f: [c for c in scope.get(f) or [] if c not in known[f]] for f in ("intents", "queues", "regions")}
+    return {f: codes for f, codes in out.items() if codes}
+
+
+def _no_history(
+    session: Session,
+    org_id: uuid.UUID,
+    data: PlanIn,
+    scope: dict[str, Any],
+    unknown: dict[str, list[str]],
+    until: datetime,
+    before: datetime | None,
+) -> ValidationFailed:
+    """Why a plan that must measure its baseline finds no contact in its window, naming the field at fault: an
+    unknown intent, queue or region of the scope, a scope no contact matches, or the period (the start, or
+    history_days) when the scope's contacts lie outside it."""
+    hint = "or give baseline_rate to plan without history"
+    if unknown:
+        field, codes = next(iter(unknown.items()))
+        if field == "intents":
+            seen = repository.common_intents(session, org_id)
+            known = f" (its most frequent: {', '.join(seen)})" if seen else ""
+            why = f"no contact of the organisation has intent {codes[0]!r}{known}"
+        else:
+            why = f"the directory has no {field[:-1]} {codes[0]!r}"
+        return ValidationFailed(f"{why}: check the spelling, {hint}", field=f"scope.{field}")
+    span = repository.scope_span(session, org_id, scope)
+    if span is None:
+        parts = "; ".join(f"{k}: {', '.join(v)}" for k, v in scope.items() if v)
+        return ValidationFailed(
+            f"no contact of the organisation matches the scope together ({parts}): widen it, {hint}", field="scope"
+        )
+    first, last = span
+    ran = f"its contacts run from {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+    if before is not None and as_utc(before) <= until:
+        return ValidationFailed(
+            f"the scope has no contacts in the {data.history_days} days before the start {before:%Y-%m-%d} ({ran}), "
+            f"and the plan measures the baseline there: start after {first:%Y-%m-%d}, {hint}",
+            field="starts_at",
+        )
+    return ValidationFailed(
+        f"the scope has no contacts in the {data.history_days} days to {until:%Y-%m-%d} ({ran}): raise "
+        f"history_days, {hint}",
+        field="history_days",
+    )
 
 
 def _basis(data: PlanIn, pre: PrePeriod | None) -> _Basis:
@@ -287,6 +352,14 @@ def create_pilot(session: Session, *, org_id: uuid.UUID, data: PilotCreate) -> P
     """A draft pilot with its plan computed before it starts, from the scope's history before its start."""
     if data.ends_at is not None and data.ends_at <= data.starts_at:
         raise ValidationFailed("ends_at must be after starts_at", field="ends_at")
+    ahead = (data.starts_at - utcnow()).total_seconds() / 86_400
+    if ahead > MAX_START_AHEAD_DAYS:
+        raise ValidationFailed(
+            f"starts_at {data.starts_at:%Y-%m-%d} is {ahead:,.0f} days ahead; a pilot is created at most "
+            f"{MAX_START_AHEAD_DAYS} days before it starts, since its plan is measured on the history up to now: "
+            "check the year, or create it nearer the start",
+            field="starts_at",
+        )
     planned = plan_from_history(session, org_id=org_id, data=data, before=data.starts_at)
     pilot = Pilot(
         org_id=org_id,

@@ -28,13 +28,30 @@
     if (!["admin", "supervisor"].includes(cx.state.me.role)) return;
     el.append(h("h3", { text: "Plan a new pilot" }));
     const preview = h("div", { "aria-live": "polite" });
+    // The server's bounds (exclusive ones the form helper's min/max cannot say) and its start rule, in its words.
+    const MAX_START_AHEAD_DAYS = 90;
+    const between01 = v => (v === null ? null : v <= 0 ? "must be greater than 0" : v >= 1 ? "must be less than 1" : null);
+    const effect = (v, all) => {
+      if (v === null) return null;
+      if (v <= -1) return "must be greater than -1";
+      if (v >= 1) return "must be less than 1";
+      if (v === 0) return "mde must not be zero: give the smallest effect worth finding, e.g. 0.05 for +5 points";
+      const b = all.baseline_rate;
+      return b !== null && b > 0 && b < 1 && !(b + v > 0 && b + v < 1) ? `baseline + effect = ${cx.num(b + v, 3)} must lie strictly between 0 and 1` : null;
+    };
+    const start = v => {
+      const t = Date.parse(`${v}T00:00:00Z`);
+      if (Number.isNaN(t)) return "a date as YYYY-MM-DD";
+      const ahead = (t - Date.now()) / 86400000;
+      return ahead > MAX_START_AHEAD_DAYS ? `is ${Math.round(ahead)} days ahead; a pilot is created at most ${MAX_START_AHEAD_DAYS} days before it starts: check the year` : null;
+    };
     const fields = [
       { name: "name", label: "Name", required: true }, { name: "treatment", label: "Treatment", type: "select", options: [["ai_agent", "AI agent"], ["assist", "Agent assist"]] },
-      { name: "intents", label: "Intents in scope (comma separated, empty = all)" },
-      { name: "baseline_rate", label: "Baseline verified resolution (0-1, optional)", type: "number", min: 0, max: 1, placeholder: "measured from the last 28 days of the scope when empty" },
-      { name: "mde", label: "Smallest effect worth finding (e.g. 0.05 = +5 pts)", type: "number", min: -1, max: 1, required: true, value: 0.05 },
+      { name: "intents", label: "Intents in scope (comma separated, empty = all)", apiField: ["scope.intents", "scope"] },
+      { name: "baseline_rate", label: "Baseline verified resolution (0-1, optional)", type: "number", min: 0, max: 1, placeholder: "measured from the last 28 days of the scope when empty", validate: between01 },
+      { name: "mde", label: "Smallest effect worth finding (e.g. 0.05 = +5 pts)", type: "number", min: -1, max: 1, required: true, value: 0.05, validate: effect },
       { name: "holdout_share", label: "Holdout share", type: "number", min: 0.05, max: 0.95, required: true, value: 0.5 },
-      { name: "starts_at", label: "Starts (ISO date)", required: true, pattern: "\\d{4}-\\d{2}-\\d{2}", patternHint: "a date as YYYY-MM-DD", value: new Date().toISOString().slice(0, 10) },
+      { name: "starts_at", label: "Starts (ISO date)", required: true, pattern: "\\d{4}-\\d{2}-\\d{2}", patternHint: "a date as YYYY-MM-DD", value: new Date().toISOString().slice(0, 10), validate: start },
     ];
     const body = v => ({ name: v.name, treatment: v.treatment, baseline_rate: v.baseline_rate, mde: v.mde, holdout_share: v.holdout_share,
       scope: { intents: (v.intents || "").split(",").map(s => s.trim()).filter(Boolean) }, starts_at: `${v.starts_at}T00:00:00Z` });
