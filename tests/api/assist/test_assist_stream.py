@@ -13,7 +13,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from cxops.domains.assist.models import AssistAlert
 from cxops.domains.interactions.models import Interaction, Turn
-from tests.conftest import SHARED_DATA, auth, drain_events
+from tests.conftest import SHARED_DATA, auth, drain_events, new_agent_key
 
 START = {"type": "start", "channel": "voice", "queue": "orders", "agent": "a-101",
          "customer": {"external_id": "c-1", "region": "emea", "tier": "gold"}}  # fmt: skip
@@ -216,3 +216,25 @@ def test_supervisor_board_sees_calls_and_alerts(client: TestClient, org_keys: di
             finish(ws)
         assert until(board, "ended", limit=50)["type"] == "ended"
     time.sleep(0)
+
+
+def test_a_linked_agents_desk_calls_are_the_agents_own(client: TestClient, org_keys: dict, app: Any) -> None:
+    """A start frame from an agent's desk (a key linked to its directory agent) takes the call as that agent; it
+    may not start one as another agent (which the directory would have gained as a new agent)."""
+    key = auth(new_agent_key(client, org_keys["admin"], "h-7"))
+    no_agent = {k: v for k, v in START.items() if k != "agent"}
+    with client.websocket_connect("/v1/assist/live/desk-own", headers=key) as ws:
+        ws.send_json(no_agent)
+        iid = until(ws, "started")["interaction_id"]
+        finish(ws, outcome="resolved")
+    detail = client.get(f"/v1/interactions/{iid}", headers=auth(org_keys["admin"])).json()
+    agents = client.get("/v1/agents", params={"limit": 200}, headers=auth(org_keys["admin"])).json()
+    by_code = {a["code"]: a["id"] for a in (agents["items"] if isinstance(agents, dict) else agents)}
+    assert [p["agent_id"] for p in detail["participants"]] == [by_code["h-7"]]
+    with client.websocket_connect("/v1/assist/live/desk-other", headers=key) as ws:
+        ws.send_json({**START, "agent": "someone-else"})
+        err = until(ws, "error")
+    assert err["code"] == "invalid_frame" and "cannot start a call as 'someone-else'" in err["message"]
+    agents = client.get("/v1/agents", params={"limit": 200}, headers=auth(org_keys["admin"])).json()
+    codes = [a["code"] for a in (agents["items"] if isinstance(agents, dict) else agents)]
+    assert "someone-else" not in codes

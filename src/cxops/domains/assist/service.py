@@ -13,13 +13,14 @@ from cxops.contracts.interactions import CustomerRef, InteractionIn, Participant
 from cxops.core.auth import Principal, Role
 from cxops.core.clock import utcnow
 from cxops.core.db import unit_of_work
+from cxops.core.errors import ValidationFailed
 from cxops.core.events import emit
 from cxops.domains.assist.compute.compliance import ComplianceState
 from cxops.domains.assist.compute.frames import EndFrame, StartFrame
 from cxops.domains.assist.engine import AssistEngine
 from cxops.domains.assist.live import LiveCall, with_stored
 from cxops.domains.assist.models import AssistLiveArticle
-from cxops.domains.directory.public import Agent, Customer, Queue, Team
+from cxops.domains.directory.public import Agent, Customer, Queue, Team, linked_agent
 from cxops.domains.interactions.public import Interaction, LiveInteraction, attach_live, end_live, open_live
 from cxops.domains.knowledge.public import Access
 
@@ -65,21 +66,38 @@ def stored_articles(session: Session, interaction_id: uuid.UUID) -> tuple[list[s
 
 
 def open_call(engine: AssistEngine, principal: Principal, ref: str, frame: StartFrame) -> LiveCall:
-    """Create (or resume) the open interaction `ref` of the start frame; Conflict if it has ended."""
-    record = InteractionIn(
-        source=frame.source,
-        external_id=ref,
-        channel=frame.channel,
-        queue=frame.queue,
-        started_at=frame.started_at or utcnow(),
-        customer=CustomerRef(**frame.customer.model_dump()) if frame.customer else None,
-        participants=[ParticipantIn(agent=frame.agent)] if frame.agent else [],
-        language=frame.language,
-        attributes={"assist": "live"},
-    )
+    """Create (or resume) the open interaction `ref` of the start frame; Conflict if it has ended.
+
+    On an agent's desk (an agent key linked to its directory agent) the call is the agent's own: a start frame
+    naming no agent gets the key's, one naming another agent is refused. Such a key started calls as any code it
+    named and created that agent in the directory (the console's demo replay made 'console-agent')."""
     with unit_of_work(engine.factory) as session:
+        agent = _desk_agent(session, principal, frame.agent)
+        record = InteractionIn(
+            source=frame.source,
+            external_id=ref,
+            channel=frame.channel,
+            queue=frame.queue,
+            started_at=frame.started_at or utcnow(),
+            customer=CustomerRef(**frame.customer.model_dump()) if frame.customer else None,
+            participants=[ParticipantIn(agent=agent)] if agent else [],
+            language=frame.language,
+            attributes={"assist": "live"},
+        )
         info = open_live(session, org_id=principal.org_id, record=record)
         return _call(session, engine, principal, info)
+
+
+def _desk_agent(session: Session, principal: Principal, named: str | None) -> str | None:
+    """The agent code a call opened by `principal` is taken by: a linked agent key's own (403 if its agent left
+    the directory), else the one the frame names (integrations, supervisors, and agent keys made before keys were
+    linked to agents, which docs/security.md asks admins to replace)."""
+    if principal.role != Role.AGENT or not principal.subject:
+        return named
+    own = linked_agent(session, principal).code
+    if named is not None and named != own:
+        raise ValidationFailed(f"agent: this key is agent {own!r}'s desk; it cannot start a call as {named!r}")
+    return own
 
 
 def attach(engine: AssistEngine, principal: Principal, interaction_id: uuid.UUID) -> LiveCall:

@@ -108,7 +108,7 @@
 
   async function replay(panel, delayMs) {
     const ref = `console-replay-${Date.now()}`;
-    const ws = connect(ref, panel, () => ws.send(JSON.stringify({ type: "start", channel: "voice", queue: "delivery", agent: "console-agent", customer: { external_id: "demo-customer-1" } })));
+    const ws = connect(ref, panel, () => ws.send(JSON.stringify({ type: "start", source: "replay", channel: "voice", customer: { external_id: "demo-customer-1" } })));
     await new Promise(resolve => ws.addEventListener("message", function first(ev) { if (JSON.parse(ev.data).type === "started") { ws.removeEventListener("message", first); resolve(); } }));
     let offset = 0;
     for (let seq = 0; seq < DEMO_CALL.length; seq++) {
