@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cxops.domains.actions.models import ActionProposal
 from cxops.domains.knowledge.models import KnowledgeArticle, KnowledgeAttribution, KnowledgeSource
 
 
@@ -58,3 +60,24 @@ def cited_article(session: Any, *, org_id: Any, interaction_id: Any, body: str, 
     session.flush()
     session.add(KnowledgeAttribution(org_id=org_id, article_id=art.id, interaction_id=interaction_id, usage=usage))
     return art
+
+
+def denied_proposal(session: Any, *, org_id: Any, interaction_id: Any, key: str = "k1", **context: Any) -> Any:
+    """An action proposal made in an interaction and denied by policy (what QA's policy criterion reads)."""
+    row = ActionProposal(
+        org_id=org_id,
+        idempotency_key=key,
+        request_digest="d",
+        action="return_delivered_order_items",
+        steps=[],
+        context={"interaction_id": str(interaction_id), **context},
+        actor_key_id=uuid.uuid4(),
+        actor_role="agent",
+        actor_ref="a-1",
+        decision="deny",
+        rules=[],
+        pack_version="1",
+        status="denied",
+    )
+    session.add(row)
+    return row

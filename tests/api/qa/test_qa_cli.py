@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import orjson
@@ -11,11 +10,10 @@ from typer.testing import CliRunner
 
 import cxops.domains.qa as qa_pkg
 from cxops.core.cli import open_db
-from cxops.domains.actions.models import ActionProposal
 from cxops.domains.interactions.public import Interaction
 from cxops.domains.qa.models import QaEvaluation
 from cxops.entrypoints.cli.main import app
-from tests.factories import cited_article, interaction
+from tests.factories import cited_article, denied_proposal, interaction
 
 DEMO = Path(qa_pkg.__file__).parent / "scorecards" / "demo.yaml"
 
@@ -49,23 +47,7 @@ def test_bulk_scoring_uses_the_actions_and_citations_of_each_interaction(runner:
         cited_article(
             s, org_id=it.org_id, interaction_id=it.id, body="Refunds are accepted within 30 days of delivery."
         )
-        s.add(
-            ActionProposal(
-                org_id=it.org_id,
-                idempotency_key="k1",
-                request_digest="d",
-                action="return_delivered_order_items",
-                steps=[],
-                context={"interaction_id": str(it.id)},
-                actor_key_id=uuid.uuid4(),
-                actor_role="agent",
-                actor_ref="a-1",
-                decision="deny",
-                rules=[],
-                pack_version="1",
-                status="denied",
-            )
-        )
+        denied_proposal(s, org_id=it.org_id, interaction_id=it.id, key="k1")
         s.commit()
     out = runner.invoke(app, ["qa", "score", "--since", "2026-03-01"])
     assert out.exit_code == 0 and "scored 1 interactions (1 evaluations)" in out.output, out.output

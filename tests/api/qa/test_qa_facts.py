@@ -8,9 +8,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 import cxops.domains.qa as qa_pkg
-from cxops.domains.actions.models import ActionProposal
 from tests.conftest import auth
-from tests.factories import cited_article, interaction
+from tests.factories import cited_article, denied_proposal, interaction
 
 DEMO = (Path(qa_pkg.__file__).parent / "scorecards" / "demo.yaml").read_text()
 
@@ -26,23 +25,7 @@ def test_policy_and_grounding_criteria_use_other_domains_facts(client: TestClien
     org = uuid.UUID(org_keys["org_id"])
     with app.state.session_factory() as s:
         cited_article(s, org_id=org, interaction_id=iid, body="Refunds are accepted within 30 days of delivery.")
-        s.add(
-            ActionProposal(
-                org_id=org,
-                idempotency_key="k1",
-                request_digest="d",
-                action="return_delivered_order_items",
-                steps=[],
-                context={"interaction_id": str(iid)},
-                actor_key_id=uuid.uuid4(),
-                actor_role="agent",
-                actor_ref="a-1",
-                decision="deny",
-                rules=[],
-                pack_version="1",
-                status="denied",
-            )
-        )
+        denied_proposal(s, org_id=org, interaction_id=iid, key="k1")
         s.commit()
     evs = client.post(f"/v1/qa/interactions/{iid}/score", headers=auth(org_keys["supervisor"])).json()
     crit = {c["criterion"]: c for c in evs[0]["criteria"]}

@@ -11,9 +11,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 import cxops.domains.qa as qa_pkg
-from cxops.domains.actions.models import ActionProposal
 from tests.conftest import auth, drain_events
-from tests.factories import cited_article, interaction
+from tests.factories import cited_article, denied_proposal, interaction
 
 DEMO = (Path(qa_pkg.__file__).parent / "scorecards" / "demo.yaml").read_text()
 
@@ -31,23 +30,7 @@ def _with_facts(client: TestClient, org_keys: dict, app: Any, n: int) -> uuid.UU
     org = uuid.UUID(org_keys["org_id"])
     with app.state.session_factory() as s:
         cited_article(s, org_id=org, interaction_id=iid, body="Refunds are accepted within 30 days of delivery.")
-        s.add(
-            ActionProposal(
-                org_id=org,
-                idempotency_key=f"k{n}",
-                request_digest="d",
-                action="return_delivered_order_items",
-                steps=[],
-                context={"interaction_id": str(iid), "turn_seq": 1},
-                actor_key_id=uuid.uuid4(),
-                actor_role="agent",
-                actor_ref="a-1",
-                decision="deny",
-                rules=[],
-                pack_version="1",
-                status="denied",
-            )
-        )
+        denied_proposal(s, org_id=org, interaction_id=iid, key=f"k{n}", turn_seq=1)
         s.commit()
     return iid
 
