@@ -49,6 +49,8 @@ class Settings(BaseModel):
     assist_suggestions: int = Field(default=3, ge=1, le=10)
     pii_mode: Literal["off", "redact", "redact_keep_original"] = "redact"
     trust_purge_interval_s: int = Field(default=3600, ge=0)
+    # workflow approvals past their expiry are settled (their runs end 'expired') every interval (0: off)
+    workflows_expiry_interval_s: int = Field(default=300, ge=0)
     # an action proposal left 'executing' this long (a crash between the connector call and the recorded outcome)
     # is resumed by `cxops worker` every interval (0: off) or `cxops actions recover`; keep the lease above the
     # slowest connector call with its retries

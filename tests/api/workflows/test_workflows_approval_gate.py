@@ -16,7 +16,8 @@ from cxops.core.db import unit_of_work
 from cxops.core.events import OutboxDispatcher, apply_once, to_delivered
 from cxops.core.models import OutboxEvent
 from cxops.domains.workflows import service
-from cxops.domains.workflows.models import WorkflowNotification, WorkflowTask
+from cxops.domains.workflows.expiry import ExpiryScheduler, expire_once
+from cxops.domains.workflows.models import WorkflowNotification, WorkflowRun, WorkflowTask
 from cxops.entrypoints.http.app import build_subscriptions
 from tests.conftest import auth, drain_events
 
@@ -250,3 +251,18 @@ def test_close_breaker_needs_scope_and_key_and_dry_run_marks_gated_steps(client:
     steps = report["examples"][0]["steps"]
     assert [s["when"] for s in steps] == ["now", "now", "after approval", "after approval"]
     assert steps[3]["params"] == {"scope": "agent", "key": "bot-9", "reason": "approved in workflow task"}
+
+
+def test_the_app_settles_expired_approvals_on_a_schedule(client: TestClient, org_keys: dict, app) -> None:  # type: ignore[no-untyped-def]
+    """Without anyone reading tasks or runs, the app's expiry job ends a run whose approval expired."""
+    _setup(client, org_keys)
+    drain_events(app)
+    with unit_of_work(app.state.session_factory) as s:
+        row = s.scalars(select(WorkflowTask).where(WorkflowTask.kind == "approval")).one()
+        row.expires_at = utcnow() - timedelta(minutes=1)
+    assert isinstance(app.state.approval_expiry, ExpiryScheduler)  # started with the app (every 300 s by default)
+    assert expire_once(app.state.session_factory) == 1
+    with app.state.session_factory() as s:
+        assert s.scalars(select(WorkflowTask).where(WorkflowTask.kind == "approval")).one().status == "expired"
+        assert s.scalars(select(WorkflowRun)).all()[-1].status == "expired"
+    assert expire_once(app.state.session_factory) == 0

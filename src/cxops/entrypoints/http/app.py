@@ -41,6 +41,7 @@ from cxops.domains.trust import wiring as trust_wiring
 from cxops.domains.trust.router import router as trust_router
 from cxops.domains.wfm.router import router as wfm_router
 from cxops.domains.workflows import wiring as workflows_wiring
+from cxops.domains.workflows.expiry import ExpiryScheduler
 from cxops.domains.workflows.router import readiness_router
 from cxops.domains.workflows.router import router as workflows_router
 from cxops.entrypoints import autodoc_wiring, trust_bindings
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
             app.state.dispatcher.start()
             app.state.action_recovery.start()
         app.state.trust_purger.start()
+        app.state.approval_expiry.start()
         local = local_listener(settings, factory, app.state.dispatcher.subscriptions)  # NATS: process-local consumers
         tune_gc()
         if settings.assist_inference == "process":
@@ -135,6 +137,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
         if local is not None:
             local.stop()
         app.state.trust_purger.stop()
+        app.state.approval_expiry.stop()
         app.state.action_recovery.stop()
         app.state.dispatcher.stop()
         engine.dispose()
@@ -156,6 +159,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, dispat
     app.state.webhook_sender = HttpWebhookSender()
     app.state.redactor = ingestion_redactor(settings)
     app.state.trust_purger = trust_wiring.PurgeScheduler(factory, settings.trust_purge_interval_s)
+    app.state.approval_expiry = ExpiryScheduler(factory, settings.workflows_expiry_interval_s)
     app.state.embedder = default_embedder(settings.effective_models_dir)  # built lazily at first use
     app.state.assist = assist_engine(settings, factory, app.state.embedder, app.state.redactor)
     app.state.analytics_ports = analytics_ports(settings.data_dir, app.state.embedder, app.state.actions_runtime)
