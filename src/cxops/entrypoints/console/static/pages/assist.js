@@ -71,7 +71,9 @@
       lastSeq = f.seq;
       const top = f.intent ? f.intent.top.map(t => `${t.label} ${Math.round(t.p * 100)}%`).join(" · ") : "no intent model";
       parts.intent.replaceChildren(h("h3", { text: "Intent" }), h("p", { text: f.call_intent || "not yet clear" }),
-        h("p", { class: "muted", text: f.intent && f.intent.out_of_scope ? `out of scope · ${top}` : top }));
+        // the call's intent (above) accumulates over the call; this line is the latest customer line's own reading,
+        // which read as a contradiction when it was only "out of scope · password_reset 42%" under "delivery_late"
+        h("p", { class: "muted", text: !f.intent ? top : f.intent.out_of_scope ? `latest line: no clear intent of its own (closest: ${top})` : `latest line: ${top}` }));
       parts.sentiment.replaceChildren(h("h3", { text: "Sentiment" }),
         h("p", { text: `Customer ${sentimentText(f.sentiment.customer)}` }), h("p", { text: `Agent ${sentimentText(f.sentiment.agent)}` }),
         h("p", { class: f.escalation_risk >= 0.6 ? "bad" : "muted", text: `Escalation risk ${fmt(f.escalation_risk)}` }));
