@@ -113,3 +113,10 @@ def test_interactions_paging_text_at_the_ends(page, live_server) -> None:  # typ
     page.get_by_role("button", name="Filter").click()
     page.get_by_test_id("paging").get_by_text("No interactions match these filters.").wait_for()
     shot(page, "interactions-none")
+    # a drill-down's filter the form does not show (the organisation page's team links) is named and removable
+    page.goto(f"{base}/#/interactions?team_id=00000000-0000-7000-8000-00000000abcd")
+    assert page.get_by_test_id("hidden-filters").inner_text().startswith("team: …0000abcd")
+    page.get_by_test_id("paging").get_by_text("No interactions match these filters.").wait_for()
+    page.get_by_role("button", name="Remove the team filter").click()
+    page.get_by_text("51 interactions; showing 1-50.").wait_for()
+    assert page.get_by_test_id("hidden-filters").count() == 0

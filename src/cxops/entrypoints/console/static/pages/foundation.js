@@ -51,6 +51,20 @@
       { name: "outcome", label: "Outcome", type: "select", value: params.outcome || "", options: [["", "any"], "resolved", "escalated", "transferred", "abandoned"] },
       { name: "intent", label: "Intent", value: params.intent || "" },
     ], v => { const p = Object.assign({}, params, v, { offset: 0 }); for (const k of Object.keys(p)) if (!p[k]) delete p[k]; cx.go("interactions", p); }, { submit: "Filter" }));
+    // Filters a link set (the organisation page's teams, a customer's or agent's contacts) that the form does not
+    // show: named, each removable, so a drill-down never hides what it narrows to.
+    const HIDDEN = { team_id: "team", queue_id: "queue", agent_id: "agent", customer_id: "customer" };
+    const hidden = Object.keys(HIDDEN).filter(k => params[k]);
+    if (hidden.length) {
+      const teams = {};
+      if (params.team_id) {
+        try { for (const r of (await api("/v1/hierarchy")).regions) for (const l of r.locations) for (const t of l.teams) teams[t.id] = t.name; } catch (e) { /* ids stay */ }
+      }
+      const without = k => { const p = Object.assign({}, params, { offset: 0 }); delete p[k]; return p; };
+      el.append(h("p", { class: "row", "data-testid": "hidden-filters" }, ...hidden.map(k => h("span", { class: "pill" },
+        `${HIDDEN[k]}: `, teams[params[k]] || cx.shortId(params[k]), " ",
+        h("button", { type: "button", class: "secondary", "aria-label": `Remove the ${HIDDEN[k]} filter`, text: "×", onclick: () => cx.go("interactions", without(k)) })))));
+    }
     const page = await api(`/v1/interactions?${q}`);
     // "No interactions" when none match; past the last page (an old link after a filter), say so rather than "101-30".
     const shown = page.items.length, noun = page.total === 1 ? "interaction" : "interactions";
