@@ -6,8 +6,10 @@ import uuid
 from datetime import timedelta
 
 import orjson
+import pytest
 from fastapi.testclient import TestClient
 
+from cxops.domains.analytics import repository
 from cxops.domains.analytics.live import HUB
 from tests.api.analytics.conftest import NOW, contact, ingest
 from tests.conftest import auth
@@ -55,3 +57,20 @@ def test_live_snapshot_leaves_out_contacts_stamped_in_the_future(client: TestCli
     ingest(client, centre["keys"]["service"], [contact(61, NOW - timedelta(minutes=2), [("h1", "human")])])
     after = client.get("/v1/analytics/live", headers=centre["reader"]).json()["totals"]["contacts"]
     assert after == before + 1  # the contact two hours ahead is not live yet; the one two minutes ago is
+
+
+def test_agent_states_beyond_the_row_limit_keep_each_agents_latest(
+    client: TestClient, centre: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the lookback holds more state events than the row limit, the oldest are left out, not the latest."""
+    monkeypatch.setattr(repository, "MAX_STATE_ROWS", 2)
+    events = [
+        {"agent": "h1", "state": "on_contact", "started_at": (NOW - timedelta(minutes=40)).isoformat()},
+        {"agent": "h1", "state": "after_contact_work", "started_at": (NOW - timedelta(minutes=30)).isoformat()},
+        {"agent": "h1", "state": "available", "started_at": (NOW - timedelta(minutes=3)).isoformat()},
+        {"agent": "h2", "state": "break", "started_at": (NOW - timedelta(minutes=1)).isoformat()},
+    ]
+    r = client.post("/v1/agent-states", json={"events": events}, headers=auth(centre["keys"]["service"]))
+    assert r.status_code == 200, r.text
+    body = client.get("/v1/analytics/live", headers=centre["reader"]).json()
+    assert body["totals"]["agents"] == {"available": 1, "break": 1}

@@ -133,7 +133,8 @@ def live_contacts(session: Session, org_id: uuid.UUID, *, since: datetime, until
 
 
 def agent_states(session: Session, org_id: uuid.UUID, *, since: datetime, until: datetime) -> list[tuple[str, str]]:
-    """(team code, state) of each agent's latest state event in [since, until]."""
+    """(team code, state) of each agent's latest state event in [since, until]. Newest first, so a row limit that
+    cuts the range leaves out the oldest events, not the latest ones (ascending, it had kept the oldest)."""
     stmt = (
         select(AgentStateEvent.agent_id, AgentStateEvent.state, Team.code)
         .join(Agent, Agent.id == AgentStateEvent.agent_id)
@@ -143,12 +144,12 @@ def agent_states(session: Session, org_id: uuid.UUID, *, since: datetime, until:
             AgentStateEvent.started_at >= since,
             AgentStateEvent.started_at <= until,
         )
-        .order_by(AgentStateEvent.started_at)
+        .order_by(AgentStateEvent.started_at.desc(), AgentStateEvent.id.desc())
         .limit(MAX_STATE_ROWS)
     )
     latest: dict[uuid.UUID, tuple[str, str]] = {}
     for agent_id, state, team in session.execute(stmt):
-        latest[agent_id] = (team or "(none)", state)
+        latest.setdefault(agent_id, (team or "(none)", state))
     return list(latest.values())
 
 
