@@ -158,3 +158,17 @@ def test_why_do_we_know_this_says_when_it_fails(page, live_server, customer) -> 
     page.goto(f"{live_server['base']}/#/trust-customer?customer_id={customer['cid']}")
     page.get_by_role("button", name="Why do we know this?").click()
     page.locator(".action-error[role=alert]", has_text="Why do we know this? failed: memory item was erased").wait_for()
+
+
+def test_a_customer_is_found_by_the_external_id_other_pages_show(page, live_server, customer) -> None:  # type: ignore[no-untyped-def]
+    """Approvals and interactions show a customer's external id; pasting it opens the customer (it was a UUID
+    parse error), and an unknown one is named under the field."""
+    sign_in(page, live_server["base"], customer["keys"]["supervisor"])
+    page.goto(f"{live_server['base']}/#/trust-customer")
+    page.get_by_label("Customer id or external id").fill("no-such-customer")
+    page.get_by_role("button", name="Show").click()
+    page.locator(".field-error", has_text="no customer with the id or external id 'no-such-customer'").wait_for()
+    page.get_by_label("Customer id or external id").fill("trust-cust")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_selector("text=Human first")
+    assert customer["cid"] in page.url

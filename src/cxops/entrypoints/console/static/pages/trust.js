@@ -81,10 +81,25 @@
     el.append(await memorySection(cid, consents));
   }
 
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
   cx.page({ id: "trust-customer", title: "Customer trust", section: "Trust", order: 1, roles: ALL, async render(el, params) {
-    el.append(form([{ name: "customer_id", label: "Customer id", value: params.customer_id || "", placeholder: "uuid" }],
-      v => cx.go("trust-customer", { customer_id: v.customer_id.trim() }), { submit: "Show" }));
-    if (!params.customer_id) { el.append(h("p", { class: "muted", text: "Enter a customer id (from an interaction) to see their trust ledger, routing advice and consented memory." })); return; }
+    // A customer id, or the external id other pages show (e.g. C0008643), resolved through the directory.
+    el.append(form([{ name: "customer_id", label: "Customer id or external id", required: true, value: params.customer_id || "", placeholder: "uuid or external id" }],
+      async v => {
+        const ref = v.customer_id.trim();
+        if (UUID.test(ref)) { cx.go("trust-customer", { customer_id: ref }); return; }
+        const found = await api("/v1/directory/names", { method: "POST", body: { customers: [ref] }, noRedirect: true }).catch(() => null);
+        const hit = found && found.customers[ref];
+        if (!hit) {
+          const e = new Error("not found");
+          e.detail = { field: "customer_id", message: found ? `no customer with the id or external id '${ref}'`
+            : "looking up an external id needs a directory reader's key: paste the customer id (from an interaction)" };
+          throw e;
+        }
+        cx.go("trust-customer", { customer_id: hit.id });
+      }, { submit: "Show" }));
+    if (!params.customer_id) { el.append(h("p", { class: "muted", text: "Enter a customer id or external id (from an interaction or an approval) to see their trust ledger, routing advice and consented memory." })); return; }
     const view = h("div");
     el.append(view);
     await customerView(view, params.customer_id);
