@@ -36,14 +36,16 @@ def test_subject_of_agent_and_service_keys_must_name_an_agent(client: TestClient
     assert me["role"] == "agent" and me["subject"] == "agent-0012"
     bot = client.post("/v1/keys", json={"name": "Kai", "role": "service", "subject": "ai-kai"}, headers=admin)
     assert bot.status_code == 201 and bot.json()["subject"] == "ai-kai"
-    # Without a subject an agent key is still made (assist, knowledge), but reads no agent's own data.
-    bare = client.post("/v1/keys", json={"name": "desk", "role": "agent", "subject": ""}, headers=admin)
-    assert bare.status_code == 201 and bare.json()["subject"] is None
+    # An agent key without a subject would read no agent's own data (403 everywhere): it is refused, naming why.
+    for blank in ({"subject": ""}, {"subject": "  "}, {}):
+        bare = client.post("/v1/keys", json={"name": "desk", "role": "agent", **blank}, headers=admin)
+        assert bare.status_code == 422 and bare.json()["error"]["field"] == "subject", bare.text
+        assert "acts as one agent of the directory" in bare.text
     # For other roles the subject is a label (how the caller is named in audit records), not an agent.
     label = client.post("/v1/keys", json={"name": "lead", "role": "supervisor", "subject": "Dana"}, headers=admin)
     assert label.status_code == 201 and label.json()["subject"] == "Dana"
     listed = {k["name"]: k["subject"] for k in client.get("/v1/keys", headers=admin).json()}
-    assert listed["Sam"] == "agent-0012" and listed["desk"] is None and listed["test-admin"] is None
+    assert listed["Sam"] == "agent-0012" and "desk" not in listed and listed["test-admin"] is None
 
 
 def test_the_key_making_the_request_cannot_revoke_itself(client: TestClient, org_keys: dict) -> None:

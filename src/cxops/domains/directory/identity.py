@@ -29,8 +29,16 @@ def agent_by_code(session: Session, org_id: uuid.UUID, code: str) -> Agent | Non
 
 def check_key_subject(session: Session, *, org_id: uuid.UUID, role: Role, subject: str | None) -> str | None:
     """The subject to store on a new key (trimmed, None when blank); for agent and service keys it must be the code
-    of an agent of the organisation's directory, else 422 on `subject` naming the unknown value."""
+    of an agent of the organisation's directory, else 422 on `subject` naming the unknown value. An agent key needs
+    one: without it the key read no agent's own coaching, evaluations or proposals (403 everywhere), which its
+    creator learnt only from its user."""
     if subject is None or not subject.strip():
+        if role == Role.AGENT:
+            raise ValidationFailed(
+                "an agent key acts as one agent of the directory: give that agent's code as its subject "
+                "(see GET /v1/agents)",
+                field="subject",
+            )
         return None
     subject = subject.strip()
     if role in AGENT_SUBJECT_ROLES and agent_by_code(session, org_id, subject) is None:

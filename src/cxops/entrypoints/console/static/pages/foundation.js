@@ -133,7 +133,7 @@
         { key: "revoked_at", label: "State", format: (v, r) => v ? "revoked" : r.id === cx.state.me.key_id ? h("span", { class: "muted", text: "in use by you" }) : revoke(r) }], rows));
     };
     el.append(form([{ name: "name", label: "Name", required: true }, { name: "role", label: "Role", type: "select", options: ["admin", "supervisor", "analyst", "agent", "service"], value: "analyst" },
-      { name: "subject", label: "Agent code (agent and service keys: the agent the key acts as)", placeholder: "optional, e.g. agent-0012" }], async v => {
+      { name: "subject", label: "Agent code (agent and service keys: the agent the key acts as)", placeholder: "required for agent keys, e.g. agent-0012" }], async v => {
       const created = await api("/v1/keys", { method: "POST", body: v });
       el.querySelector(".secret")?.remove();
       list.before(h("p", { class: "card secret" }, "New key (shown once): ", h("code", { text: created.api_key })));
