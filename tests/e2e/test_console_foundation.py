@@ -120,3 +120,25 @@ def test_interactions_paging_text_at_the_ends(page, live_server) -> None:  # typ
     page.get_by_role("button", name="Remove the team filter").click()
     page.get_by_text("51 interactions; showing 1-50.").wait_for()
     assert page.get_by_test_id("hidden-filters").count() == 0
+
+
+def test_an_agent_opens_their_own_interaction_not_anothers(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    """The API lets an agent read an interaction they took part in; the console's interaction page does too, and
+    another agent's contact answers as not found."""
+    base, app = live_server["base"], live_server["app"]
+    keys = make_org_keys(app.state.session_factory, "own-contact-e2e")
+    body = b"\n".join(orjson.dumps(interaction(i, source="own")) for i in (1, 2))  # handled by a-1 and a-2
+    headers = {**auth(keys["service"]), "content-type": "application/x-ndjson"}
+    assert httpx.post(f"{base}/v1/interactions/bulk", content=body, headers=headers).json()["created"] == 2
+    items = httpx.get(f"{base}/v1/interactions", params={"limit": 10}, headers=auth(keys["admin"])).json()["items"]
+    by_ext = {it["external_id"]: it["id"] for it in items}
+    made = httpx.post(
+        f"{base}/v1/keys", json={"name": "a1", "role": "agent", "subject": "a-1"}, headers=auth(keys["admin"])
+    )
+    assert made.status_code == 201, made.text
+    sign_in(page, base, made.json()["api_key"])
+    page.goto(f"{base}/#/interaction?id={by_ext['c-1']}")
+    page.get_by_test_id("transcript").wait_for()
+    assert page.get_by_role("link", name="Call documentation").count() == 0  # documentation is for readers
+    page.goto(f"{base}/#/interaction?id={by_ext['c-2']}")
+    page.get_by_text("not found").first.wait_for()

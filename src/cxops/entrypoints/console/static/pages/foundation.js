@@ -84,7 +84,8 @@
     el.append(nav);
   } });
 
-  cx.page({ id: "interaction", title: "Interaction", section: "Operations", order: 99, roles: READ, hidden: true, async render(el, params) {
+  // Agents open their own contacts (the API answers another's as 404): from an evaluation's evidence, a consent entry.
+  cx.page({ id: "interaction", title: "Interaction", section: "Operations", order: 99, roles: [...READ, "agent"], hidden: true, async render(el, params) {
     if (!params.id) { el.append(h("p", { text: "No interaction selected." })); return; }
     const it = await api(`/v1/interactions/${encodeURIComponent(params.id)}`);
     el.append(h("div", { class: "grid" }, kpi("Channel", it.channel), kpi("Intent", it.intent || "–"), kpi("Outcome", it.outcome || "open"),
@@ -94,7 +95,7 @@
     // The same contact seen by the other capabilities: its documentation, its QA scores, its customer's trust ledger.
     const evals = await api(`/v1/qa/evaluations?interaction_id=${encodeURIComponent(it.id)}&limit=5`).catch(() => []);
     const links = [
-      it.documentation ? h("a", { href: `#/documentation-view?id=${it.id}`, text: "Call documentation" }) : null,
+      it.documentation && READ.includes(cx.state.me.role) ? h("a", { href: `#/documentation-view?id=${it.id}`, text: "Call documentation" }) : null,
       ...evals.map(e => h("a", { href: `#/qa-evaluation?id=${e.id}`, text: `QA: ${e.scorecard_name || "evaluation"} ${fmt(e.total)}` })),
       it.customer_id ? h("a", { href: `#/trust-customer?customer_id=${it.customer_id}`, text: "Customer's trust ledger" }) : null,
     ].filter(Boolean);
