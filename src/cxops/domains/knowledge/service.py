@@ -48,9 +48,8 @@ GAP_SHARE = 0.5
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 GAPS_TTL_S = 300.0
 _GAPS: dict[uuid.UUID, tuple[Any, float, list[dict[str, Any]], int]] = {}
-_CACHE_LOCK = threading.Lock()  # guards the coverage-gap, analysis and freshness caches
+_CACHE_LOCK = threading.Lock()  # guards the coverage-gap and analysis caches
 # freshness of cited articles, per organisation, for one content state (content + reviews)
-_FRESHNESS: dict[uuid.UUID, tuple[str, dict[str, freshness.ArticleState]]] = {}
 _ANALYSIS: dict[uuid.UUID, tuple[str, _Analysis]] = {}
 
 
@@ -422,19 +421,26 @@ class _Analysis:
     infos: list[health.ArticleInfo]
     duplicates: list[dict[str, Any]]
     conflicts: list[dict[str, Any]]
+    #: each active article's review date, audience and conflicts, for the freshness of results
+    states: dict[str, freshness.ArticleState]
 
 
 def _analysis(session: Session, org_id: uuid.UUID) -> _Analysis:
-    """The active articles with their near-duplicates and conflicts, computed once per content state (a sync, a
-    source setting change or a review makes a new one) for the health report and result freshness together;
-    each had read every article and chunk vector and compared them again."""
+    """The active articles with their near-duplicates, conflicts and freshness states, computed once per content
+    state (a sync, a source setting change or a review makes a new one) for the health report and result freshness
+    together; each had read every article and chunk vector and compared them again."""
     state = retrieval.content_state(session, org_id)
     with _CACHE_LOCK:
         cached = _ANALYSIS.get(org_id)
     if cached is not None and cached[0] == state:
         return cached[1]
     infos = _article_infos(session, org_id)
-    result = _Analysis(infos, health.near_duplicates(infos), health.conflicts(infos))
+    conflicts = health.conflicts(infos)
+    audiences = {
+        str(article_id): freshness.Audience(tuple(roles or ()), tuple(regions or ()), tuple(tiers or ()))
+        for article_id, roles, regions, tiers in repository.article_audiences(session, org_id)
+    }
+    result = _Analysis(infos, health.near_duplicates(infos), conflicts, freshness.states(infos, conflicts, audiences))
     with _CACHE_LOCK:
         _ANALYSIS[org_id] = (state, result)
     return result
@@ -475,32 +481,13 @@ def knowledge_health(
     }
 
 
-def _freshness_states(session: Session, org_id: uuid.UUID) -> dict[str, freshness.ArticleState]:
-    """Each active article's review date, audience and conflicts, computed once per content state (a sync, a
-    source setting change or a review makes a new one)."""
-    state = retrieval.content_state(session, org_id)
-    with _CACHE_LOCK:
-        cached = _FRESHNESS.get(org_id)
-    if cached is not None and cached[0] == state:
-        return cached[1]
-    analysis = _analysis(session, org_id)
-    audiences = {
-        str(article_id): freshness.Audience(tuple(roles or ()), tuple(regions or ()), tuple(tiers or ()))
-        for article_id, roles, regions, tiers in repository.article_audiences(session, org_id)
-    }
-    states = freshness.states(analysis.infos, analysis.conflicts, audiences)
-    with _CACHE_LOCK:
-        _FRESHNESS[org_id] = (state, states)
-    return states
-
-
 def annotate_freshness(
     session: Session, *, org_id: uuid.UUID, results: list[dict[str, Any]], access: Access
 ) -> list[dict[str, Any]]:
     """The results, each with its article's `freshness` for this caller (status, notes, visible conflicts)."""
     if not results:
         return results
-    states = _freshness_states(session, org_id)
+    states = _analysis(session, org_id).states
     now = utcnow()
     for r in results:
         r["freshness"] = freshness.assess(str(r["citation"]["article_id"]), states, access, now)
