@@ -251,10 +251,7 @@ def matches(rule: Rule, context: dict[str, Any]) -> tuple[bool, list[str]]:
     ok = True
     for cond in rule.conditions:
         actual = lookup(context, cond.field)
-        try:
-            passed = bool(OPS[cond.op](actual, cond.value))
-        except TypeError:
-            passed = False
+        passed = _passes(cond, actual)
         notes.append(f"{cond.field} {cond.op} {cond.value!r}: {'yes' if passed else 'no'} (value {actual!r})")
         ok = ok and passed
     return ok, notes
@@ -263,13 +260,15 @@ def matches(rule: Rule, context: dict[str, Any]) -> tuple[bool, list[str]]:
 def holds(rule: Rule, context: dict[str, Any]) -> bool:
     """Whether every condition holds: the verdict of `matches` without its explanation, stopping at the first
     condition that fails (dry runs and backfills evaluate tens of thousands of subjects and explain a few)."""
-    for cond in rule.conditions:
-        try:
-            if not OPS[cond.op](lookup(context, cond.field), cond.value):
-                return False
-        except TypeError:
-            return False
-    return True
+    return all(_passes(cond, lookup(context, cond.field)) for cond in rule.conditions)
+
+
+def _passes(cond: Condition, actual: Any) -> bool:
+    """One condition's verdict on a value (a comparison of incomparable types fails it)."""
+    try:
+        return bool(OPS[cond.op](actual, cond.value))
+    except TypeError:
+        return False
 
 
 def render(value: Any, context: dict[str, Any]) -> Any:
