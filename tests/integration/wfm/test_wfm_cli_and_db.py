@@ -33,6 +33,23 @@ def cli_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     get_settings.cache_clear()
 
 
+def _contact(
+    org_id: uuid.UUID,
+    external_id: str,
+    queue_id: uuid.UUID,
+    customer_id: uuid.UUID | None,
+    started_at: datetime,
+    ai: bool,
+    intent: str,
+) -> Interaction:
+    """A resolved chat contact of 2 minutes' handling, AI-only or not."""
+    return Interaction(
+        org_id=org_id, source="t", external_id=external_id, content_hash="h", channel="chat", queue_id=queue_id,
+        started_at=started_at, outcome="resolved", intent=intent, ai_involved=ai, handed_off=False, talk_s=100.0,
+        hold_s=0.0, wrap_s=20.0, customer_id=customer_id, attributes={},
+    )  # fmt: skip
+
+
 def test_forecast_staff_schedule_commands(
     cli_env: None, tmp_path: Path, session_factory: sessionmaker[Session]
 ) -> None:
@@ -85,26 +102,7 @@ def test_a_repeat_contact_on_the_same_intent_unverifies_an_ai_resolution(
             (3, 10, True, "billing"),  # quiet: verified
         ]
         for n, (c, days, ai, intent) in enumerate(contacts):
-            s.add(
-                Interaction(
-                    org_id=org.id,
-                    source="t",
-                    external_id=f"x{n}",
-                    content_hash="h",
-                    channel="chat",
-                    queue_id=queue.id,
-                    started_at=now - timedelta(days=days),
-                    outcome="resolved",
-                    intent=intent,
-                    ai_involved=ai,
-                    handed_off=False,
-                    talk_s=100.0,
-                    hold_s=0.0,
-                    wrap_s=20.0,
-                    customer_id=cust[c],
-                    attributes={},
-                )
-            )
+            s.add(_contact(org.id, f"x{n}", queue.id, cust[c], now - timedelta(days=days), ai, intent))
     with unit_of_work(session_factory) as s:
         rows = repository.contacts(s, org.id, now - timedelta(days=30), None, ["q"])
         intents, notes = service.intents_for(s, org_id=org.id, queue="q", days=30, verify_days=7)
@@ -130,26 +128,8 @@ def test_automation_of_several_queues_is_read_once_and_verified_per_queue(
             (None, "r", 5, False, "address"),
         ]
         for n, (c, q, days, ai, intent) in enumerate(contacts):
-            s.add(
-                Interaction(
-                    org_id=org.id,
-                    source="t",
-                    external_id=f"y{n}",
-                    content_hash="h",
-                    channel="chat",
-                    queue_id=queues[q].id,
-                    started_at=now - timedelta(days=days),
-                    outcome="resolved",
-                    intent=intent,
-                    ai_involved=ai,
-                    handed_off=False,
-                    talk_s=100.0,
-                    hold_s=0.0,
-                    wrap_s=20.0,
-                    customer_id=None if c is None else ids[("t", f"c{c}")],
-                    attributes={},
-                )
-            )
+            customer = None if c is None else ids[("t", f"c{c}")]
+            s.add(_contact(org.id, f"y{n}", queues[q].id, customer, now - timedelta(days=days), ai, intent))
     with unit_of_work(session_factory) as s:
         both = service.intents_by_queue(s, org_id=org.id, queues=["q", "r", "idle"], days=30, verify_days=7)
         alone = {q: service.intents_for(s, org_id=org.id, queue=q, days=30, verify_days=7) for q in ("q", "r", "idle")}
