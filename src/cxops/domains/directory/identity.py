@@ -50,6 +50,12 @@ def check_key_subject(session: Session, *, org_id: uuid.UUID, role: Role, subjec
     return subject
 
 
+def own_agent_id(session: Session, who: Principal) -> uuid.UUID | None:
+    """The directory agent an agent-role caller is limited to (403 when its key is not linked to one); None for
+    every other role, which sees the organisation's data."""
+    return linked_agent(session, who).id if who.role == Role.AGENT else None
+
+
 def linked_agent(session: Session, who: Principal) -> Agent:
     """The directory agent a key acts as (its subject is the agent's code); 403 with the reason when the key is not
     linked to an agent or its agent is no longer in the directory."""

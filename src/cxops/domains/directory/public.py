@@ -1,6 +1,12 @@
 """What other domains may use of the directory."""
 
-from cxops.domains.directory.identity import AGENT_SUBJECT_ROLES, agent_by_code, check_key_subject, linked_agent
+from cxops.domains.directory.identity import (
+    AGENT_SUBJECT_ROLES,
+    agent_by_code,
+    check_key_subject,
+    linked_agent,
+    own_agent_id,
+)
 from cxops.domains.directory.models import Agent, Customer, CustomerIdentity, Location, Queue, Region, Team
 from cxops.domains.directory.repository import agents_by_ids, ensure_agents, ensure_customers, ensure_queues
 from cxops.domains.directory.service import set_agent_status
@@ -21,5 +27,6 @@ __all__ = [
     "ensure_customers",
     "ensure_queues",
     "linked_agent",
+    "own_agent_id",
     "set_agent_status",
 ]

@@ -17,7 +17,7 @@ from cxops.core.errors import BadRequest, NotFound, UnsupportedMediaType, Valida
 from cxops.core.events import emit
 from cxops.core.repository import MAX_PAGE_SIZE, get_scoped
 from cxops.core.web import DbSession, require
-from cxops.domains.directory.public import ensure_agents, linked_agent
+from cxops.domains.directory.public import ensure_agents, own_agent_id
 from cxops.domains.interactions import repository, schemas
 from cxops.domains.interactions.ingest import (
     BatchIngestor,
@@ -138,7 +138,7 @@ def _check_range(since: datetime | None, until: datetime | None) -> None:
 def get_interaction(interaction_id: uuid.UUID, session: DbSession, who: TranscriptReader) -> Any:
     """One interaction with its participants and turns. An agent (key linked to a directory agent, else 403) reads
     only an interaction they took part in, as its primary agent or a participant; any other answers 404."""
-    own = linked_agent(session, who).id if who.role == Role.AGENT else None
+    own = own_agent_id(session, who)
     row = get_scoped(session, Interaction, who.org_id, interaction_id, "interaction")
     participants = repository.participants_of(session, row.id)
     if own is not None and row.primary_agent_id != own and all(p.agent_id != own for p in participants):

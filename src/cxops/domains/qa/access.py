@@ -12,16 +12,11 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from cxops.core.auth import Principal, Role
+from cxops.core.auth import Principal
 from cxops.core.errors import Forbidden, NotFound
-from cxops.domains.directory.public import linked_agent
+from cxops.domains.directory.public import own_agent_id
 from cxops.domains.qa.models import QaEvaluation
 from cxops.domains.qa.service import get_evaluation
-
-
-def own_agent_id(session: Session, who: Principal) -> uuid.UUID | None:
-    """The agent whose results the caller is limited to: an agent's own directory agent, None (everyone) for others."""
-    return linked_agent(session, who).id if who.role == Role.AGENT else None
 
 
 def agent_filter(session: Session, who: Principal, agent_id: uuid.UUID | None) -> uuid.UUID | None:

@@ -13,7 +13,7 @@ from cxops.core.auth import ALL_ROLES, MANAGERS, READERS, Principal, Role
 from cxops.core.errors import BadRequest
 from cxops.core.repository import get_scoped
 from cxops.core.web import DbSession, require
-from cxops.domains.directory.public import linked_agent
+from cxops.domains.directory.public import linked_agent, own_agent_id
 from cxops.domains.qa import access, insight, schemas, service
 from cxops.domains.qa.models import QaDispute, QaEvaluation, QaScorecard
 
@@ -150,7 +150,7 @@ def get_disputes(
 ) -> Any:
     """Disputes, newest first, optionally by status; an agent gets only those on their own evaluations (whoever
     opened them), so they see each decision and its reason."""
-    own = access.own_agent_id(session, who)
+    own = own_agent_id(session, who)
     stmt = select(QaDispute).where(QaDispute.org_id == who.org_id)
     if own is not None:
         stmt = stmt.join(QaEvaluation, QaEvaluation.id == QaDispute.evaluation_id).where(QaEvaluation.agent_id == own)

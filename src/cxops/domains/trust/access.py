@@ -14,16 +14,11 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from cxops.core.auth import Principal, Role
+from cxops.core.auth import Principal
 from cxops.core.errors import NotFound, ValidationFailed
-from cxops.domains.directory.public import linked_agent
+from cxops.domains.directory.public import own_agent_id
 from cxops.domains.interactions.public import took_part
 from cxops.domains.trust.service import customer_not_found
-
-
-def own_agent_id(session: Session, who: Principal) -> uuid.UUID | None:
-    """The agent whose customers the caller is limited to: an agent's own directory agent, None (all) for others."""
-    return linked_agent(session, who).id if who.role == Role.AGENT else None
 
 
 def visible_customer(session: Session, who: Principal, customer_id: uuid.UUID) -> None:
